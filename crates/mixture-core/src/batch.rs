@@ -1,0 +1,154 @@
+//! Batches of rows and the sources that yield them.
+
+use core::ops::Range;
+
+use burn::tensor::{backend::Backend, Tensor};
+
+use crate::Result;
+
+/// A batch of rows: inputs, optional targets and optional sample weights.
+#[derive(Debug, Clone)]
+pub struct Batch<B: Backend> {
+    /// Inputs, `[N, D]`.
+    pub x: Tensor<B, 2>,
+    /// Targets, `[N, P]`, for supervised mixtures (experts); `None` for density models.
+    pub y: Option<Tensor<B, 2>>,
+    /// Sample weights, `[N]`; `None` means every row has weight one.
+    pub weight: Option<Tensor<B, 1>>,
+    /// Where these rows sit in the whole data set (used by per-row gates).
+    pub rows: Range<usize>,
+}
+
+impl<B: Backend> Batch<B> {
+    /// A batch of inputs only, rows `0..N`.
+    pub fn new(x: Tensor<B, 2>) -> Self {
+        let n = x.dims()[0];
+        Self {
+            x,
+            y: None,
+            weight: None,
+            rows: 0..n,
+        }
+    }
+
+    /// Adds targets.
+    pub fn with_targets(mut self, y: Tensor<B, 2>) -> Self {
+        self.y = Some(y);
+        self
+    }
+
+    /// Adds sample weights.
+    pub fn with_weight(mut self, weight: Tensor<B, 1>) -> Self {
+        self.weight = Some(weight);
+        self
+    }
+
+    /// Sets the position of the rows in the whole data set.
+    pub fn with_rows(mut self, rows: Range<usize>) -> Self {
+        self.rows = rows;
+        self
+    }
+
+    /// Rows in the batch.
+    pub fn n_samples(&self) -> usize {
+        self.x.dims()[0]
+    }
+
+    /// Columns of `x`.
+    pub fn n_features(&self) -> usize {
+        self.x.dims()[1]
+    }
+
+    /// Responsibilities multiplied by the sample weights (unchanged when there are none).
+    pub fn weigh(&self, resp: Tensor<B, 2>) -> Tensor<B, 2> {
+        match &self.weight {
+            Some(w) => resp * w.clone().unsqueeze_dim(1),
+            None => resp,
+        }
+    }
+
+    /// The rows `range` (relative to this batch) as a batch of their own.
+    pub fn slice(&self, range: Range<usize>) -> Self {
+        let d = self.n_features();
+        let x = self.x.clone().slice([range.clone(), 0..d]);
+        let y = self.y.as_ref().map(|y| {
+            let p = y.dims()[1];
+            y.clone().slice([range.clone(), 0..p])
+        });
+        let weight = self.weight.as_ref().map(|w| w.clone().slice([range.clone()]));
+        let start = self.rows.start + range.start;
+        Self {
+            x,
+            y,
+            weight,
+            rows: start..start + range.len(),
+        }
+    }
+}
+
+/// Something that yields the data as batches: an in-memory tensor split into chunks, or a
+/// stream from disk for data larger than device memory.
+///
+/// A source must yield the same rows, in the same order, on every pass.
+pub trait DataSource<B: Backend> {
+    /// Total rows.
+    fn n_samples(&self) -> usize;
+
+    /// Columns of the inputs.
+    fn n_features(&self) -> usize;
+
+    /// Calls `f` on each batch in turn, stopping at the first error.
+    fn for_each_batch(&self, f: &mut dyn FnMut(Batch<B>) -> Result<()>) -> Result<()>;
+
+    /// The device the batches live on.
+    fn device(&self) -> B::Device;
+}
+
+/// An in-memory [`Batch`] served whole or in chunks of `batch_size` rows.
+#[derive(Debug, Clone)]
+pub struct TensorSource<B: Backend> {
+    data: Batch<B>,
+    batch_size: Option<usize>,
+}
+
+impl<B: Backend> TensorSource<B> {
+    /// Serves `data` in chunks of `batch_size` rows (`None`: one batch).
+    pub fn new(data: Batch<B>, batch_size: Option<usize>) -> Self {
+        Self { data, batch_size }
+    }
+
+    /// The whole data as one batch.
+    pub fn batch(&self) -> &Batch<B> {
+        &self.data
+    }
+}
+
+impl<B: Backend> DataSource<B> for TensorSource<B> {
+    fn n_samples(&self) -> usize {
+        self.data.n_samples()
+    }
+
+    fn n_features(&self) -> usize {
+        self.data.n_features()
+    }
+
+    fn device(&self) -> B::Device {
+        self.data.x.device()
+    }
+
+    fn for_each_batch(&self, f: &mut dyn FnMut(Batch<B>) -> Result<()>) -> Result<()> {
+        let n = self.n_samples();
+        match self.batch_size {
+            Some(bs) if bs > 0 && bs < n => {
+                let mut start = 0;
+                while start < n {
+                    let end = (start + bs).min(n);
+                    f(self.data.slice(start..end))?;
+                    start = end;
+                }
+                Ok(())
+            }
+            _ => f(self.data.clone()),
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! The error type shared by the workspace: bad input and numerical failures.
+
+use thiserror::Error;
+
+/// Result alias with the workspace [`enum@Error`].
+pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+/// Bad input or a numerical failure. Every variant says what was wrong and, where there is
+/// one, how to fix it. Nothing in the workspace panics on user input; it returns one of these.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The data has no rows (or no columns).
+    #[error("empty data: got {n_samples} samples with {n_features} features; at least one of each is needed")]
+    EmptyData {
+        /// Rows in the data.
+        n_samples: usize,
+        /// Columns in the data.
+        n_features: usize,
+    },
+    /// A value is NaN or infinite.
+    #[error("non-finite value ({value}) in {what} at row {row}, column {column}; remove or impute it before fitting")]
+    NonFinite {
+        /// Which input holds the value (for example "data" or "sample_weight").
+        what: &'static str,
+        /// Row of the first non-finite value.
+        row: usize,
+        /// Column of the first non-finite value.
+        column: usize,
+        /// The value, as text (`NaN`, `inf`, `-inf`).
+        value: String,
+    },
+    /// Two inputs disagree on a dimension.
+    #[error("dimension mismatch in {what}: expected {expected}, found {found}")]
+    DimensionMismatch {
+        /// What was being matched (for example "number of features").
+        what: &'static str,
+        /// The expected size.
+        expected: usize,
+        /// The size that was given.
+        found: usize,
+    },
+    /// More components than samples.
+    #[error("n_samples={n_samples} must be >= n_components={n_components}; use fewer components or more data")]
+    TooFewSamples {
+        /// Rows in the data.
+        n_samples: usize,
+        /// Requested components.
+        n_components: usize,
+    },
+    /// A covariance matrix is not positive definite.
+    #[error("fitting the mixture model failed because component {component} has an ill-defined empirical covariance (not positive definite; smallest Cholesky pivot {pivot:e}): it has collapsed onto too few or duplicated samples. Increase reg_covar (currently {reg_covar:e}), use fewer components, or scale the input data")]
+    NotPositiveDefinite {
+        /// The component whose covariance failed (index in 0..K).
+        component: usize,
+        /// The smallest pivot met in its Cholesky factorisation.
+        pivot: f64,
+        /// The covariance regularisation in force.
+        reg_covar: f64,
+    },
+    /// A component received (almost) no responsibility.
+    #[error("component {component} is empty: it received a total responsibility of {weight:e}; use fewer components, another initialisation (init or seed), or check the data for duplicated points")]
+    EmptyComponent {
+        /// The empty component (index in 0..K).
+        component: usize,
+        /// The responsibility it received.
+        weight: f64,
+    },
+    /// The fit produced a non-finite lower bound (numerical overflow).
+    #[error("the fit diverged at iteration {iteration}: the lower bound is {value}; scale the data or raise reg_covar")]
+    Diverged {
+        /// The iteration (1-based) where it happened.
+        iteration: usize,
+        /// The bound, as text.
+        value: String,
+    },
+    /// A sample weight is negative or all weights are zero.
+    #[error("invalid sample weights: {reason}")]
+    InvalidWeights {
+        /// What is wrong with them.
+        reason: String,
+    },
+    /// A configuration value is out of range.
+    #[error("invalid value for `{field}`: {reason}")]
+    InvalidConfig {
+        /// The configuration field.
+        field: &'static str,
+        /// Why the value is rejected, and the valid range.
+        reason: String,
+    },
+    /// An initial parameter (means, weights, precisions) has the wrong shape or values.
+    #[error("invalid initial `{field}`: {reason}")]
+    InvalidInit {
+        /// Which initial parameter.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Reading data back from the device failed.
+    #[error("reading tensor data from the device failed: {0}")]
+    Backend(String),
+    /// Reading or writing a file failed.
+    #[error("{0}")]
+    Io(String),
+}

@@ -1,0 +1,115 @@
+//! Checks on user input, done once per call on the device with at most two host reads.
+
+use burn::tensor::{backend::Backend, Tensor};
+
+use crate::{tensor::to_vec_f64, Error, Result};
+
+/// Checks that `x` (`[N, D]`) is non-empty and finite. Finiteness is tested on the device;
+/// only when it fails is the data read back, to name the first bad cell.
+///
+/// # Errors
+/// [`Error::EmptyData`], [`Error::NonFinite`].
+pub fn check_data<B: Backend>(x: &Tensor<B, 2>, what: &'static str) -> Result<()> {
+    let [n, d] = x.dims();
+    if n == 0 || d == 0 {
+        return Err(Error::EmptyData {
+            n_samples: n,
+            n_features: d,
+        });
+    }
+    check_finite(x.clone(), what, d)
+}
+
+/// Checks that every value of `t` is finite; `width` is the row length used to report the
+/// position of the first bad value.
+pub fn check_finite<B: Backend, const D: usize>(
+    t: Tensor<B, D>,
+    what: &'static str,
+    width: usize,
+) -> Result<()> {
+    let ok = t
+        .clone()
+        .is_finite()
+        .all()
+        .into_data()
+        .iter::<bool>()
+        .next()
+        .unwrap_or(true);
+    if ok {
+        return Ok(());
+    }
+    let values = to_vec_f64(t)?;
+    let pos = values.iter().position(|v| !v.is_finite()).unwrap_or(0);
+    Err(Error::NonFinite {
+        what,
+        row: pos / width.max(1),
+        column: pos % width.max(1),
+        value: format!("{}", values[pos]),
+    })
+}
+
+/// Checks sample weights: one per row, finite, non-negative, not all zero. Returns their sum.
+pub fn check_weights<B: Backend>(w: &Tensor<B, 1>, n_samples: usize) -> Result<f64> {
+    let n = w.dims()[0];
+    if n != n_samples {
+        return Err(Error::DimensionMismatch {
+            what: "number of sample weights",
+            expected: n_samples,
+            found: n,
+        });
+    }
+    let v = to_vec_f64(w.clone())?;
+    if let Some(i) = v.iter().position(|x| !x.is_finite()) {
+        return Err(Error::NonFinite {
+            what: "sample_weight",
+            row: i,
+            column: 0,
+            value: format!("{}", v[i]),
+        });
+    }
+    if let Some(i) = v.iter().position(|&x| x < 0.0) {
+        return Err(Error::InvalidWeights {
+            reason: format!("weight {} at row {i} is negative; weights must be >= 0", v[i]),
+        });
+    }
+    let total: f64 = v.iter().sum();
+    if total <= 0.0 {
+        return Err(Error::InvalidWeights {
+            reason: "all weights are zero; at least one must be positive".into(),
+        });
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tensor::from_f64;
+    use burn::tensor::DType;
+
+    type B = burn_flex::Flex;
+
+    #[test]
+    fn names_the_first_non_finite_cell() {
+        let dev = Default::default();
+        let x = from_f64::<B, 2>(vec![1.0, 2.0, 3.0, f64::NAN, 5.0, 6.0], [3, 2], &dev, DType::F32);
+        match check_data(&x, "data") {
+            Err(Error::NonFinite { row, column, .. }) => assert_eq!((row, column), (1, 1)),
+            other => panic!("{other:?}"),
+        }
+        let ok = from_f64::<B, 2>(vec![1.0, 2.0], [1, 2], &dev, DType::F32);
+        assert!(check_data(&ok, "data").is_ok());
+    }
+
+    #[test]
+    fn rejects_bad_weights() {
+        let dev = Default::default();
+        let w = from_f64::<B, 1>(vec![1.0, -1.0], [2], &dev, DType::F32);
+        assert!(matches!(check_weights(&w, 2), Err(Error::InvalidWeights { .. })));
+        let w = from_f64::<B, 1>(vec![0.0, 0.0], [2], &dev, DType::F32);
+        assert!(matches!(check_weights(&w, 2), Err(Error::InvalidWeights { .. })));
+        assert!(matches!(check_weights(&w, 3), Err(Error::DimensionMismatch { .. })));
+        let w = from_f64::<B, 1>(vec![0.5, 1.5], [2], &dev, DType::F32);
+        assert_eq!(check_weights(&w, 2).unwrap(), 2.0);
+    }
+}

@@ -1,0 +1,47 @@
+//! # mixture-core
+//!
+//! The shared vocabulary of the `mixture` workspace: the traits that Gaussian mixtures,
+//! mixtures of experts and gradient-trained mixtures are built from, and the numerics that
+//! burn 0.21 lacks, each written once and generic over any burn [`Backend`](burn::tensor::backend::Backend).
+//!
+//! One idea carries the design: **a mixture is K components and a gate that trade in
+//! responsibilities and additive sufficient statistics**.
+//!
+//! * [`Components`] score a [`Batch`] (the N×K log-likelihood), turn a batch plus its
+//!   responsibilities into [`Statistics`] that add up across batches, and update themselves
+//!   from the summed statistics (the M-step).
+//! * A [`Gate`] gives the N×K (or 1×K) log mixing weights and updates the same way.
+//! * A [`Regularizer`] corrects components after their M-step (tied prior means); a
+//!   [`LogPrior`] is a differentiable log-prior for gradient training.
+//! * A [`FitObserver`] watches a fit (progress bars, logging, early stopping by the caller).
+//! * A [`DataSource`] yields batches, so exact mini-batch EM and out-of-core data are the
+//!   same loop as a full-batch fit.
+//!
+//! Numerics (all batched tensor code, autodiff-friendly, tested on CPU backends):
+//! [`logsumexp`], [`linalg::cholesky`], [`linalg::solve_lower`],
+//! [`linalg::log_det_from_cholesky`], [`special::digamma`], [`special::lgamma`],
+//! [`sampling::categorical`].
+#![warn(missing_docs)]
+
+pub mod batch;
+pub mod components;
+pub mod error;
+pub mod gate;
+pub mod host;
+pub mod linalg;
+pub mod logsumexp;
+pub mod observer;
+pub mod prior;
+pub mod sampling;
+pub mod special;
+pub mod stats;
+pub mod tensor;
+
+pub use batch::{Batch, DataSource, TensorSource};
+pub use components::{ComponentCheck, Components};
+pub use error::{Error, Result};
+pub use gate::Gate;
+pub use logsumexp::{logsumexp, logsumexp_keepdim};
+pub use observer::{FitEvent, FitObserver, NoopObserver};
+pub use prior::{LogPrior, Regularizer};
+pub use stats::Statistics;

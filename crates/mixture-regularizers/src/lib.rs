@@ -1,0 +1,4 @@
+//! # mixture-regularizers
+//!
+//! Regularizers that act inside an EM update, and log-priors for gradient training.
+#![warn(missing_docs)]
