@@ -7,14 +7,16 @@
 //! * [`experts`]: Gaussian components, Bayesian linear experts, the learnable mixture module.
 //! * [`gates`]: mixing weights, Dirichlet, softmax network, per-sample Dirichlet.
 //! * [`regularizers`]: tied prior means, link functions, priors for gradient training.
+//! * [`gradient`]: gradient training of mixture modules (Adam, cosine annealing, priors).
 //! * [`em`]: the EM driver, [`GaussianMixture`](em::GaussianMixture), [`KMeans`](em::KMeans).
 #![warn(missing_docs)]
 
 pub use mixture_core as core;
 pub use mixture_em as em;
 pub use mixture_experts as experts;
+pub use mixture_gradient as gradient;
 pub use mixture_gates as gates;
 pub use mixture_regularizers as regularizers;
 
-pub use mixture_em::{GaussianMixture, GaussianMixtureConfig, InitMethod, KMeans, KMeansConfig};
+pub use mixture_em::{KMeans, KMeansConfig};
 pub use mixture_experts::CovarianceType;

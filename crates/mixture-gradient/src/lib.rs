@@ -1,0 +1,4 @@
+//! # mixture-gradient
+//!
+//! Gradient training of mixture modules on burn's autodiff.
+#![warn(missing_docs)]
