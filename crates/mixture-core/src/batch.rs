@@ -152,3 +152,21 @@ impl<B: Backend> DataSource<B> for TensorSource<B> {
         }
     }
 }
+
+impl<B: Backend, S: DataSource<B> + ?Sized> DataSource<B> for &S {
+    fn n_samples(&self) -> usize {
+        (**self).n_samples()
+    }
+
+    fn n_features(&self) -> usize {
+        (**self).n_features()
+    }
+
+    fn for_each_batch(&self, f: &mut dyn FnMut(Batch<B>) -> Result<()>) -> Result<()> {
+        (**self).for_each_batch(f)
+    }
+
+    fn device(&self) -> B::Device {
+        (**self).device()
+    }
+}
