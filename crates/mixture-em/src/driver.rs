@@ -79,7 +79,10 @@ pub struct EmTrace {
 impl EmTrace {
     /// The last lower bound (`-inf` if no iteration ran).
     pub fn lower_bound(&self) -> f64 {
-        self.lower_bounds.last().copied().unwrap_or(f64::NEG_INFINITY)
+        self.lower_bounds
+            .last()
+            .copied()
+            .unwrap_or(f64::NEG_INFINITY)
     }
 }
 

@@ -4,11 +4,16 @@
 //!
 //! * [`driver`]: one EM loop for every mixture (weighted, hard and stochastic modes; exact
 //!   mini-batch EM by summed sufficient statistics).
+//! * [`gaussian_mixture`]: [`GaussianMixtureConfig`] → fitted [`GaussianMixture`], at
+//!   scikit-learn parity, with sample weights and exact mini-batch EM.
 //! * [`kmeans`]: [`KMeansConfig`] → fitted [`KMeans`] (Lloyd, greedy k-means++).
 #![warn(missing_docs)]
 
 pub mod driver;
+pub mod gaussian_mixture;
 pub mod kmeans;
 
 pub use driver::{EmMode, EmSettings, EmTrace};
+pub use gaussian_mixture::{GaussianMixture, GaussianMixtureConfig, InitMethod};
 pub use kmeans::{KMeans, KMeansConfig, KMeansInit};
+pub use mixture_experts::{CovarianceType, Covariances};

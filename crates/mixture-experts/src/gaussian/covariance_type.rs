@@ -35,6 +35,17 @@ impl CovarianceType {
         }
     }
 
+    /// Values in a covariance-shaped tensor of this structure (scikit-learn's shapes): full
+    /// `K·D·D`, tied `D·D`, diagonal `K·D`, spherical `K`.
+    pub fn n_values(self, k: usize, d: usize) -> usize {
+        match self {
+            Self::Full => k * d * d,
+            Self::Tied => d * d,
+            Self::Diag => k * d,
+            Self::Spherical => k,
+        }
+    }
+
     /// The name used on the command line and in files.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -47,16 +47,6 @@ impl<B: Backend> Covariances<B> {
         }
     }
 
-    /// The expected number of values for `k` components in `d` dimensions.
-    pub fn expected_len(covariance_type: CovarianceType, k: usize, d: usize) -> usize {
-        match covariance_type {
-            CovarianceType::Full => k * d * d,
-            CovarianceType::Tied => d * d,
-            CovarianceType::Diag => k * d,
-            CovarianceType::Spherical => k,
-        }
-    }
-
     /// Builds from row-major host values of the given structure.
     pub fn from_f64(
         covariance_type: CovarianceType,

@@ -1,0 +1,122 @@
+//! Saving and loading a fitted mixture as JSON (exact round trip).
+//!
+//! Values are written as `f64` with the shortest representation that reads back to the same
+//! number, and the file records the dtype, so an f32 model reloads bit for bit as f32 and an
+//! f64 model as f64.
+
+use std::path::Path;
+
+use burn::tensor::{backend::Backend, DType};
+use mixture_core::{
+    tensor::{from_f64, to_vec_f64},
+    Error, Result,
+};
+use mixture_experts::{CovarianceType, Covariances, GaussianComponents};
+use mixture_gates::Weights;
+
+use super::{GaussianMixture, GaussianMixtureConfig};
+
+const FORMAT: &str = "mixture.gaussian-mixture";
+const VERSION: u32 = 1;
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Saved {
+    format: String,
+    version: u32,
+    dtype: String,
+    config: GaussianMixtureConfig,
+    n_features: usize,
+    weights: Vec<f64>,
+    means: Vec<f64>,
+    covariances: Vec<f64>,
+    converged: bool,
+    n_iter: usize,
+    lower_bounds: Vec<f64>,
+}
+
+impl<B: Backend> GaussianMixture<B> {
+    /// The model as a JSON document.
+    pub fn to_json(&self) -> Result<String> {
+        let (comps, gate) = self.parts();
+        let means = comps.means();
+        let dtype = match means.dtype() {
+            DType::F64 => "f64",
+            DType::F32 => "f32",
+            DType::F16 => "f16",
+            DType::BF16 => "bf16",
+            _ => "f32",
+        };
+        let saved = Saved {
+            format: FORMAT.into(),
+            version: VERSION,
+            dtype: dtype.into(),
+            config: self.config().clone(),
+            n_features: self.n_features(),
+            weights: to_vec_f64(gate.weights())?,
+            means: to_vec_f64(means)?,
+            covariances: comps.covariances().to_vec_f64()?,
+            converged: self.converged(),
+            n_iter: self.n_iter(),
+            lower_bounds: self.lower_bounds().to_vec(),
+        };
+        serde_json::to_string_pretty(&saved)
+            .map_err(|e| Error::Io(format!("cannot encode the model: {e}")))
+    }
+
+    /// Reads a model written by [`to_json`](Self::to_json) onto `device`.
+    pub fn from_json(json: &str, device: &B::Device) -> Result<Self> {
+        let bad = |reason: String| Error::Io(format!("not a valid mixture model file: {reason}"));
+        let s: Saved = serde_json::from_str(json).map_err(|e| bad(e.to_string()))?;
+        if s.format != FORMAT || s.version != VERSION {
+            return Err(bad(format!("format {} version {}", s.format, s.version)));
+        }
+        let dtype = match s.dtype.as_str() {
+            "f64" => DType::F64,
+            "f32" => DType::F32,
+            "f16" => DType::F16,
+            "bf16" => DType::BF16,
+            other => return Err(bad(format!("unknown dtype {other}"))),
+        };
+        let k = s.config.n_components;
+        let d = s.n_features;
+        let ct: CovarianceType = s.config.covariance_type;
+        if s.weights.len() != k
+            || s.means.len() != k * d
+            || s.covariances.len() != ct.n_values(k, d)
+        {
+            return Err(bad(
+                "parameter sizes do not match n_components and n_features".into(),
+            ));
+        }
+        let means = from_f64(s.means, [k, d], device, dtype);
+        let cov = Covariances::from_f64(ct, s.covariances, k, d, device, dtype);
+        let (comps, pivot) = GaussianComponents::from_covariances(means, cov, s.config.reg_covar);
+        if to_vec_f64(pivot)?.iter().any(|p| !(*p > 0.0)) {
+            return Err(bad("a covariance is not positive definite".into()));
+        }
+        let gate = Weights::learned(from_f64(s.weights, [k], device, dtype));
+        Ok(Self::from_saved(
+            s.config,
+            comps,
+            gate,
+            s.converged,
+            s.n_iter,
+            s.lower_bounds,
+        ))
+    }
+
+    /// Writes the model to `path` as JSON.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        std::fs::write(path, self.to_json()?)
+            .map_err(|e| Error::Io(format!("cannot write {}: {e}", path.display())))
+    }
+
+    /// Reads a model saved with [`save`](Self::save) onto `device`.
+    pub fn load(path: impl AsRef<Path>, device: &B::Device) -> Result<Self> {
+        let path = path.as_ref();
+        let json = std::fs::read_to_string(path)
+            .map_err(|e| Error::Io(format!("cannot read {}: {e}", path.display())))?;
+        Self::from_json(&json, device)
+    }
+}
