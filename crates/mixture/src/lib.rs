@@ -18,5 +18,5 @@ pub use mixture_gradient as gradient;
 pub use mixture_gates as gates;
 pub use mixture_regularizers as regularizers;
 
-pub use mixture_em::{KMeans, KMeansConfig};
+pub use mixture_em::{GaussianMixture, GaussianMixtureConfig, InitMethod, KMeans, KMeansConfig};
 pub use mixture_experts::CovarianceType;
