@@ -1,1 +1,78 @@
-fn main() {}
+//! `mixture`: fit Gaussian mixtures from the command line.
+//!
+//! ```text
+//! mixture fit                                   # the bundled iris data, 3 components
+//! mixture fit --input data.csv -k 5 --covariance diag --json
+//! mixture fit --input data.npy --dtype f64 --save model.json
+//! mixture predict --model model.json --input new.csv [--proba]
+//! ```
+//!
+//! Errors print one line, `error: ...`, on stderr. Exit status: 0 success, 2 bad usage or bad
+//! input, 1 a run-time failure (see [`error`]).
+
+mod backend;
+mod cli;
+mod data;
+mod dataset;
+mod em;
+mod error;
+mod fit;
+mod gradient;
+mod predict;
+mod progress;
+mod report;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use cli::{Command, ParseOutcome};
+use error::{CliError, EXIT_RUNTIME, EXIT_USAGE};
+
+fn main() -> ExitCode {
+    let cli = match cli::parse(std::env::args_os()) {
+        Ok(cli) => cli,
+        Err(ParseOutcome::Printed(code)) => return ExitCode::from(code as u8),
+        Err(ParseOutcome::Error(line)) => {
+            eprintln!("{line}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    // A panic is a bug, but the user still gets one line and no backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let msg = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        let msg = msg.lines().map(str::trim).collect::<Vec<_>>().join(" ");
+        eprintln!("error: internal error: {msg} (please report this)");
+    }));
+    let result = std::panic::catch_unwind(|| run(&cli.command));
+    match result {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
+            eprintln!("error: {}", e.one_line());
+            ExitCode::from(e.exit_code())
+        }
+        Err(_) => ExitCode::from(EXIT_RUNTIME),
+    }
+}
+
+/// Runs one subcommand.
+fn run(command: &Command) -> Result<(), CliError> {
+    match command {
+        Command::Fit(args) => fit::run(args),
+        Command::Predict(args) => predict::run(args),
+    }
+}
+
+/// Writes to stdout; a closed pipe (`mixture predict ... | head`) is not an error.
+pub(crate) fn write_stdout(text: &str) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(CliError::Runtime(format!("cannot write to stdout: {e}"))),
+    }
+}

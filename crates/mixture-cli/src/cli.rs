@@ -1,0 +1,316 @@
+//! The command-line grammar (clap) and its one-line error messages.
+//!
+//! Subcommands: `fit` and `predict`. To add one (for example `regress`, mixtures of linear
+//! experts), add a variant to [`Command`] with its own `Args` struct and a module with a
+//! `run(args) -> Result<(), CliError>`, then one match arm in `main.rs`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::backend::{BackendKind, Dtype};
+
+/// Fit Gaussian mixture models to CSV or .npy data, on any compiled-in burn backend.
+///
+/// Exit status: 0 on success, 2 for bad usage or bad input (options, files, data), 1 when a
+/// valid fit fails at run time (a component collapses, the backend fails, the model cannot be
+/// saved).
+#[derive(Debug, Parser)]
+#[command(name = "mixture", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Fit a Gaussian mixture (to the bundled iris data when no --input is given) and report it.
+    Fit(FitArgs),
+    /// Assign rows of a file to the components of a saved model.
+    Predict(PredictArgs),
+    // Next: `Regress(RegressArgs)` — mixtures of linear experts by variational EM.
+}
+
+/// How a Gaussian mixture is trained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Method {
+    /// Expectation-maximisation (scikit-learn's algorithm).
+    #[default]
+    Em,
+    /// Gradient descent on the negative log-likelihood.
+    Gradient,
+}
+
+impl Method {
+    /// The name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Em => "em",
+            Method::Gradient => "gradient",
+        }
+    }
+}
+
+/// Covariance structure, as in scikit-learn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Covariance {
+    /// One full covariance matrix per component.
+    #[default]
+    Full,
+    /// One full covariance matrix shared by all components.
+    Tied,
+    /// One diagonal covariance per component.
+    Diag,
+    /// One variance per component.
+    Spherical,
+}
+
+/// How the means are initialised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Init {
+    /// Responsibilities from a k-means fit (scikit-learn's default).
+    #[default]
+    Kmeans,
+    /// Responsibilities from greedy k-means++ seeding.
+    #[value(name = "k-means++", alias = "kmeans++")]
+    KMeansPlusPlus,
+    /// Random responsibilities.
+    Random,
+    /// Responsibilities from K random rows.
+    #[value(alias = "random_from_data")]
+    RandomFromData,
+}
+
+/// Options of `mixture fit`.
+#[derive(Debug, Clone, Args)]
+pub struct FitArgs {
+    /// Data file: CSV (numbers; a first row with any non-numeric cell is a header) or .npy
+    /// (2-D, float32 or float64). Without it, Fisher's iris data (150×4, bundled) is used.
+    #[arg(short, long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+
+    /// Number of mixture components.
+    #[arg(short = 'k', long, default_value_t = 3, value_name = "K")]
+    pub components: usize,
+
+    /// Covariance structure.
+    #[arg(short, long, value_enum, default_value_t = Covariance::Full)]
+    pub covariance: Covariance,
+
+    /// Initialisation.
+    #[arg(long, value_enum, default_value_t = Init::Kmeans)]
+    pub init: Init,
+
+    /// Training method.
+    #[arg(long, value_enum, default_value_t = Method::Em)]
+    pub method: Method,
+
+    /// Convergence threshold on the change of the lower bound (mean log-likelihood).
+    #[arg(long, default_value_t = 1e-3, value_name = "TOL")]
+    pub tol: f64,
+
+    /// Added to the diagonal of every covariance, for stability.
+    #[arg(long, default_value_t = 1e-6, value_name = "REG")]
+    pub reg_covar: f64,
+
+    /// Maximum EM iterations per initialisation.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub max_iter: usize,
+
+    /// Initialisations to run; the one with the best lower bound is kept.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub n_init: usize,
+
+    /// Random seed (initialisation).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+
+    /// Rows per batch for exact mini-batch EM (same result as the full batch; bounds memory).
+    #[arg(long, value_name = "ROWS")]
+    pub batch_size: Option<usize>,
+
+    /// Float precision of the computation.
+    #[arg(long, value_enum, default_value_t = Dtype::F32)]
+    pub dtype: Dtype,
+
+    /// Compute backend (only those compiled in can run).
+    #[arg(long, value_enum, default_value_t = BackendKind::default_compiled())]
+    pub backend: BackendKind,
+
+    /// Save the fitted model as JSON (load it with `mixture predict --model`).
+    #[arg(long, value_name = "PATH")]
+    pub save: Option<PathBuf>,
+
+    /// Print one JSON object instead of the report.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// Options of `mixture predict`.
+#[derive(Debug, Clone, Args)]
+pub struct PredictArgs {
+    /// A model saved by `mixture fit --save`.
+    #[arg(short, long, value_name = "PATH")]
+    pub model: PathBuf,
+
+    /// Data file (CSV or .npy) with the model's number of features.
+    #[arg(short, long, value_name = "FILE")]
+    pub input: PathBuf,
+
+    /// Print the probability of every component (CSV rows) instead of labels.
+    #[arg(long)]
+    pub proba: bool,
+
+    /// Print one JSON object (`labels`, and `probabilities` with --proba).
+    #[arg(long)]
+    pub json: bool,
+
+    /// Compute backend (only those compiled in can run).
+    #[arg(long, value_enum, default_value_t = BackendKind::default_compiled())]
+    pub backend: BackendKind,
+}
+
+/// What parsing the command line produced when it did not produce a command.
+#[derive(Debug)]
+pub enum ParseOutcome {
+    /// Help or version was printed; exit with this code.
+    Printed(i32),
+    /// A usage error, already folded into one line starting with `error:`.
+    Error(String),
+}
+
+/// Parses `args` (the program name first). Help and version are printed here; a usage error
+/// comes back as one line.
+pub fn parse<I, T>(args: I) -> Result<Cli, ParseOutcome>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::error::ErrorKind;
+    match Cli::try_parse_from(args) {
+        Ok(cli) => Ok(cli),
+        Err(e) => match e.kind() {
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+                let _ = e.print();
+                Err(ParseOutcome::Printed(0))
+            }
+            ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                let _ = e.print();
+                Err(ParseOutcome::Printed(2))
+            }
+            _ => Err(ParseOutcome::Error(one_line(&e.to_string()))),
+        },
+    }
+}
+
+/// Folds clap's multi-line message into one line, dropping its usage and `--help` hints.
+fn one_line(message: &str) -> String {
+    let mut parts = Vec::new();
+    for line in message.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with("For more information") {
+            continue;
+        }
+        if line.starts_with("Usage:") {
+            break;
+        }
+        parts.push(line);
+    }
+    let joined = parts.join(" ");
+    if joined.starts_with("error:") {
+        joined
+    } else {
+        format!("error: {joined}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_err(args: &[&str]) -> String {
+        match parse(args.iter().copied()) {
+            Err(ParseOutcome::Error(line)) => line,
+            Err(ParseOutcome::Printed(code)) => panic!("printed, exit {code}"),
+            Ok(cli) => panic!("parsed: {cli:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let Ok(Cli {
+            command: Command::Fit(a),
+        }) = parse(["mixture", "fit"])
+        else {
+            panic!("fit did not parse");
+        };
+        assert_eq!(a.components, 3);
+        assert_eq!(a.covariance, Covariance::Full);
+        assert_eq!(a.init, Init::Kmeans);
+        assert_eq!(a.method, Method::Em);
+        assert_eq!(
+            (a.tol, a.reg_covar, a.max_iter, a.n_init, a.seed),
+            (1e-3, 1e-6, 100, 1, 0)
+        );
+        assert_eq!(a.dtype, Dtype::F32);
+        assert!(a.input.is_none() && a.save.is_none() && !a.json);
+    }
+
+    #[test]
+    fn option_values() {
+        let Ok(Cli {
+            command: Command::Fit(a),
+        }) = parse([
+            "mixture",
+            "fit",
+            "--init",
+            "k-means++",
+            "--covariance",
+            "diag",
+            "--dtype",
+            "f64",
+            "--batch-size",
+            "10",
+        ])
+        else {
+            panic!("did not parse");
+        };
+        assert_eq!(
+            (a.init, a.covariance, a.dtype, a.batch_size),
+            (Init::KMeansPlusPlus, Covariance::Diag, Dtype::F64, Some(10))
+        );
+        let Ok(Cli {
+            command: Command::Fit(a),
+        }) = parse(["mixture", "fit", "--init", "random-from-data"])
+        else {
+            panic!("did not parse");
+        };
+        assert_eq!(a.init, Init::RandomFromData);
+    }
+
+    #[test]
+    fn bad_option_values_are_one_line() {
+        for args in [
+            &["mixture", "fit", "--covariance", "banana"][..],
+            &["mixture", "fit", "--components", "-3"],
+            &["mixture", "fit", "--tol", "abc"],
+            &["mixture", "fit", "--frobnicate"],
+            &["mixture", "predict", "--input", "x.csv"],
+            &["mixture", "launch"],
+        ] {
+            let line = parse_err(args);
+            assert!(line.starts_with("error: "), "{line}");
+            assert!(!line.contains('\n'), "{line}");
+        }
+        let line = parse_err(&["mixture", "fit", "--covariance", "banana"]);
+        assert!(
+            line.contains("banana") && line.contains("spherical"),
+            "{line}"
+        );
+    }
+}

@@ -1,0 +1,73 @@
+//! `mixture fit`: load the data, fit on the chosen backend, report.
+
+use burn::tensor::{backend::Backend, DType};
+use mixture::core::tensor::from_f64;
+
+use crate::backend::{self, BackendJob};
+use crate::cli::{FitArgs, Method};
+use crate::dataset::Dataset;
+use crate::error::CliError;
+use crate::progress::ProgressObserver;
+use crate::report::{self, FitReport};
+
+/// What a fitted Gaussian mixture looks like on the host, whichever method trained it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitOutcome {
+    /// Whether the change of the lower bound fell below `tol`.
+    pub converged: bool,
+    /// Iterations run (in the best initialisation).
+    pub n_iter: usize,
+    /// The final lower bound (per-sample mean).
+    pub lower_bound: f64,
+    /// scikit-learn's `score`: mean log-likelihood per sample under the fitted model.
+    pub mean_log_likelihood: f64,
+    /// Bayesian information criterion on the training data.
+    pub bic: f64,
+    /// Akaike information criterion on the training data.
+    pub aic: f64,
+    /// Free parameters of the model.
+    pub n_parameters: usize,
+    /// Mixing weights, `[K]`.
+    pub weights: Vec<f64>,
+    /// Means, `K` rows of `D`.
+    pub means: Vec<Vec<f64>>,
+    /// The predicted component of every row, when asked for (datasets with known classes).
+    pub labels: Option<Vec<usize>>,
+    /// Wall-clock seconds of the fit itself (not loading, not reporting).
+    pub fit_seconds: f64,
+}
+
+/// The fit, as a job for any backend.
+struct FitJob<'a> {
+    args: &'a FitArgs,
+    data: &'a Dataset,
+}
+
+impl BackendJob for FitJob<'_> {
+    type Output = FitOutcome;
+
+    fn run<B: Backend>(self, device: B::Device, dtype: DType) -> Result<FitOutcome, CliError> {
+        let m = &self.data.matrix;
+        let x = from_f64::<B, 2>(m.values.clone(), [m.n_rows, m.n_cols], &device, dtype);
+        let want_labels = self.data.classes.is_some();
+        let mut observer = ProgressObserver::new(!self.args.json && !self.args.no_progress);
+        // The one place that picks the training method.
+        match self.args.method {
+            Method::Em => crate::em::fit(&x, self.args, want_labels, &mut observer),
+            Method::Gradient => crate::gradient::fit(&x, self.args, want_labels, &mut observer),
+        }
+    }
+}
+
+/// Runs `mixture fit`.
+pub fn run(args: &FitArgs) -> Result<(), CliError> {
+    let data = Dataset::load(args.input.as_deref())?;
+    let outcome = backend::dispatch(args.backend, args.dtype, FitJob { args, data: &data })?;
+    let report = FitReport::new(args, &data, outcome);
+    let text = if args.json {
+        report.to_json()
+    } else {
+        report::render_text(&report)
+    };
+    crate::write_stdout(&text)
+}

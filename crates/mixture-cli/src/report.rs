@@ -1,0 +1,241 @@
+//! The fit report: a readable text form and a JSON object.
+
+use serde::Serialize;
+
+use crate::cli::FitArgs;
+use crate::dataset::Dataset;
+use crate::em;
+use crate::fit::FitOutcome;
+
+/// Feature columns shown in the text report's table of means (all are in the JSON).
+const MAX_TABLE_FEATURES: usize = 8;
+
+/// Everything `mixture fit` reports. Serialised as the `--json` object.
+#[derive(Debug, Clone, Serialize)]
+pub struct FitReport {
+    /// The data: a file path, or `iris (bundled)`.
+    pub input: String,
+    /// Training method (`em`).
+    pub method: &'static str,
+    /// Backend the fit ran on.
+    pub backend: &'static str,
+    /// Float precision of the fit.
+    pub dtype: &'static str,
+    /// Rows of the data.
+    pub n_samples: usize,
+    /// Columns of the data.
+    pub n_features: usize,
+    /// Mixture components.
+    pub n_components: usize,
+    /// `full`, `tied`, `diag` or `spherical`.
+    pub covariance_type: String,
+    /// Initialisation method.
+    pub init: String,
+    /// Random seed.
+    pub seed: u64,
+    /// Initialisations run.
+    pub n_init: usize,
+    /// Convergence threshold.
+    pub tol: f64,
+    /// Covariance regularisation.
+    pub reg_covar: f64,
+    /// Iteration limit.
+    pub max_iter: usize,
+    /// Mini-batch size, if any.
+    pub batch_size: Option<usize>,
+    /// Whether the fit converged.
+    pub converged: bool,
+    /// Iterations run.
+    pub n_iter: usize,
+    /// scikit-learn's `score`: mean log-likelihood per sample.
+    pub mean_log_likelihood: f64,
+    /// Final lower bound.
+    pub lower_bound: f64,
+    /// Bayesian information criterion.
+    pub bic: f64,
+    /// Akaike information criterion.
+    pub aic: f64,
+    /// Free parameters.
+    pub n_parameters: usize,
+    /// Mixing weights `[K]`.
+    pub weights: Vec<f64>,
+    /// Means `[K][D]`.
+    pub means: Vec<Vec<f64>>,
+    /// Seconds spent fitting.
+    pub fit_seconds: f64,
+    /// Column names (CSV header, else `x0`, `x1`, …).
+    pub feature_names: Vec<String>,
+    /// Where the model was saved, if it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub saved_to: Option<String>,
+    /// Components against known classes, for data that has them (the bundled iris).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class_table: Option<ClassTable>,
+}
+
+/// Counts of rows per (component, known class).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClassTable {
+    /// What the classes are (for example `species`).
+    pub title: String,
+    /// Class names.
+    pub classes: Vec<String>,
+    /// `counts[k][c]`: rows of class `c` assigned to component `k`.
+    pub counts: Vec<Vec<usize>>,
+}
+
+impl FitReport {
+    /// Assembles the report from the options, the data and the fit.
+    pub fn new(args: &FitArgs, data: &Dataset, outcome: FitOutcome) -> Self {
+        let class_table = match (&data.classes, &outcome.labels) {
+            (Some(classes), Some(labels)) => {
+                let mut counts = vec![vec![0; classes.names.len()]; args.components];
+                for (&k, &c) in labels.iter().zip(&classes.of_row) {
+                    if let Some(row) = counts.get_mut(k) {
+                        row[c] += 1;
+                    }
+                }
+                Some(ClassTable {
+                    title: classes.title.clone(),
+                    classes: classes.names.clone(),
+                    counts,
+                })
+            }
+            _ => None,
+        };
+        Self {
+            input: data.name.clone(),
+            method: args.method.name(),
+            backend: args.backend.name(),
+            dtype: args.dtype.name(),
+            n_samples: data.matrix.n_rows,
+            n_features: data.matrix.n_cols,
+            n_components: args.components,
+            covariance_type: em::covariance_type(args.covariance).to_string(),
+            init: em::init_method(args.init).to_string(),
+            seed: args.seed,
+            n_init: args.n_init,
+            tol: args.tol,
+            reg_covar: args.reg_covar,
+            max_iter: args.max_iter,
+            batch_size: args.batch_size,
+            converged: outcome.converged,
+            n_iter: outcome.n_iter,
+            mean_log_likelihood: outcome.mean_log_likelihood,
+            lower_bound: outcome.lower_bound,
+            bic: outcome.bic,
+            aic: outcome.aic,
+            n_parameters: outcome.n_parameters,
+            weights: outcome.weights,
+            means: outcome.means,
+            fit_seconds: outcome.fit_seconds,
+            feature_names: data.feature_names(),
+            saved_to: args.save.as_ref().map(|p| p.display().to_string()),
+            class_table,
+        }
+    }
+
+    /// The report as one pretty-printed JSON object.
+    pub fn to_json(&self) -> String {
+        // Serialising plain numbers, strings and vectors cannot fail.
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".into());
+        s.push('\n');
+        s
+    }
+}
+
+/// The report as text for a terminal.
+pub fn render_text(r: &FitReport) -> String {
+    let mut out = String::new();
+    let method = match r.method {
+        "em" => "EM",
+        other => other,
+    };
+    let line = |out: &mut String, key: &str, value: String| {
+        out.push_str(&format!("  {key:<21}{value}\n"));
+    };
+    out.push_str(&format!(
+        "Gaussian mixture ({method}) on {}: {} samples x {} features\n\n",
+        r.input, r.n_samples, r.n_features
+    ));
+    line(
+        &mut out,
+        "components",
+        format!("{}, {} covariance", r.n_components, r.covariance_type),
+    );
+    line(
+        &mut out,
+        "initialisation",
+        format!("{}, n_init {}, seed {}", r.init, r.n_init, r.seed),
+    );
+    let batch = r
+        .batch_size
+        .map_or(String::new(), |b| format!(", batch size {b}"));
+    line(
+        &mut out,
+        "backend",
+        format!("{}, {}{batch}", r.backend, r.dtype),
+    );
+    let converged = if r.converged { "yes" } else { "NO" };
+    line(
+        &mut out,
+        "converged",
+        format!(
+            "{converged}, after {} iterations (tol {:e}, max_iter {})",
+            r.n_iter, r.tol, r.max_iter
+        ),
+    );
+    line(
+        &mut out,
+        "mean log-likelihood",
+        format!("{:.6}", r.mean_log_likelihood),
+    );
+    line(&mut out, "lower bound", format!("{:.6}", r.lower_bound));
+    line(&mut out, "BIC", format!("{:.4}", r.bic));
+    line(&mut out, "AIC", format!("{:.4}", r.aic));
+    line(&mut out, "parameters", r.n_parameters.to_string());
+    line(&mut out, "fit time", format!("{:.3} s", r.fit_seconds));
+    if let Some(path) = &r.saved_to {
+        line(&mut out, "saved to", path.clone());
+    }
+
+    // Weights and means, one row per component.
+    let shown = r.n_features.min(MAX_TABLE_FEATURES);
+    let names = &r.feature_names[..shown];
+    let widths: Vec<usize> = names.iter().map(|n| n.len().max(8)).collect();
+    out.push_str(&format!("\n  {:<11}{:>8}  ", "component", "weight"));
+    for (n, w) in names.iter().zip(&widths) {
+        out.push_str(&format!("  {n:>w$}"));
+    }
+    out.push('\n');
+    for (k, (weight, mean)) in r.weights.iter().zip(&r.means).enumerate() {
+        out.push_str(&format!("  {k:<11}{weight:>8.4}  "));
+        for (v, w) in mean.iter().zip(&widths) {
+            out.push_str(&format!("  {v:>w$.4}"));
+        }
+        out.push('\n');
+    }
+    if shown < r.n_features {
+        out.push_str(&format!(
+            "  (means of the first {shown} of {} features; --json prints all)\n",
+            r.n_features
+        ));
+    }
+
+    if let Some(t) = &r.class_table {
+        let widths: Vec<usize> = t.classes.iter().map(|n| n.len().max(6)).collect();
+        out.push_str(&format!("\n  {:<21}", format!("component \\ {}", t.title)));
+        for (n, w) in t.classes.iter().zip(&widths) {
+            out.push_str(&format!("  {n:>w$}"));
+        }
+        out.push('\n');
+        for (k, row) in t.counts.iter().enumerate() {
+            out.push_str(&format!("  {k:<21}"));
+            for (c, w) in row.iter().zip(&widths) {
+                out.push_str(&format!("  {c:>w$}"));
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
