@@ -1,0 +1,61 @@
+//! A whole fit: validation, tolerance, `n_init` seedings and Lloyd runs, the best one kept.
+
+use burn::tensor::{backend::Backend, Tensor};
+use mixture_core::{tensor::to_vec_i64, DataSource, Error, Result};
+use rand::{rngs::StdRng, SeedableRng};
+
+use super::{
+    data::{scan, tolerance},
+    init::random_centres,
+    lloyd::{lloyd, LloydRun},
+    plusplus::plusplus_source,
+    KMeans, KMeansConfig, KMeansInit,
+};
+
+/// Fits k-means to `source` with a validated `config`; `init` replaces the seeding (one run).
+pub(crate) fn fit_source<B: Backend, S: DataSource<B> + ?Sized>(
+    config: &KMeansConfig,
+    source: &S,
+    init: Option<Tensor<B, 2>>,
+) -> Result<KMeans<B>> {
+    let k = config.n_clusters;
+    let (info, means) = scan(source, config.tol > 0.0)?;
+    if k > info.n_samples {
+        return Err(Error::TooFewSamples {
+            n_samples: info.n_samples,
+            n_components: k,
+        });
+    }
+    let tol_abs = match means {
+        Some(m) => tolerance(source, &info, &m, config.tol)?,
+        None => 0.0,
+    };
+    let mut rng = StdRng::seed_from_u64(config.seed);
+    let n_init = if init.is_some() { 1 } else { config.n_init };
+    let mut best: Option<LloydRun<B>> = None;
+    for _ in 0..n_init {
+        let centres = match (&init, config.init) {
+            (Some(c), _) => c.clone(),
+            (None, KMeansInit::KMeansPlusPlus) => plusplus_source(source, &info, k, &mut rng)?.0,
+            (None, KMeansInit::Random) => random_centres(source, &info, k, &mut rng)?,
+        };
+        let run = lloyd(source, &info, centres, tol_abs, config.max_iter)?;
+        if best.as_ref().is_none_or(|b| run.inertia < b.inertia) {
+            best = Some(run);
+        }
+    }
+    let Some(best) = best else {
+        return Err(Error::InvalidConfig {
+            field: "n_init",
+            reason: "must be >= 1, got 0".into(),
+        });
+    };
+    let labels = to_vec_i64(Tensor::cat(best.labels, 0))?;
+    Ok(KMeans::fitted(
+        best.centres,
+        best.inertia,
+        best.n_iter,
+        best.converged,
+        labels,
+    ))
+}

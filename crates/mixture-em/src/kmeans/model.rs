@@ -1,0 +1,145 @@
+//! The fitted k-means model.
+
+use burn::tensor::{backend::Backend, Int, Tensor};
+use mixture_core::{host::check_data, tensor::to_vec_f64, Error, Result};
+
+use super::distance::{nearest, sq_distances, sq_norms_row};
+
+/// A fitted k-means model: K centroids (`[K, D]`) and what the fit reported.
+///
+/// Made by [`KMeansConfig::fit`](super::KMeansConfig::fit) and its siblings, or from given
+/// centroids by [`KMeans::from_centroids`].
+#[derive(Debug, Clone)]
+pub struct KMeans<B: Backend> {
+    centroids: Tensor<B, 2>,
+    inertia: f64,
+    n_iter: usize,
+    converged: bool,
+    labels: Option<Vec<i64>>,
+}
+
+impl<B: Backend> KMeans<B> {
+    /// The result of a fit.
+    pub(crate) fn fitted(
+        centroids: Tensor<B, 2>,
+        inertia: f64,
+        n_iter: usize,
+        converged: bool,
+        labels: Vec<i64>,
+    ) -> Self {
+        Self {
+            centroids,
+            inertia,
+            n_iter,
+            converged,
+            labels: Some(labels),
+        }
+    }
+
+    /// A model with the given centroids (`[K, D]`) and no fit behind it: [`inertia`]
+    /// is NaN, [`n_iter`] 0, [`converged`] false and [`labels`] `None`. Useful to assign
+    /// data to known centres (PyCave's `KMeansModel` with set centroids). The centroids
+    /// are not checked; give finite values.
+    ///
+    /// [`inertia`]: Self::inertia
+    /// [`n_iter`]: Self::n_iter
+    /// [`converged`]: Self::converged
+    /// [`labels`]: Self::labels
+    pub fn from_centroids(centroids: Tensor<B, 2>) -> Self {
+        Self {
+            centroids,
+            inertia: f64::NAN,
+            n_iter: 0,
+            converged: false,
+            labels: None,
+        }
+    }
+
+    /// The centroids, `[K, D]` (scikit-learn's `cluster_centers_`).
+    pub fn centroids(&self) -> Tensor<B, 2> {
+        self.centroids.clone()
+    }
+
+    /// Number of clusters K.
+    pub fn n_clusters(&self) -> usize {
+        self.centroids.dims()[0]
+    }
+
+    /// Number of features D.
+    pub fn n_features(&self) -> usize {
+        self.centroids.dims()[1]
+    }
+
+    /// Sum of the (sample-weighted) squared distances of the training rows to their closest
+    /// centroid (scikit-learn's `inertia_`; PyCave reports it divided by N).
+    pub fn inertia(&self) -> f64 {
+        self.inertia
+    }
+
+    /// Lloyd iterations run by the kept restart (scikit-learn's `n_iter_`).
+    pub fn n_iter(&self) -> usize {
+        self.n_iter
+    }
+
+    /// Whether the kept restart stopped (labels unchanged or centre shift within `tol`)
+    /// before `max_iter`.
+    pub fn converged(&self) -> bool {
+        self.converged
+    }
+
+    /// The cluster of every training row (scikit-learn's `labels_`), `None` for a model made
+    /// by [`from_centroids`](Self::from_centroids).
+    pub fn labels(&self) -> Option<&[i64]> {
+        self.labels.as_deref()
+    }
+
+    /// The index of the closest centroid of every row of `x` (`[N, D]` → `[N]`); ties go to
+    /// the lowest index.
+    ///
+    /// # Errors
+    /// [`Error::EmptyData`], [`Error::NonFinite`], [`Error::DimensionMismatch`] when `x` does
+    /// not have D columns.
+    pub fn predict(&self, x: &Tensor<B, 2>) -> Result<Tensor<B, 1, Int>> {
+        let x = self.checked(x)?;
+        Ok(nearest(&x, &self.centroids, &sq_norms_row(&self.centroids)).0)
+    }
+
+    /// Euclidean distances of every row of `x` to every centroid, `[N, K]` (scikit-learn's
+    /// `transform`).
+    ///
+    /// # Errors
+    /// As [`predict`](Self::predict).
+    pub fn transform(&self, x: &Tensor<B, 2>) -> Result<Tensor<B, 2>> {
+        let x = self.checked(x)?;
+        Ok(sq_distances(&x, &self.centroids, &sq_norms_row(&self.centroids)).sqrt())
+    }
+
+    /// Minus the sum of squared distances of the rows of `x` to their closest centroid
+    /// (scikit-learn's `KMeans.score`: higher is better).
+    ///
+    /// # Errors
+    /// As [`predict`](Self::predict).
+    pub fn score(&self, x: &Tensor<B, 2>) -> Result<f64> {
+        let x = self.checked(x)?;
+        let min = nearest(&x, &self.centroids, &sq_norms_row(&self.centroids)).1;
+        Ok(-to_vec_f64(min.sum())?[0])
+    }
+
+    /// `x` after the checks, in the dtype of the centroids.
+    fn checked(&self, x: &Tensor<B, 2>) -> Result<Tensor<B, 2>> {
+        check_data(x, "data")?;
+        let d = x.dims()[1];
+        if d != self.n_features() {
+            return Err(Error::DimensionMismatch {
+                what: "number of features",
+                expected: self.n_features(),
+                found: d,
+            });
+        }
+        Ok(if x.dtype() == self.centroids.dtype() {
+            x.clone()
+        } else {
+            x.clone().cast(self.centroids.dtype())
+        })
+    }
+}

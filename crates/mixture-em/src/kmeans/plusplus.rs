@@ -1,0 +1,204 @@
+//! Greedy k-means++ seeding (scikit-learn's `kmeans_plusplus`), over any data source.
+
+use burn::tensor::{backend::Backend, Tensor};
+use mixture_core::{tensor::to_vec_f64, Batch, DataSource, Error, Result, TensorSource};
+use rand::{Rng, RngExt};
+
+use super::{
+    data::{scan, DataInfo},
+    distance::{gather_rows, search_cumulative, sq_distances, sq_norms_row},
+};
+
+/// Greedy k-means++ seeding of `k` centres among the rows of `x` (`[N, D]`), as
+/// scikit-learn's `sklearn.cluster.kmeans_plusplus`.
+///
+/// The first centre is a row drawn with probability ∝ its sample weight (uniformly without
+/// weights). Each further centre is the best of `2 + ⌊ln k⌋` candidate rows drawn with
+/// probability ∝ `w(x)·D(x)²` (`D(x)`: distance to the nearest centre so far): the one that
+/// minimises the potential `Σ_x w(x)·min(D(x)², d(x, candidate)²)` (the first on ties).
+/// When every remaining potential is zero (fewer distinct rows than `k`), candidates are
+/// drawn ∝ weight instead, and centres may repeat.
+///
+/// Returns the centres (`[k, D]`, the dtype of `x`) and their row indices in `x`, so that
+/// row `indices[i]` of `x` is centre `i`. Draws `1 + (k − 1)·(2 + ⌊ln k⌋)` uniform numbers
+/// from `rng`; costs two host reads per centre.
+///
+/// # Errors
+/// [`Error::InvalidConfig`] when `k` is 0, [`Error::EmptyData`], [`Error::NonFinite`],
+/// [`Error::TooFewSamples`] when `k > N`, [`Error::DimensionMismatch`] /
+/// [`Error::InvalidWeights`] for bad weights.
+///
+/// # Example
+///
+/// ```
+/// use burn::tensor::Tensor;
+/// use burn_flex::Flex;
+/// use mixture_em::kmeans::kmeans_plusplus;
+/// use rand::{rngs::StdRng, SeedableRng};
+///
+/// let x = Tensor::<Flex, 2>::from_floats([[0.0], [0.1], [10.0], [10.1]], &Default::default());
+/// let (centres, indices) = kmeans_plusplus(&x, None, 2, &mut StdRng::seed_from_u64(0)).unwrap();
+/// assert_eq!(centres.dims(), [2, 1]);
+/// // One centre in each group.
+/// assert_ne!(indices[0] / 2, indices[1] / 2);
+/// ```
+pub fn kmeans_plusplus<B: Backend, R: Rng + ?Sized>(
+    x: &Tensor<B, 2>,
+    sample_weight: Option<&Tensor<B, 1>>,
+    k: usize,
+    rng: &mut R,
+) -> Result<(Tensor<B, 2>, Vec<usize>)> {
+    if k == 0 {
+        return Err(Error::InvalidConfig {
+            field: "n_clusters",
+            reason: "must be >= 1, got 0".into(),
+        });
+    }
+    let n = x.dims()[0];
+    let mut batch = Batch::new(x.clone());
+    if let Some(w) = sample_weight {
+        if w.dims()[0] != n {
+            return Err(Error::DimensionMismatch {
+                what: "number of sample weights",
+                expected: n,
+                found: w.dims()[0],
+            });
+        }
+        let w = if w.dtype() == x.dtype() {
+            w.clone()
+        } else {
+            w.clone().cast(x.dtype())
+        };
+        batch = batch.with_weight(w);
+    }
+    let source = TensorSource::new(batch, None);
+    let (info, _) = scan(&source, false)?;
+    if k > n {
+        return Err(Error::TooFewSamples {
+            n_samples: n,
+            n_components: k,
+        });
+    }
+    plusplus_source(&source, &info, k, rng)
+}
+
+/// [`kmeans_plusplus`] over a validated data source (`info` from [`scan`], `k ≤ N`).
+pub(crate) fn plusplus_source<B, S, R>(
+    source: &S,
+    info: &DataInfo,
+    k: usize,
+    rng: &mut R,
+) -> Result<(Tensor<B, 2>, Vec<usize>)>
+where
+    B: Backend,
+    S: DataSource<B> + ?Sized,
+    R: Rng + ?Sized,
+{
+    let n_local_trials = 2 + (k as f64).ln().floor() as usize;
+    // Cumulative weights, for draws ∝ weight.
+    let weight_cum: Vec<f64> = (0..info.n_samples)
+        .scan(0.0, |acc, i| {
+            *acc += info.weight(i);
+            Some(*acc)
+        })
+        .collect();
+    let draw_by_weight = |rng: &mut R| {
+        let r = rng.random::<f64>() * info.total_weight;
+        search_cumulative(&weight_cum, r)
+    };
+
+    let first = draw_by_weight(rng);
+    let mut indices = vec![first];
+    let mut centres = gather_rows(source, &[first])?;
+    // Per non-empty batch: the squared distance to the nearest centre so far, `[n_b, 1]`.
+    let mut closest: Vec<Tensor<B, 2>> = Vec::new();
+    {
+        let c_sq = sq_norms_row(&centres);
+        source.for_each_batch(&mut |batch: Batch<B>| {
+            if batch.n_samples() == 0 {
+                return Ok(());
+            }
+            closest.push(sq_distances(&batch.x, &centres, &c_sq));
+            Ok(())
+        })?;
+    }
+
+    for _ in 1..k {
+        // Host read 1: the per-row potentials w·D².
+        let mut pots: Vec<Tensor<B, 1>> = Vec::with_capacity(closest.len());
+        let mut b = 0usize;
+        source.for_each_batch(&mut |batch: Batch<B>| {
+            let nb = batch.n_samples();
+            if nb == 0 {
+                return Ok(());
+            }
+            pots.push(batch.weigh(closest[b].clone()).reshape([nb]));
+            b += 1;
+            Ok(())
+        })?;
+        let pot = to_vec_f64(Tensor::cat(pots, 0))?;
+        let mut cum = Vec::with_capacity(pot.len());
+        let mut acc = 0.0;
+        for p in &pot {
+            acc += p;
+            cum.push(acc);
+        }
+        let current = acc;
+        let candidates: Vec<usize> = (0..n_local_trials)
+            .map(|_| {
+                if current > 0.0 && current.is_finite() {
+                    let r = rng.random::<f64>() * current;
+                    search_cumulative(&cum, r)
+                } else {
+                    draw_by_weight(rng)
+                }
+            })
+            .collect();
+        let cand = gather_rows(source, &candidates)?;
+        let cand_sq = sq_norms_row(&cand);
+        // Host read 2: the potential of every candidate.
+        let mut updated: Vec<Tensor<B, 2>> = Vec::with_capacity(closest.len());
+        let mut total: Option<Tensor<B, 2>> = None;
+        let mut b = 0usize;
+        source.for_each_batch(&mut |batch: Batch<B>| {
+            let nb = batch.n_samples();
+            if nb == 0 {
+                return Ok(());
+            }
+            let d2 = sq_distances(&batch.x, &cand, &cand_sq);
+            let m = d2.min_pair(closest[b].clone().expand([nb, n_local_trials]));
+            let part = batch.weigh(m.clone()).sum_dim(0);
+            total = Some(match total.take() {
+                Some(t) => t + part,
+                None => part,
+            });
+            updated.push(m);
+            b += 1;
+            Ok(())
+        })?;
+        let Some(total) = total else {
+            return Err(Error::EmptyData {
+                n_samples: 0,
+                n_features: info.n_features,
+            });
+        };
+        let cand_pot = to_vec_f64(total)?;
+        let mut best = 0;
+        for (j, &p) in cand_pot.iter().enumerate() {
+            if p < cand_pot[best] || cand_pot[best].is_nan() {
+                best = j;
+            }
+        }
+        closest = updated
+            .into_iter()
+            .map(|m| {
+                let nb = m.dims()[0];
+                m.slice([0..nb, best..best + 1])
+            })
+            .collect();
+        let d = info.n_features;
+        centres = Tensor::cat(vec![centres, cand.slice([best..best + 1, 0..d])], 0);
+        indices.push(candidates[best]);
+    }
+    Ok((centres, indices))
+}
