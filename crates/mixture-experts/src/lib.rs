@@ -7,5 +7,10 @@
 #![warn(missing_docs)]
 
 pub mod gaussian;
+pub mod module;
 
 pub use gaussian::{CovarianceType, Covariances, GaussianComponents, GaussianStats};
+pub use module::{
+    Family, GaussianMixtureModule, GaussianMixtureModuleConfig, PriorWeighting, RepresentationLayer,
+    SupervisedGaussianMixture,
+};

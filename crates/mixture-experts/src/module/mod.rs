@@ -1,0 +1,31 @@
+//! A learnable Gaussian mixture as a burn [`Module`](burn::module::Module), trained by
+//! gradient descent on `Autodiff<B>` (GMMPytorch) or used as a learnable prior inside a
+//! larger model (multiDGD).
+//!
+//! * [`GaussianMixtureModule`]: the mixture, families [`Family`] full, diagonal, isotropic,
+//!   shared isotropic and constant; log-densities, the loss with an explicit
+//!   [`PriorWeighting`], clustering, covariances, sampling.
+//! * [`SupervisedGaussianMixture`]: components grouped per class, optional labels per row.
+//! * [`RepresentationLayer`]: learnable per-sample vectors looked up by index.
+//!
+//! The priors (softball, log-variance, Dirichlet) are in `mixture-regularizers`; the trainer
+//! (Adam with two learning rates, cosine annealing, floor, early stopping) in
+//! `mixture-gradient`.
+
+mod config;
+mod family;
+mod init;
+mod mixture;
+mod representation;
+mod sample;
+mod supervised;
+mod weighting;
+
+pub use config::GaussianMixtureModuleConfig;
+pub use family::Family;
+pub use init::{MeanInit, ScaleInit};
+pub use mixture::GaussianMixtureModule;
+pub use representation::RepresentationLayer;
+pub use sample::{sample_in_ball, standard_normal, NewPoints};
+pub use supervised::{SupervisedGaussianMixture, SupervisedSample};
+pub use weighting::PriorWeighting;
