@@ -16,7 +16,13 @@ use crate::backend::{BackendKind, Dtype};
 /// valid fit fails at run time (a component collapses, the backend fails, the model cannot be
 /// saved).
 #[derive(Debug, Parser)]
-#[command(name = "mixture", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "mixture",
+    version,
+    about = "Fit Gaussian mixture models to CSV or .npy data on burn backends.",
+    after_help = "Exit status: 0 success; 2 bad usage or bad input; 1 a run-time failure.",
+    propagate_version = true
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -108,11 +114,21 @@ pub struct FitArgs {
     pub method: Method,
 
     /// Convergence threshold on the change of the lower bound (mean log-likelihood).
-    #[arg(long, default_value_t = 1e-3, value_name = "TOL")]
+    #[arg(
+        long,
+        default_value_t = 1e-3,
+        value_name = "TOL",
+        allow_negative_numbers = true
+    )]
     pub tol: f64,
 
     /// Added to the diagonal of every covariance, for stability.
-    #[arg(long, default_value_t = 1e-6, value_name = "REG")]
+    #[arg(
+        long,
+        default_value_t = 1e-6,
+        value_name = "REG",
+        allow_negative_numbers = true
+    )]
     pub reg_covar: f64,
 
     /// Maximum EM iterations per initialisation.
@@ -299,6 +315,7 @@ mod tests {
             &["mixture", "fit", "--covariance", "banana"][..],
             &["mixture", "fit", "--components", "-3"],
             &["mixture", "fit", "--tol", "abc"],
+            &["mixture", "fit", "--max-iter", "-1"],
             &["mixture", "fit", "--frobnicate"],
             &["mixture", "predict", "--input", "x.csv"],
             &["mixture", "launch"],

@@ -65,7 +65,7 @@ pub enum DataError {
         text: String,
     },
     /// A CSV row has a different number of cells than the first data row.
-    #[error("{source_name}, line {line}: {found} fields, but line {first_line} has {expected}; every row needs the same number of columns")]
+    #[error("{source_name}, line {line}: {found} {}, but line {first_line} has {expected}; every row needs the same number of columns", if *found == 1 { "field" } else { "fields" })]
     Ragged {
         /// The file.
         source_name: String,

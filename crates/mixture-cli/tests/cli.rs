@@ -1,0 +1,428 @@
+//! End-to-end tests of the `mixture` binary: the bundled iris fit against scikit-learn, the
+//! save/predict round trip, and one clean error line for every kind of bad input.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// Runs the binary with `args`.
+fn mixture(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mixture"))
+        .args(args)
+        .output()
+        .expect("the mixture binary runs")
+}
+
+/// Runs the binary, expects success, and returns stdout.
+fn ok(args: &[&str]) -> String {
+    let out = mixture(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{args:?} failed: {stderr}");
+    String::from_utf8(out.stdout).expect("utf-8 stdout")
+}
+
+/// Runs the binary, expects success, and parses stdout as one JSON object.
+fn json(args: &[&str]) -> Value {
+    let text = ok(args);
+    let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert!(v.is_object(), "{text}");
+    v
+}
+
+/// A fresh scratch directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("mixture-cli")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+/// The bundled iris features (no species column) as CSV text with a header.
+fn iris_features_csv() -> String {
+    let text = include_str!("../data/iris.csv");
+    text.lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| l.rsplit_once(',').expect("5 columns").0.to_string() + "\n")
+        .collect()
+}
+
+/// The iris features as `[150][4]`.
+fn iris_rows() -> Vec<Vec<f64>> {
+    iris_features_csv()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(|c| c.parse().expect("number")).collect())
+        .collect()
+}
+
+/// A version-1 `.npy` file of little-endian f8 or f4 values.
+fn npy(rows: &[Vec<f64>], f32_data: bool) -> Vec<u8> {
+    let (n, d) = (rows.len(), rows[0].len());
+    let descr = if f32_data { "<f4" } else { "<f8" };
+    let mut header =
+        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({n}, {d}), }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    for v in rows.iter().flatten() {
+        if f32_data {
+            out.extend_from_slice(&(*v as f32).to_le_bytes());
+        } else {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    out
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+#[test]
+fn default_fit_is_iris_with_three_components() {
+    let v = json(&["fit", "--json"]);
+    assert_eq!(v["n_samples"], 150);
+    assert_eq!(v["n_features"], 4);
+    assert_eq!(v["n_components"], 3);
+    assert_eq!(v["covariance_type"], "full");
+    assert_eq!(v["backend"], "flex");
+    assert_eq!(v["dtype"], "f32");
+    assert_eq!(v["converged"], true);
+    let weights: Vec<f64> = v["weights"].as_array().unwrap().iter().map(f).collect();
+    assert_eq!(weights.len(), 3);
+    // f32 weights: the sum is one to a few ulps of f32.
+    assert!(
+        (weights.iter().sum::<f64>() - 1.0).abs() < 1e-5,
+        "{weights:?}"
+    );
+    assert_eq!(v["means"].as_array().unwrap().len(), 3);
+    assert_eq!(v["means"][0].as_array().unwrap().len(), 4);
+    assert!(f(&v["fit_seconds"]) >= 0.0);
+    // scikit-learn 1.9.1, GaussianMixture(3).fit(iris) with default tol 1e-3: score -1.20131,
+    // lower bound -1.20147, BIC 580.861, AIC 448.393 for every random_state in 0..20. Our
+    // k-means initialisation is not scikit-learn's, so the stopping point differs within tol:
+    // the score must agree to 1e-3 (the tolerance on the bound), BIC/AIC to 2·N·1e-3 = 0.3.
+    let score = f(&v["mean_log_likelihood"]);
+    assert!((score - -1.20131).abs() < 1e-3, "score {score}");
+    assert!(
+        (f(&v["lower_bound"]) - -1.20147).abs() < 1e-3,
+        "{}",
+        v["lower_bound"]
+    );
+    assert!((f(&v["bic"]) - 580.861).abs() < 0.3, "{}", v["bic"]);
+    assert!((f(&v["aic"]) - 448.393).abs() < 0.3, "{}", v["aic"]);
+    // The three components are the three species (up to 5 versicolor/virginica swaps).
+    let table = &v["class_table"]["counts"];
+    let setosa: Vec<u64> = (0..3).map(|k| table[k][0].as_u64().unwrap()).collect();
+    assert!(setosa.contains(&50), "{table}");
+}
+
+#[test]
+fn converged_fits_match_scikit_learn_in_f64() {
+    // scikit-learn 1.9.1: GaussianMixture(3, covariance_type=ct, tol=1e-10, max_iter=10000)
+    // on iris, the same optimum for random_state 0..10 (score, BIC, AIC).
+    let reference = [
+        ("full", -1.201236517, 580.838908, 448.370955),
+        ("tied", -1.709026955, 632.963334, 560.708086),
+        ("diag", -2.047850478, 744.631661, 666.355143),
+        ("spherical", -2.562093967, 853.808990, 802.628190),
+    ];
+    for (ct, score, bic, aic) in reference {
+        let v = json(&[
+            "fit",
+            "--json",
+            "--dtype",
+            "f64",
+            "--covariance",
+            ct,
+            "--tol",
+            "1e-10",
+            "--max-iter",
+            "10000",
+        ]);
+        assert_eq!(v["dtype"], "f64");
+        assert_eq!(v["converged"], true, "{ct}");
+        // Converged to 1e-10 in f64 on both sides: agree to 1e-6 relative (the reference has
+        // 9-10 significant digits).
+        let rel = |a: f64, b: f64| ((a - b) / b).abs();
+        assert!(
+            rel(f(&v["mean_log_likelihood"]), score) < 1e-6,
+            "{ct}: {}",
+            v["mean_log_likelihood"]
+        );
+        assert!(rel(f(&v["bic"]), bic) < 1e-6, "{ct}: {}", v["bic"]);
+        assert!(rel(f(&v["aic"]), aic) < 1e-6, "{ct}: {}", v["aic"]);
+    }
+}
+
+#[test]
+fn text_report_is_readable() {
+    let text = ok(&["fit"]);
+    for needle in [
+        "150 samples x 4 features",
+        "3, full covariance",
+        "converged            yes",
+        "mean log-likelihood",
+        "lower bound",
+        "BIC",
+        "AIC",
+        "fit time",
+        "petal_length",
+        "component \\ species",
+        "versicolor",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+}
+
+#[test]
+fn options_reach_the_fit() {
+    let v = json(&[
+        "fit",
+        "--json",
+        "-k",
+        "2",
+        "--covariance",
+        "diag",
+        "--init",
+        "k-means++",
+        "--n-init",
+        "2",
+        "--seed",
+        "7",
+        "--batch-size",
+        "40",
+        "--max-iter",
+        "50",
+        "--reg-covar",
+        "1e-4",
+    ]);
+    assert_eq!(v["n_components"], 2);
+    assert_eq!(v["covariance_type"], "diag");
+    assert_eq!(v["init"], "k-means++");
+    assert_eq!(
+        (v["n_init"].clone(), v["seed"].clone()),
+        (2.into(), 7.into())
+    );
+    assert_eq!(v["batch_size"], 40);
+    assert_eq!(v["weights"].as_array().unwrap().len(), 2);
+    assert!(v["n_iter"].as_u64().unwrap() <= 50);
+}
+
+#[test]
+fn csv_and_npy_inputs_give_the_same_fit() {
+    let dir = scratch("inputs");
+    let csv = dir.join("iris.csv");
+    std::fs::write(&csv, iris_features_csv()).unwrap();
+    let npy8 = dir.join("iris8.npy");
+    std::fs::write(&npy8, npy(&iris_rows(), false)).unwrap();
+    let npy4 = dir.join("iris4.npy");
+    std::fs::write(&npy4, npy(&iris_rows(), true)).unwrap();
+    let fit = |p: &PathBuf| {
+        json(&[
+            "fit",
+            "--json",
+            "--dtype",
+            "f64",
+            "--input",
+            p.to_str().unwrap(),
+        ])
+    };
+    let a = fit(&csv);
+    let b = fit(&npy8);
+    let c = fit(&npy4);
+    assert_eq!(a["feature_names"][2], "petal_length");
+    assert_eq!(b["feature_names"][2], "x2");
+    assert_eq!(a["means"], b["means"]);
+    assert_eq!(a["mean_log_likelihood"], b["mean_log_likelihood"]);
+    // f4 storage rounds the data to f32 (relative 6e-8): the fit moves by far less than 1e-5.
+    assert!((f(&a["mean_log_likelihood"]) - f(&c["mean_log_likelihood"])).abs() < 1e-5);
+}
+
+#[test]
+fn save_then_predict_round_trip() {
+    let dir = scratch("predict");
+    let csv = dir.join("iris.csv");
+    std::fs::write(&csv, iris_features_csv()).unwrap();
+    let npy_path = dir.join("iris.npy");
+    std::fs::write(&npy_path, npy(&iris_rows(), false)).unwrap();
+    let model = dir.join("model.json");
+    let (csv_s, model_s) = (csv.to_str().unwrap(), model.to_str().unwrap());
+
+    // The bundled fit and the CSV fit are the same data, so the saved model's labels must
+    // reproduce the bundled fit's component-vs-species counts.
+    let v = json(&["fit", "--json", "--save", model_s]);
+    assert_eq!(v["saved_to"], model_s);
+    let labels: Vec<usize> = ok(&["predict", "--model", model_s, "--input", csv_s])
+        .lines()
+        .map(|l| l.parse().expect("one integer label per line"))
+        .collect();
+    assert_eq!(labels.len(), 150);
+    let mut sizes = [0u64; 3];
+    for &l in &labels {
+        sizes[l] += 1;
+    }
+    let table = &v["class_table"]["counts"];
+    for k in 0..3 {
+        let row: u64 = (0..3).map(|c| table[k][c].as_u64().unwrap()).sum();
+        assert_eq!(sizes[k], row, "component {k}");
+    }
+
+    // Probabilities: CSV rows that sum to one and peak at the label.
+    let proba = ok(&["predict", "--model", model_s, "--input", csv_s, "--proba"]);
+    let rows: Vec<Vec<f64>> = proba
+        .lines()
+        .map(|l| l.split(',').map(|c| c.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 150);
+    for (row, &label) in rows.iter().zip(&labels) {
+        assert_eq!(row.len(), 3);
+        // Six printed decimals: the sum is one to 3 × 5e-7.
+        assert!((row.iter().sum::<f64>() - 1.0).abs() < 2e-6, "{row:?}");
+        let best = row.iter().cloned().fold(f64::MIN, f64::max);
+        assert_eq!(row[label], best);
+    }
+
+    // .npy input and --json give the same labels.
+    let j = json(&[
+        "predict",
+        "--model",
+        model_s,
+        "--input",
+        npy_path.to_str().unwrap(),
+        "--json",
+    ]);
+    let from_json: Vec<usize> = j["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect();
+    assert_eq!(from_json, labels);
+}
+
+/// Expects failure with `code`, nothing on stdout, and exactly one `error:` line on stderr
+/// that contains `needle`.
+fn fails(args: &[&str], code: i32, needle: &str) {
+    let out = mixture(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
+    assert!(out.stdout.is_empty(), "{args:?} printed to stdout");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{args:?}: {stderr}");
+    assert!(lines[0].starts_with("error: "), "{args:?}: {stderr}");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("backtrace"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(needle),
+        "{args:?}: expected {needle:?} in {stderr}"
+    );
+}
+
+#[test]
+fn bad_input_exits_with_one_error_line() {
+    let dir = scratch("bad");
+    let file = |name: &str, body: &[u8]| {
+        let p = dir.join(name);
+        std::fs::write(&p, body).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let non_numeric = file("non_numeric.csv", b"a,b\n1,2\n3,oops\n");
+    let nan = file("nan.csv", b"1,2\nNaN,4\n5,6\n");
+    let inf = file("inf.csv", b"1,2\n3,inf\n5,6\n");
+    let ragged = file("ragged.csv", b"1,2\n3\n5,6\n");
+    let empty = file("empty.csv", b"");
+    let header_only = file("header_only.csv", b"a,b\n");
+    let two_rows = file("two_rows.csv", b"1,2\n3,4\n");
+    let three_cols = file("three_cols.csv", b"1,2,3\n4,5,6\n");
+    let one_d = file("one_d.npy", &{
+        let mut b = npy(&[vec![1.0], vec![2.0]], false);
+        let text = "'shape': (2, 1)";
+        let at = b
+            .windows(text.len())
+            .position(|w| w == text.as_bytes())
+            .unwrap();
+        b[at..at + text.len()].copy_from_slice(b"'shape': (2,)  ");
+        b
+    });
+    let missing = dir.join("missing.csv").to_str().unwrap().to_string();
+
+    fails(&["fit", "--input", &missing], 2, "no such file");
+    fails(
+        &["fit", "--input", &non_numeric],
+        2,
+        "line 3, column 2: cell \"oops\" is not a number",
+    );
+    fails(&["fit", "--input", &nan], 2, "line 2, column 1");
+    fails(&["fit", "--input", &inf], 2, "not finite");
+    fails(&["fit", "--input", &ragged], 2, "line 2: 1 field,");
+    fails(&["fit", "--input", &empty], 2, "no data rows");
+    fails(&["fit", "--input", &header_only], 2, "no data rows");
+    fails(&["fit", "--input", &one_d], 2, "2-D");
+    fails(&["fit", "--input", &two_rows], 2, "n_components=3");
+    fails(
+        &["fit", "-k", "151"],
+        2,
+        "n_samples=150 must be >= n_components=151",
+    );
+    fails(
+        &["fit", "--covariance", "banana"],
+        2,
+        "possible values: full, tied, diag, spherical",
+    );
+    fails(&["fit", "--tol", "-1"], 2, "tol");
+    fails(&["fit", "--components", "0"], 2, "n_components");
+    fails(&["fit", "--max-iter", "many"], 2, "many");
+    fails(&["fit", "--dtype", "f16"], 2, "f16");
+    fails(&["fit", "--method", "gradient"], 2, "not available yet");
+    fails(&["fit", "--no-such-option"], 2, "--no-such-option");
+
+    // Predict: a model of 4 features against 3 columns; a missing or malformed model.
+    let model = dir.join("model.json").to_str().unwrap().to_string();
+    ok(&["fit", "--save", &model]);
+    fails(
+        &["predict", "--model", &model, "--input", &three_cols],
+        2,
+        "fitted on 4 features",
+    );
+    fails(
+        &["predict", "--model", &missing, "--input", &two_rows],
+        2,
+        "no such file",
+    );
+    fails(
+        &["predict", "--model", &non_numeric, "--input", &two_rows],
+        2,
+        "not a model file",
+    );
+    fails(
+        &["predict", "--model", &model, "--input", &nan],
+        2,
+        "not finite",
+    );
+
+    // A run-time failure: the model cannot be written.
+    let unwritable = dir
+        .join("no/such/dir/model.json")
+        .to_str()
+        .unwrap()
+        .to_string();
+    fails(&["fit", "--save", &unwritable], 1, "cannot save the model");
+}
+
+#[test]
+fn missing_backend_is_a_usage_error() {
+    if cfg!(feature = "wgpu") {
+        return;
+    }
+    fails(&["fit", "--backend", "wgpu"], 2, "--features wgpu");
+}
