@@ -1,0 +1,153 @@
+//! A variational Dirichlet over global mixing weights (MixtureLib's `HyperModelDirichlet`).
+
+use burn::tensor::{backend::Backend, Tensor};
+use mixture_core::{
+    special::{digamma, lgamma},
+    tensor::full_like_dtype,
+    Batch, Error, Gate, Result,
+};
+
+use crate::weights::Counts;
+
+/// Global mixing weights `π ~ Dir(α0)` with the variational posterior `q(π) = Dir(α)`,
+/// `α = α0 + Σ_n r_n` (the summed responsibilities).
+///
+/// * [`log_weights`](Gate::log_weights) is `E_q[log π_k] = ψ(α_k) − ψ(Σ_j α_j)` (`[1, K]`);
+/// * [`predict_weights`](Gate::predict_weights) is the posterior mean `α / Σα`;
+/// * [`bound_correction`](Gate::bound_correction) is `−KL(Dir(α) ‖ Dir(α0))`, so with it the
+///   EM driver's bound is the evidence lower bound.
+///
+/// MixtureLib fixes `α0 = 1`; here the prior is configurable ([`Dirichlet::with_prior`]).
+/// Before any update `α = α0`.
+///
+/// ```
+/// use burn::tensor::Tensor;
+/// use mixture_core::{Batch, Gate};
+/// use mixture_gates::Dirichlet;
+/// type B = burn_flex::Flex;
+/// let device = Default::default();
+/// let x = Tensor::<B, 2>::zeros([3, 1], &device);
+/// let mut gate = Dirichlet::new(2, &x);
+/// // ψ(1) − ψ(2) = −1 before any update
+/// let lw: Vec<f32> = gate.log_weights(&Batch::new(x.clone())).into_data().to_vec().unwrap();
+/// assert!((lw[0] + 1.0).abs() < 1e-5);
+/// let resp = Tensor::<B, 2>::from_floats([[0.2, 0.8], [0.6, 0.4], [0.5, 0.5]], &device);
+/// let stats = gate.statistics(&Batch::new(x.clone()), resp);
+/// gate.update(stats);
+/// let w: Vec<f32> = gate.mean().into_data().to_vec().unwrap();
+/// assert!((w[0] - 0.46).abs() < 1e-5 && (w[1] - 0.54).abs() < 1e-5);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Dirichlet<B: Backend> {
+    prior: Tensor<B, 1>,
+    alpha: Tensor<B, 1>,
+}
+
+impl<B: Backend> Dirichlet<B> {
+    /// `k` components with the flat prior `α0 = 1`, on the device and dtype of `like`.
+    pub fn new<const E: usize>(k: usize, like: &Tensor<B, E>) -> Self {
+        let prior = full_like_dtype::<B, 1, E>([k], 1.0, like);
+        Self {
+            alpha: prior.clone(),
+            prior,
+        }
+    }
+
+    /// The prior concentration `α0` (`[K]`, every entry finite and > 0); resets the
+    /// posterior to it.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] when an entry is not finite and positive.
+    pub fn with_prior(mut self, prior: Tensor<B, 1>) -> Result<Self> {
+        let values = mixture_core::tensor::to_vec_f64(prior.clone())?;
+        if values.is_empty() || values.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
+            return Err(Error::InvalidConfig {
+                field: "dirichlet_prior",
+                reason: format!("every concentration must be finite and > 0, got {values:?}"),
+            });
+        }
+        self.alpha = prior.clone();
+        self.prior = prior;
+        Ok(self)
+    }
+
+    /// The symmetric prior `α0 = concentration` for every component.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] unless `concentration` is finite and > 0.
+    pub fn with_concentration(self, concentration: f64) -> Result<Self> {
+        let prior = self.prior.clone().ones_like().mul_scalar(concentration);
+        if !(concentration.is_finite() && concentration > 0.0) {
+            return Err(Error::InvalidConfig {
+                field: "dirichlet_prior",
+                reason: format!("the concentration must be finite and > 0, got {concentration}"),
+            });
+        }
+        self.with_prior(prior)
+    }
+
+    /// The prior concentration `α0`, `[K]`.
+    pub fn prior(&self) -> Tensor<B, 1> {
+        self.prior.clone()
+    }
+
+    /// The posterior concentration `α`, `[K]` (MixtureLib's `m`).
+    pub fn concentration(&self) -> Tensor<B, 1> {
+        self.alpha.clone()
+    }
+
+    /// The posterior mean weights `α / Σα`, `[K]`.
+    pub fn mean(&self) -> Tensor<B, 1> {
+        self.alpha.clone() / self.alpha.clone().sum()
+    }
+
+    /// `E_q[log π] = ψ(α) − ψ(Σα)`, `[K]`.
+    pub fn expected_log_weights(&self) -> Tensor<B, 1> {
+        digamma(self.alpha.clone()) - digamma(self.alpha.clone().sum())
+    }
+
+    /// `KL(Dir(α) ‖ Dir(α0))`, `[1]`.
+    pub fn kl_divergence(&self) -> Tensor<B, 1> {
+        let (a, a0) = (self.alpha.clone(), self.prior.clone());
+        let a_sum = a.clone().sum();
+        lgamma(a_sum.clone()) - lgamma(a.clone()).sum() - lgamma(a0.clone().sum())
+            + lgamma(a0.clone()).sum()
+            + ((a.clone() - a0) * (digamma(a) - digamma(a_sum))).sum()
+    }
+}
+
+impl<B: Backend> Gate<B> for Dirichlet<B> {
+    type Stats = Counts<B>;
+
+    fn n_components(&self) -> usize {
+        self.alpha.dims()[0]
+    }
+
+    fn log_weights(&self, _batch: &Batch<B>) -> Tensor<B, 2> {
+        self.expected_log_weights().unsqueeze_dim::<2>(0)
+    }
+
+    fn statistics(&self, _batch: &Batch<B>, resp: Tensor<B, 2>) -> Counts<B> {
+        let k = resp.dims()[1];
+        Counts(resp.sum_dim(0).reshape([k]))
+    }
+
+    fn update(&mut self, stats: Counts<B>) {
+        self.alpha = self.prior.clone() + stats.0;
+    }
+
+    fn predict_weights(&self, batch: &Batch<B>) -> Tensor<B, 2> {
+        let k = self.n_components();
+        self.mean()
+            .unsqueeze_dim::<2>(0)
+            .expand([batch.n_samples(), k])
+    }
+
+    fn bound_correction(&self) -> Option<Tensor<B, 1>> {
+        Some(self.kl_divergence().neg())
+    }
+
+    fn n_parameters(&self) -> usize {
+        self.n_components() - 1
+    }
+}
