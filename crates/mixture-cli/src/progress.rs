@@ -38,7 +38,7 @@ impl ProgressObserver {
             let bar =
                 ProgressBar::with_draw_target(Some(max_iter as u64), ProgressDrawTarget::stderr());
             let style = ProgressStyle::with_template(
-                "{prefix} [{elapsed_precise}] {bar:30} {pos}/{len} iterations  {msg}",
+                "{prefix} [{elapsed}] {bar:20} {pos:>3}/{len} it  {msg}",
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar());
             bar.set_style(style);
@@ -64,11 +64,11 @@ impl FitObserver for ProgressObserver {
                     bar.set_length(*max_iter as u64);
                     bar.set_position(*iteration as u64);
                     let change = if change.is_finite() {
-                        format!("  change {change:.2e}")
+                        format!("  change {change:.1e}")
                     } else {
                         String::new()
                     };
-                    bar.set_message(format!("lower bound {value:.6}{change}"));
+                    bar.set_message(format!("bound {value:.6}{change}"));
                 }
             }
             FitEvent::InitStart { init, n_init } => {

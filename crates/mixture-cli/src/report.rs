@@ -181,8 +181,10 @@ pub fn render_text(r: &FitReport) -> String {
         &mut out,
         "converged",
         format!(
-            "{converged}, after {} iterations (tol {:e}, max_iter {})",
-            r.n_iter, r.tol, r.max_iter
+            "{converged}, after {} iterations (tol {}, max_iter {})",
+            r.n_iter,
+            short_number(r.tol),
+            r.max_iter
         ),
     );
     line(
@@ -238,4 +240,26 @@ pub fn render_text(r: &FitReport) -> String {
         }
     }
     out
+}
+
+/// A small positive number the way people write it: `0.001`, `1e-6`, `0`.
+fn short_number(v: f64) -> String {
+    if v == 0.0 || (1e-3..1e6).contains(&v.abs()) {
+        format!("{v}")
+    } else {
+        format!("{v:e}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_numbers() {
+        assert_eq!(short_number(1e-3), "0.001");
+        assert_eq!(short_number(1e-6), "1e-6");
+        assert_eq!(short_number(0.0), "0");
+        assert_eq!(short_number(100.0), "100");
+    }
 }

@@ -426,3 +426,31 @@ fn missing_backend_is_a_usage_error() {
     }
     fails(&["fit", "--backend", "wgpu"], 2, "--features wgpu");
 }
+
+#[test]
+fn ndarray_backend_agrees_with_flex() {
+    if !cfg!(feature = "ndarray") {
+        return;
+    }
+    for dtype in ["f32", "f64"] {
+        let args = |backend| {
+            json(&[
+                "fit",
+                "--json",
+                "--backend",
+                backend,
+                "--dtype",
+                dtype,
+                "--tol",
+                "1e-6",
+            ])
+        };
+        let (a, b) = (args("flex"), args("ndarray"));
+        assert_eq!(b["backend"], "ndarray");
+        // Same algorithm, same initialisation; only float rounding differs between the
+        // backends' kernels: f32 agrees to 1e-4, f64 to 1e-9 (both far above the rounding).
+        let tol = if dtype == "f32" { 1e-4 } else { 1e-9 };
+        let (sa, sb) = (f(&a["mean_log_likelihood"]), f(&b["mean_log_likelihood"]));
+        assert!((sa - sb).abs() < tol, "{dtype}: flex {sa}, ndarray {sb}");
+    }
+}
