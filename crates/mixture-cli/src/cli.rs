@@ -45,7 +45,7 @@ pub enum Method {
     /// Expectation-maximisation (scikit-learn's algorithm).
     #[default]
     Em,
-    /// Gradient descent on the negative log-likelihood.
+    /// Gradient descent on the negative log-likelihood (not available yet).
     Gradient,
 }
 
