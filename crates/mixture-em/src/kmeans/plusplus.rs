@@ -21,7 +21,8 @@ use super::{
 ///
 /// Returns the centres (`[k, D]`, the dtype of `x`) and their row indices in `x`, so that
 /// row `indices[i]` of `x` is centre `i`. Draws `1 + (k − 1)·(2 + ⌊ln k⌋)` uniform numbers
-/// from `rng`; costs two host reads per centre.
+/// from `rng`. Per centre: two host reads (the `N` potentials, the candidates'
+/// potentials) and two passes over the data (gathering the candidate rows, scoring them).
 ///
 /// # Errors
 /// [`Error::InvalidConfig`] when `k` is 0, [`Error::EmptyData`], [`Error::NonFinite`],
@@ -110,32 +111,32 @@ where
     let first = draw_by_weight(rng);
     let mut indices = vec![first];
     let mut centres = gather_rows(source, &[first])?;
-    // Per non-empty batch: the squared distance to the nearest centre so far, `[n_b, 1]`.
+    // Per non-empty batch: the squared distance to the nearest centre so far, `[n_b, 1]`,
+    // and the same times the sample weights (the potential of every row).
     let mut closest: Vec<Tensor<B, 2>> = Vec::new();
+    let mut potential: Vec<Tensor<B, 2>> = Vec::new();
     {
         let c_sq = sq_norms_row(&centres);
         source.for_each_batch(&mut |batch: Batch<B>| {
             if batch.n_samples() == 0 {
                 return Ok(());
             }
-            closest.push(sq_distances(&batch.x, &centres, &c_sq));
+            let d2 = sq_distances(&batch.x, &centres, &c_sq);
+            potential.push(batch.weigh(d2.clone()));
+            closest.push(d2);
             Ok(())
         })?;
     }
 
     for _ in 1..k {
         // Host read 1: the per-row potentials w·D².
-        let mut pots: Vec<Tensor<B, 1>> = Vec::with_capacity(closest.len());
-        let mut b = 0usize;
-        source.for_each_batch(&mut |batch: Batch<B>| {
-            let nb = batch.n_samples();
-            if nb == 0 {
-                return Ok(());
-            }
-            pots.push(batch.weigh(closest[b].clone()).reshape([nb]));
-            b += 1;
-            Ok(())
-        })?;
+        let pots: Vec<Tensor<B, 1>> = potential
+            .iter()
+            .map(|p| {
+                let nb = p.dims()[0];
+                p.clone().reshape([nb])
+            })
+            .collect();
         let pot = to_vec_f64(Tensor::cat(pots, 0))?;
         let mut cum = Vec::with_capacity(pot.len());
         let mut acc = 0.0;
@@ -157,7 +158,7 @@ where
         let cand = gather_rows(source, &candidates)?;
         let cand_sq = sq_norms_row(&cand);
         // Host read 2: the potential of every candidate.
-        let mut updated: Vec<Tensor<B, 2>> = Vec::with_capacity(closest.len());
+        let mut updated: Vec<(Tensor<B, 2>, Tensor<B, 2>)> = Vec::with_capacity(closest.len());
         let mut total: Option<Tensor<B, 2>> = None;
         let mut b = 0usize;
         source.for_each_batch(&mut |batch: Batch<B>| {
@@ -167,12 +168,13 @@ where
             }
             let d2 = sq_distances(&batch.x, &cand, &cand_sq);
             let m = d2.min_pair(closest[b].clone().expand([nb, n_local_trials]));
-            let part = batch.weigh(m.clone()).sum_dim(0);
+            let wm = batch.weigh(m.clone());
+            let part = wm.clone().sum_dim(0);
             total = Some(match total.take() {
                 Some(t) => t + part,
                 None => part,
             });
-            updated.push(m);
+            updated.push((m, wm));
             b += 1;
             Ok(())
         })?;
@@ -189,13 +191,16 @@ where
                 best = j;
             }
         }
-        closest = updated
+        (closest, potential) = updated
             .into_iter()
-            .map(|m| {
+            .map(|(m, wm)| {
                 let nb = m.dims()[0];
-                m.slice([0..nb, best..best + 1])
+                (
+                    m.slice([0..nb, best..best + 1]),
+                    wm.slice([0..nb, best..best + 1]),
+                )
             })
-            .collect();
+            .unzip();
         let d = info.n_features;
         centres = Tensor::cat(vec![centres, cand.slice([best..best + 1, 0..d])], 0);
         indices.push(candidates[best]);
