@@ -39,6 +39,26 @@ pub trait Components<B: Backend> {
     /// sample weights).
     fn statistics(&self, batch: &Batch<B>, resp: Tensor<B, 2>) -> Self::Stats;
 
+    /// One E-step on a batch: score it against the gate's `log_weights` (`[N, K]` or
+    /// `[1, K]`), let `respond` turn the joint log-probabilities `[N, K]` into the
+    /// responsibilities the statistics should see (the driver records the bound there and
+    /// applies the mode and the sample weights), and summarise the batch with them.
+    ///
+    /// The default composes [`log_likelihood`](Self::log_likelihood) and
+    /// [`statistics`](Self::statistics). Families that can share work between the two
+    /// override it: the Gaussian families build one feature matrix per batch and use it for
+    /// both the scoring GEMM and the statistics GEMM.
+    fn e_step(
+        &self,
+        batch: &Batch<B>,
+        log_weights: Tensor<B, 2>,
+        respond: &mut dyn FnMut(Tensor<B, 2>) -> Tensor<B, 2>,
+    ) -> Self::Stats {
+        let joint = log_weights + self.log_likelihood(batch);
+        let resp = respond(joint);
+        self.statistics(batch, resp)
+    }
+
     /// The M-step: new parameters from the summed statistics. Returns the health of each
     /// component for the driver to check (without a host read here).
     fn update(&mut self, stats: Self::Stats) -> ComponentCheck<B>;

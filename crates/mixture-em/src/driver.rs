@@ -115,25 +115,29 @@ where
     let mut ll: Option<Tensor<B, 1>> = None;
     let k = components.n_components();
     data.for_each_batch(&mut |batch: Batch<B>| {
-        let joint = gate.log_weights(&batch) + components.log_likelihood(&batch);
-        let (lse, resp) = logsumexp_with_exp(joint.clone());
-        let lse = match &batch.weight {
-            Some(w) => lse.reshape([batch.n_samples()]) * w.clone(),
-            None => lse.reshape([batch.n_samples()]),
+        let n = batch.n_samples();
+        let mut respond = |joint: Tensor<B, 2>| -> Tensor<B, 2> {
+            let (lse, resp) = logsumexp_with_exp(joint.clone());
+            let lse = lse.reshape([n]);
+            let part = match &batch.weight {
+                Some(w) => (lse * w.clone()).sum(),
+                None => lse.sum(),
+            };
+            ll = Some(match ll.take() {
+                Some(acc) => acc + part,
+                None => part,
+            });
+            let resp = match mode {
+                EmMode::Weighted => resp,
+                EmMode::Hard => one_hot_like(joint.argmax(1).reshape([n]), k, &resp),
+                EmMode::Stochastic => one_hot_like(categorical(resp.clone(), rng), k, &resp),
+            };
+            let resp = batch.weigh(resp);
+            gs = accumulate(gs.take(), gate.statistics(&batch, resp.clone()));
+            resp
         };
-        let part = lse.sum();
-        ll = Some(match ll.take() {
-            Some(acc) => acc + part,
-            None => part,
-        });
-        let resp = match mode {
-            EmMode::Weighted => resp,
-            EmMode::Hard => one_hot_like(joint.argmax(1).reshape([batch.n_samples()]), k, &resp),
-            EmMode::Stochastic => one_hot_like(categorical(resp.clone(), rng), k, &resp),
-        };
-        let resp = batch.weigh(resp);
-        gs = accumulate(gs.take(), gate.statistics(&batch, resp.clone()));
-        cs = accumulate(cs.take(), components.statistics(&batch, resp));
+        let stats = components.e_step(&batch, gate.log_weights(&batch), &mut respond);
+        cs = accumulate(cs.take(), stats);
         Ok(())
     })?;
     match (cs, gs, ll) {

@@ -9,6 +9,12 @@ use mixture_experts::GaussianComponents;
 use mixture_gates::Weights;
 
 use super::{init::initialize, GaussianMixture, GaussianMixtureConfig};
+use mixture_experts::CovarianceType;
+
+/// Elements of the widest per-block intermediate (≈ 1 MiB in f32).
+const BLOCK_ELEMENTS: usize = 1 << 18;
+/// Blocks never get smaller than this many rows (per-op overhead).
+const MIN_BLOCK_ROWS: usize = 1024;
 use crate::driver::{run, EmMode, EmSettings, EmTrace};
 
 impl GaussianMixtureConfig {
@@ -53,7 +59,7 @@ impl GaussianMixtureConfig {
             None => n as f64,
         };
         let center = weighted_mean(&batch, total);
-        let source = TensorSource::new(batch.clone(), self.batch_size);
+        let source = TensorSource::new(batch.clone(), Some(self.block_rows(n, d)));
         self.fit_inits(&source, Some(&batch), total, center, observer)
     }
 
@@ -106,6 +112,23 @@ impl GaussianMixtureConfig {
         let model = self.fit(x)?;
         let labels = model.predict(x)?;
         Ok((model, labels))
+    }
+
+    /// Rows per batch of an in-memory fit: the user's `batch_size`, else blocks sized so
+    /// that the `[rows, K]` and `[rows, K·D]` intermediates of an iteration stay in cache.
+    /// Statistics add up over blocks, so blocking changes speed, not the result.
+    pub(crate) fn block_rows(&self, n: usize, d: usize) -> usize {
+        if let Some(bs) = self.batch_size {
+            return bs;
+        }
+        let k = self.n_components;
+        let width = match self.covariance_type {
+            CovarianceType::Full => k * d,
+            _ => k.max(2 * d + 1),
+        };
+        (BLOCK_ELEMENTS / width.max(1))
+            .max(MIN_BLOCK_ROWS)
+            .min(n.max(1))
     }
 
     fn check_sizes(&self, n: usize, d: usize) -> Result<()> {

@@ -230,7 +230,10 @@ impl<B: Backend> GaussianMixture<B> {
         }
         self.check_input(x)?;
         let n = x.dims()[0];
-        let source = TensorSource::new(Batch::new(x.clone()), self.config.batch_size);
+        let source = TensorSource::new(
+            Batch::new(x.clone()),
+            Some(self.config.block_rows(n, x.dims()[1])),
+        );
         let mut comps = self.components.clone();
         let mut gate = self.gate.clone();
         let settings = self.config.em_settings(self.config.seed);

@@ -247,6 +247,190 @@ fn precision_cholesky<B: Backend>(cov: &Covariances<B>) -> (Covariances<B>, Tens
     }
 }
 
+/// `ln 2π`.
+const LN_2PI: f64 = 1.837_877_066_409_345_5;
+
+/// What one batch contributes, computed once and used by both the scoring GEMM and the
+/// statistics GEMM.
+enum Features<B: Backend> {
+    /// `[x − c, (x − c)², 1]`, `[N, 2D + 1]` (diagonal).
+    Diag(Tensor<B, 2>),
+    /// `[x − c, ‖x − c‖², 1]`, `[N, D + 2]` (spherical).
+    Spherical(Tensor<B, 2>),
+    /// `[x − c, 1]`, `[N, D + 1]` (full and tied, whose scores need more than linear terms).
+    Centred(Tensor<B, 2>),
+}
+
+impl<B: Backend> GaussianComponents<B> {
+    fn features(&self, x: Tensor<B, 2>) -> Features<B> {
+        let n = x.dims()[0];
+        let xc = x - self.center.clone();
+        let ones = xc.clone().slice([0..n, 0..1]).ones_like();
+        match self.covariance_type {
+            CovarianceType::Diag => {
+                let sq = xc.clone() * xc.clone();
+                Features::Diag(Tensor::cat(vec![xc, sq, ones], 1))
+            }
+            CovarianceType::Spherical => {
+                let sq = (xc.clone() * xc.clone()).sum_dim(1);
+                Features::Spherical(Tensor::cat(vec![xc, sq, ones], 1))
+            }
+            CovarianceType::Full | CovarianceType::Tied => {
+                Features::Centred(Tensor::cat(vec![xc, ones], 1))
+            }
+        }
+    }
+
+    /// `log π_k + log N(x | μ_k, Σ_k)` from the batch's features, `[N, K]`. A `[1, K]` gate
+    /// is folded into the bias row of the GEMM.
+    fn score(&self, f: &Features<B>, log_weights: Tensor<B, 2>) -> Tensor<B, 2> {
+        let [k, d] = self.means.dims();
+        let global = log_weights.dims()[0] == 1;
+        let (bias_w, after) = if global {
+            (Some(log_weights), None)
+        } else {
+            (None, Some(log_weights))
+        };
+        let with_bias = |b: Tensor<B, 2>| match &bias_w {
+            Some(w) => b + w.clone(),
+            None => b,
+        };
+        let mean_c = self.means.clone() - self.center.clone();
+        let const_term = -0.5 * d as f64 * LN_2PI;
+        let joint = match (f, &self.precisions_cholesky) {
+            (Features::Diag(f), Covariances::Diag(pc)) => {
+                let prec = pc.clone() * pc.clone();
+                let mp = mean_c.clone() * prec.clone();
+                let bias =
+                    (mean_c * mp.clone()).sum_dim(1).mul_scalar(-0.5) + pc.clone().log().sum_dim(1);
+                let bias = with_bias(bias.add_scalar(const_term).transpose());
+                let w = Tensor::cat(
+                    vec![mp.transpose(), prec.mul_scalar(-0.5).transpose(), bias],
+                    0,
+                );
+                f.clone().matmul(w)
+            }
+            (Features::Spherical(f), Covariances::Spherical(pc)) => {
+                let prec = (pc.clone() * pc.clone()).reshape([k, 1]);
+                let mp = mean_c.clone() * prec.clone();
+                let bias = (mean_c * mp.clone()).sum_dim(1).mul_scalar(-0.5)
+                    + pc.clone().log().reshape([k, 1]).mul_scalar(d as f64);
+                let bias = with_bias(bias.add_scalar(const_term).transpose());
+                let w = Tensor::cat(
+                    vec![mp.transpose(), prec.mul_scalar(-0.5).transpose(), bias],
+                    0,
+                );
+                f.clone().matmul(w)
+            }
+            (Features::Centred(f), Covariances::Tied(p)) => {
+                let n = f.dims()[0];
+                let xc = f.clone().slice([0..n, 0..d]);
+                let xp = xc.matmul(p.clone());
+                let mp = mean_c.matmul(p.clone());
+                let log_det = mixture_core::linalg::diagonal(p.clone().unsqueeze_dim::<3>(0))
+                    .log()
+                    .sum();
+                let bias = (mp.clone() * mp.clone())
+                    .sum_dim(1)
+                    .mul_scalar(-0.5)
+                    .transpose()
+                    + log_det.unsqueeze_dim::<2>(0);
+                let bias = with_bias(bias.add_scalar(const_term));
+                let sq = (xp.clone() * xp.clone()).sum_dim(1);
+                let g = Tensor::cat(vec![xp, sq, f.clone().slice([0..n, d..d + 1])], 1);
+                let minus_half = bias.zeros_like().add_scalar(-0.5);
+                g.matmul(Tensor::cat(vec![mp.transpose(), minus_half, bias], 0))
+            }
+            (Features::Centred(f), Covariances::Full(p)) => {
+                let n = f.dims()[0];
+                let xc = f.clone().slice([0..n, 0..d]);
+                let ll = log_prob_full(xc, mean_c, p.clone());
+                match &bias_w {
+                    Some(w) => ll + w.clone(),
+                    None => ll,
+                }
+            }
+            _ => unreachable!("features match the covariance type"),
+        };
+        match after {
+            Some(w) => joint + w,
+            None => joint,
+        }
+    }
+
+    /// Statistics of a batch from its features and responsibilities: one GEMM `Rᵀ F` gives
+    /// `n_k`, `Σ r (x − c)` and (diagonal, spherical) the second moments.
+    fn stats_from(&self, f: Features<B>, resp: Tensor<B, 2>) -> GaussianStats<B> {
+        let [k, d] = self.means.dims();
+        let rt = resp.clone().transpose();
+        match f {
+            Features::Diag(f) => {
+                let t = rt.matmul(f);
+                GaussianStats {
+                    sx: t.clone().slice([0..k, 0..d]),
+                    sxx: SecondMoment::Diag(t.clone().slice([0..k, d..2 * d])),
+                    nk: t.slice([0..k, 2 * d..2 * d + 1]).reshape([k]),
+                }
+            }
+            Features::Spherical(f) => {
+                let t = rt.matmul(f);
+                GaussianStats {
+                    sx: t.clone().slice([0..k, 0..d]),
+                    sxx: SecondMoment::Spherical(t.clone().slice([0..k, d..d + 1]).reshape([k])),
+                    nk: t.slice([0..k, d + 1..d + 2]).reshape([k]),
+                }
+            }
+            Features::Centred(f) => {
+                let n = f.dims()[0];
+                let t = rt.matmul(f.clone());
+                let xc = f.slice([0..n, 0..d]);
+                let sxx = match self.covariance_type {
+                    CovarianceType::Tied => {
+                        let w = resp.sum_dim(1); // [N, 1]
+                        SecondMoment::Tied((xc.clone() * w).transpose().matmul(xc))
+                    }
+                    _ => SecondMoment::Full(full_second_moment(resp, xc)),
+                };
+                GaussianStats {
+                    sx: t.clone().slice([0..k, 0..d]),
+                    sxx,
+                    nk: t.slice([0..k, d..d + 1]).reshape([k]),
+                }
+            }
+        }
+    }
+}
+
+/// `Σ_n r_nk (x_n − c)(x_n − c)ᵀ`, `[K, D, D]`: the responsibility-weighted rows of every
+/// component laid side by side (`[N, K·D]`) times `X − c`, one GEMM per row chunk.
+fn full_second_moment<B: Backend>(resp: Tensor<B, 2>, xc: Tensor<B, 2>) -> Tensor<B, 3> {
+    let [n, d] = xc.dims();
+    let k = resp.dims()[1];
+    let step = chunk_rows(n, k, d);
+    let mut acc: Option<Tensor<B, 2>> = None;
+    let mut start = 0;
+    while start < n {
+        let end = (start + step).min(n);
+        let (r, x) = if step >= n {
+            (resp.clone(), xc.clone())
+        } else {
+            (
+                resp.clone().slice([start..end, 0..k]),
+                xc.clone().slice([start..end, 0..d]),
+            )
+        };
+        let rows = end - start;
+        let z = (r.unsqueeze_dim::<3>(2) * x.clone().unsqueeze_dim::<3>(1)).reshape([rows, k * d]);
+        let part = z.transpose().matmul(x);
+        acc = Some(match acc {
+            Some(a) => a + part,
+            None => part,
+        });
+        start = end;
+    }
+    acc.expect("a batch has rows").reshape([k, d, d])
+}
+
 impl<B: Backend> Components<B> for GaussianComponents<B> {
     type Stats = GaussianStats<B>;
 
@@ -259,48 +443,18 @@ impl<B: Backend> Components<B> for GaussianComponents<B> {
     }
 
     fn statistics(&self, batch: &Batch<B>, resp: Tensor<B, 2>) -> GaussianStats<B> {
-        let [n, d] = batch.x.dims();
-        let k = resp.dims()[1];
-        let xc = batch.x.clone() - self.center.clone();
-        let nk = resp.clone().sum_dim(0).reshape([k]);
-        let sx = resp.clone().transpose().matmul(xc.clone());
-        let sxx = match self.covariance_type {
-            CovarianceType::Full => {
-                // Z[n, k·D + j] = r_nk (x_nj − c_j); Zᵀ (X − c) = [K·D, D] = Σ_k blocks.
-                let step = chunk_rows(n, k, d);
-                let mut acc: Option<Tensor<B, 2>> = None;
-                let mut start = 0;
-                while start < n {
-                    let end = (start + step).min(n);
-                    let (r, x) = if step >= n {
-                        (resp.clone(), xc.clone())
-                    } else {
-                        (
-                            resp.clone().slice([start..end, 0..k]),
-                            xc.clone().slice([start..end, 0..d]),
-                        )
-                    };
-                    let rows = end - start;
-                    let z = (r.unsqueeze_dim::<3>(2) * x.clone().unsqueeze_dim::<3>(1))
-                        .reshape([rows, k * d]);
-                    let part = z.transpose().matmul(x);
-                    acc = Some(match acc {
-                        Some(a) => a + part,
-                        None => part,
-                    });
-                    start = end;
-                }
-                SecondMoment::Full(acc.expect("a batch has rows").reshape([k, d, d]))
-            }
-            CovarianceType::Tied => {
-                let w = resp.sum_dim(1); // [N, 1]
-                SecondMoment::Tied((xc.clone() * w).transpose().matmul(xc))
-            }
-            CovarianceType::Diag | CovarianceType::Spherical => {
-                SecondMoment::Diag(resp.transpose().matmul(xc.clone() * xc))
-            }
-        };
-        GaussianStats { nk, sx, sxx }
+        self.stats_from(self.features(batch.x.clone()), resp)
+    }
+
+    fn e_step(
+        &self,
+        batch: &Batch<B>,
+        log_weights: Tensor<B, 2>,
+        respond: &mut dyn FnMut(Tensor<B, 2>) -> Tensor<B, 2>,
+    ) -> GaussianStats<B> {
+        let f = self.features(batch.x.clone());
+        let resp = respond(self.score(&f, log_weights));
+        self.stats_from(f, resp)
     }
 
     fn update(&mut self, stats: GaussianStats<B>) -> ComponentCheck<B> {
@@ -327,13 +481,13 @@ impl<B: Backend> Components<B> for GaussianComponents<B> {
             }
             SecondMoment::Diag(s) => {
                 let var = s / nk.clone().unsqueeze_dim::<2>(1) - mean_c.clone() * mean_c.clone();
-                let var = var.add_scalar(reg);
-                match self.covariance_type {
-                    CovarianceType::Spherical => {
-                        Covariances::Spherical(var.mean_dim(1).reshape([k]))
-                    }
-                    _ => Covariances::Diag(var),
-                }
+                Covariances::Diag(var.add_scalar(reg))
+            }
+            SecondMoment::Spherical(s) => {
+                // The mean over dimensions of the diagonal variances, plus reg (scikit-learn).
+                let var = (s / nk.clone()).div_scalar(d as f64)
+                    - (mean_c.clone() * mean_c.clone()).mean_dim(1).reshape([k]);
+                Covariances::Spherical(var.add_scalar(reg))
             }
         };
         self.means = mean_c + self.center.clone();

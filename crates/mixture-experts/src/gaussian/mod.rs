@@ -21,4 +21,4 @@ pub use components::GaussianComponents;
 pub use covariance_type::CovarianceType;
 pub use covariances::Covariances;
 pub use density::{log_prob_diag, log_prob_full, log_prob_spherical, log_prob_tied};
-pub use stats::GaussianStats;
+pub use stats::{GaussianStats, SecondMoment};

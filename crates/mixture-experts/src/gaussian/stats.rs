@@ -26,8 +26,10 @@ pub enum SecondMoment<B: Backend> {
     Full(Tensor<B, 3>),
     /// `Σ_n w_n (x_n − c)(x_n − c)ᵀ`, `[D, D]` (responsibilities summed over components).
     Tied(Tensor<B, 2>),
-    /// `Σ_n r_nk (x_n − c)²`, `[K, D]` (diagonal and spherical).
+    /// `Σ_n r_nk (x_n − c)²`, `[K, D]`.
     Diag(Tensor<B, 2>),
+    /// `Σ_n r_nk ‖x_n − c‖²`, `[K]`.
+    Spherical(Tensor<B, 1>),
 }
 
 impl<B: Backend> Statistics for GaussianStats<B> {
@@ -36,6 +38,9 @@ impl<B: Backend> Statistics for GaussianStats<B> {
             (SecondMoment::Full(a), SecondMoment::Full(b)) => SecondMoment::Full(a + b),
             (SecondMoment::Tied(a), SecondMoment::Tied(b)) => SecondMoment::Tied(a + b),
             (SecondMoment::Diag(a), SecondMoment::Diag(b)) => SecondMoment::Diag(a + b),
+            (SecondMoment::Spherical(a), SecondMoment::Spherical(b)) => {
+                SecondMoment::Spherical(a + b)
+            }
             _ => unreachable!("statistics of one fit share one covariance type"),
         };
         Self {
