@@ -1,1 +1,34 @@
-fn main() {}
+//! Workspace automation, run as `cargo xtask <command>` (the alias lives in
+//! `.cargo/config.toml`).
+//!
+//! * `cargo xtask bench [--backend flex|ndarray|wgpu|cuda] [--quick] [--compare sklearn]`:
+//!   times EM iterations of `GaussianMixture` (see [`bench`]).
+
+mod bench;
+
+use clap::{Parser, Subcommand};
+
+/// Workspace automation for the mixture workspace.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Time EM iterations per covariance type at N = 100k and 1M, D = 16 and 64, K = 16, f32.
+    Bench(bench::BenchArgs),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Bench(args) => bench::run(args),
+    };
+    if let Err(message) = result {
+        eprintln!("error: {message}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,270 @@
+//! `mixture-bench`: times EM iterations of `GaussianMixture` at large N, the binary behind
+//! `cargo xtask bench` (which builds it in release with the backend's feature and prints the
+//! table).
+//!
+//! For every (N, D) it draws a seeded synthetic data set (K Gaussian blobs, f32) and, for each
+//! covariance type, fits `GaussianMixtureConfig { tol: 0, max_iter: 1 + warmup + reps }` from
+//! explicit initial weights, means and precisions (no k-means). A fit observer stamps the end
+//! of every iteration; every iteration ends with the driver's single host read of the bound,
+//! which also synchronises GPU backends. The time of iteration t is the gap between the stamps
+//! of t − 1 and t, so initialisation and validation never count; the first `warmup` of these
+//! are dropped and the median of the remaining `reps` is reported, with points per second and
+//! the mean log-likelihood (the last lower bound).
+//!
+//! `--write-data DIR` also writes each data set as `.npy` and `DIR/cases.json` with the
+//! initial parameters and iteration counts, for `fixtures/scripts/sklearn_bench.py`.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Parser;
+use mixture::core::{FitEvent, FitObserver};
+use mixture::em::GaussianMixtureConfig;
+use mixture::experts::CovarianceType;
+use mixture_benches::{backend_name, median, Bench, Problem, COVARIANCE_TYPES};
+use serde::Serialize;
+
+#[derive(Debug, Parser)]
+#[command(about = "Times EM iterations of GaussianMixture (median after warm-up).")]
+struct Args {
+    /// N = 100 000 only, 1 warm-up and 3 timed iterations.
+    #[arg(long)]
+    quick: bool,
+    /// Sample sizes (default 100000,1000000; --quick: 100000).
+    #[arg(long, value_delimiter = ',')]
+    n: Vec<usize>,
+    /// Dimensions.
+    #[arg(long, value_delimiter = ',', default_values_t = [16usize, 64])]
+    d: Vec<usize>,
+    /// Components.
+    #[arg(long, default_value_t = 16)]
+    k: usize,
+    /// Covariance types (default: all four).
+    #[arg(long, value_delimiter = ',')]
+    covariance: Vec<CovarianceType>,
+    /// Timed iterations per case (default 5; --quick: 3).
+    #[arg(long)]
+    reps: Option<usize>,
+    /// Untimed iterations after the first (default 1).
+    #[arg(long, default_value_t = 1)]
+    warmup: usize,
+    /// Rows per batch of the exact mini-batch path (default: the whole data at once).
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Seed of the synthetic data.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Skip cases whose estimated cost N·K·D² (full and tied) exceeds this many multiply-adds
+    /// per iteration (default: no limit).
+    #[arg(long)]
+    max_work: Option<f64>,
+    /// Write the results as JSON here (and print no table).
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Write the data sets (.npy) and cases.json here, for the scikit-learn comparison.
+    #[arg(long)]
+    write_data: Option<PathBuf>,
+}
+
+/// One timed case.
+#[derive(Debug, Serialize)]
+struct CaseResult {
+    backend: &'static str,
+    covariance_type: String,
+    n: usize,
+    d: usize,
+    k: usize,
+    batch_size: Option<usize>,
+    /// Iterations the fit ran (1 untimed + warmup + reps).
+    iterations: usize,
+    warmup: usize,
+    reps: usize,
+    ms_per_iter: f64,
+    ms_min: f64,
+    ms_max: f64,
+    points_per_sec: f64,
+    /// The last lower bound: the mean log-likelihood before the last M-step.
+    mean_log_likelihood: f64,
+    times_ms: Vec<f64>,
+    error: Option<String>,
+}
+
+/// A case for scikit-learn: the data file and the same start.
+#[derive(Debug, Serialize)]
+struct SklearnCase {
+    covariance_type: String,
+    n: usize,
+    d: usize,
+    k: usize,
+    data: String,
+    iterations: usize,
+    warmup: usize,
+    weights_init: Vec<f64>,
+    means_init: Vec<f64>,
+    precisions_init: Vec<f64>,
+}
+
+/// Stamps the end of every EM iteration.
+struct Stamps(Vec<Instant>);
+
+impl FitObserver for Stamps {
+    fn observe(&mut self, event: &FitEvent) {
+        if let FitEvent::Iteration { .. } = event {
+            self.0.push(Instant::now());
+        }
+    }
+}
+
+fn main() {
+    let args = Args::parse();
+    let ns = if !args.n.is_empty() {
+        args.n.clone()
+    } else if args.quick {
+        vec![100_000]
+    } else {
+        vec![100_000, 1_000_000]
+    };
+    let covs = if args.covariance.is_empty() {
+        COVARIANCE_TYPES.to_vec()
+    } else {
+        args.covariance.clone()
+    };
+    let reps = args.reps.unwrap_or(if args.quick { 3 } else { 5 }).max(1);
+    let warmup = args.warmup;
+    let iterations = 1 + warmup + reps;
+    let device = Default::default();
+    if let Some(dir) = &args.write_data {
+        std::fs::create_dir_all(dir).expect("create the data directory");
+    }
+    eprintln!(
+        "mixture-bench: backend {}, K = {}, f32, {} warm-up + {} timed iterations per case",
+        backend_name(),
+        args.k,
+        warmup,
+        reps
+    );
+
+    let mut results = Vec::new();
+    let mut sk_cases = Vec::new();
+    for &n in &ns {
+        for &d in &args.d {
+            let t0 = Instant::now();
+            let seed = args.seed ^ ((n as u64) << 8) ^ d as u64;
+            let problem = Problem::generate(n, d, args.k, seed);
+            let data_name = format!("x_n{n}_d{d}.npy");
+            if let Some(dir) = &args.write_data {
+                problem
+                    .write_npy(&dir.join(&data_name))
+                    .expect("write .npy");
+            }
+            let x = problem.tensor::<Bench>(&device);
+            eprintln!(
+                "  data n={n} d={d}: generated in {:.1} s",
+                t0.elapsed().as_secs_f64()
+            );
+            for &ct in &covs {
+                let work = match ct {
+                    CovarianceType::Full | CovarianceType::Tied => (n * args.k * d * d) as f64,
+                    _ => (n * args.k * d) as f64,
+                };
+                if args.max_work.is_some_and(|m| work > m) {
+                    eprintln!("  {:>9} n={n} d={d}: skipped (--max-work)", ct.to_string());
+                    continue;
+                }
+                let precisions_init = problem.precisions_init(ct);
+                let config = GaussianMixtureConfig::new(args.k)
+                    .with_covariance_type(ct)
+                    .with_tol(0.0)
+                    .with_max_iter(iterations)
+                    .with_batch_size(args.batch_size)
+                    .with_weights_init(problem.weights_init.clone())
+                    .with_means_init(problem.means_init.clone())
+                    .with_precisions_init(precisions_init.clone());
+                let mut stamps = Stamps(Vec::with_capacity(iterations));
+                let fit = config.fit_with(&x, None, &mut stamps);
+                let mut times_ms: Vec<f64> = stamps
+                    .0
+                    .windows(2)
+                    .map(|w| (w[1] - w[0]).as_secs_f64() * 1e3)
+                    .skip(warmup)
+                    .collect();
+                let timed = times_ms.clone();
+                let ms_min = times_ms.iter().copied().fold(f64::INFINITY, f64::min);
+                let ms_max = times_ms.iter().copied().fold(0.0, f64::max);
+                let ms = median(&mut times_ms);
+                let (mean_ll, error) = match &fit {
+                    Ok(gm) => (gm.lower_bound(), None),
+                    Err(e) => (f64::NAN, Some(e.to_string())),
+                };
+                eprintln!(
+                    "  {:>9} n={n} d={d}: {ms:9.2} ms/iter (min {ms_min:.2}, max {ms_max:.2}), \
+                     mean log-likelihood {mean_ll:.6}{}",
+                    ct.to_string(),
+                    error
+                        .as_deref()
+                        .map(|e| format!(" ERROR {e}"))
+                        .unwrap_or_default()
+                );
+                results.push(CaseResult {
+                    backend: backend_name(),
+                    covariance_type: ct.to_string(),
+                    n,
+                    d,
+                    k: args.k,
+                    batch_size: args.batch_size,
+                    iterations,
+                    warmup,
+                    reps,
+                    ms_per_iter: ms,
+                    ms_min,
+                    ms_max,
+                    points_per_sec: n as f64 / (ms / 1e3),
+                    mean_log_likelihood: mean_ll,
+                    times_ms: timed,
+                    error,
+                });
+                sk_cases.push(SklearnCase {
+                    covariance_type: ct.to_string(),
+                    n,
+                    d,
+                    k: args.k,
+                    data: data_name.clone(),
+                    iterations,
+                    warmup,
+                    weights_init: problem.weights_init.clone(),
+                    means_init: problem.means_init.clone(),
+                    precisions_init,
+                });
+            }
+        }
+    }
+
+    if let Some(dir) = &args.write_data {
+        let text = serde_json::to_string(&sk_cases).expect("serialise cases");
+        std::fs::write(dir.join("cases.json"), text).expect("write cases.json");
+    }
+    match &args.json {
+        Some(path) => {
+            let text = serde_json::to_string_pretty(&results).expect("serialise results");
+            std::fs::write(path, text).expect("write the results");
+        }
+        None => {
+            println!(
+                "| covariance | N | D | K | ms / iteration | points / s | mean log-likelihood |"
+            );
+            println!("|---|---:|---:|---:|---:|---:|---:|");
+            for r in &results {
+                println!(
+                    "| {} | {} | {} | {} | {:.2} | {:.3e} | {:.6} |",
+                    r.covariance_type,
+                    r.n,
+                    r.d,
+                    r.k,
+                    r.ms_per_iter,
+                    r.points_per_sec,
+                    r.mean_log_likelihood
+                );
+            }
+        }
+    }
+}
