@@ -3,7 +3,7 @@
 use burn::tensor::{backend::Backend, DType};
 use mixture::core::tensor::from_f64;
 
-use crate::backend::{self, BackendJob};
+use crate::backend::{self, BackendJob, Dtype};
 use crate::cli::{FitArgs, Method};
 use crate::dataset::Dataset;
 use crate::error::CliError;
@@ -62,6 +62,9 @@ impl BackendJob for FitJob<'_> {
 /// Runs `mixture fit`.
 pub fn run(args: &FitArgs) -> Result<(), CliError> {
     let data = Dataset::load(args.input.as_deref())?;
+    if args.dtype == Dtype::F32 {
+        check_f32_range(&data)?;
+    }
     let outcome = backend::dispatch(args.backend, args.dtype, FitJob { args, data: &data })?;
     let report = FitReport::new(args, &data, outcome);
     let text = if args.json {
@@ -70,4 +73,19 @@ pub fn run(args: &FitArgs) -> Result<(), CliError> {
         report::render_text(&report)
     };
     crate::write_stdout(&text)
+}
+
+/// Values beyond f32's range would silently become infinite in an f32 fit; say so instead.
+fn check_f32_range(data: &Dataset) -> Result<(), CliError> {
+    let m = &data.matrix;
+    match m.values.iter().position(|v| v.abs() > f32::MAX as f64) {
+        None => Ok(()),
+        Some(i) => Err(CliError::Usage(format!(
+            "{}: value {:e} (row {}, column {}, 0-based) does not fit in f32; use --dtype f64 or scale the data",
+            data.name,
+            m.values[i],
+            i / m.n_cols,
+            i % m.n_cols
+        ))),
+    }
 }

@@ -213,7 +213,7 @@ pub fn render_text(r: &FitReport) -> String {
     for (k, (weight, mean)) in r.weights.iter().zip(&r.means).enumerate() {
         out.push_str(&format!("  {k:<11}{weight:>8.4}  "));
         for (v, w) in mean.iter().zip(&widths) {
-            out.push_str(&format!("  {v:>w$.4}"));
+            out.push_str(&format!("  {:>w$}", table_number(*v)));
         }
         out.push('\n');
     }
@@ -242,6 +242,15 @@ pub fn render_text(r: &FitReport) -> String {
     out
 }
 
+/// A table cell: four decimals, or scientific notation for very large or small values.
+fn table_number(v: f64) -> String {
+    if v != 0.0 && !(1e-3..1e6).contains(&v.abs()) {
+        format!("{v:.3e}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
 /// A small positive number the way people write it: `0.001`, `1e-6`, `0`.
 fn short_number(v: f64) -> String {
     if v == 0.0 || (1e-3..1e6).contains(&v.abs()) {
@@ -261,5 +270,8 @@ mod tests {
         assert_eq!(short_number(1e-6), "1e-6");
         assert_eq!(short_number(0.0), "0");
         assert_eq!(short_number(100.0), "100");
+        assert_eq!(table_number(-1.5), "-1.5000");
+        assert_eq!(table_number(0.0), "0.0000");
+        assert_eq!(table_number(6.98e30), "6.980e30");
     }
 }

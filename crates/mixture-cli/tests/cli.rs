@@ -454,3 +454,37 @@ fn ndarray_backend_agrees_with_flex() {
         assert!((sa - sb).abs() < tol, "{dtype}: flex {sa}, ndarray {sb}");
     }
 }
+
+#[test]
+fn numerical_failures_and_range_errors() {
+    let dir = scratch("numerics");
+    // Ten copies of one point and one other point: with no covariance regularisation a
+    // component's variance is exactly zero, a run-time failure (exit 1) naming the fix.
+    let dup: String = (0..10).map(|_| "1,1\n").collect::<String>() + "5,5\n";
+    let dup_path = dir.join("dup.csv");
+    std::fs::write(&dup_path, dup).unwrap();
+    let dup_s = dup_path.to_str().unwrap();
+    fails(
+        &[
+            "fit",
+            "--input",
+            dup_s,
+            "-k",
+            "2",
+            "--covariance",
+            "diag",
+            "--reg-covar",
+            "0",
+        ],
+        1,
+        "reg_covar",
+    );
+    // 1e300 is finite in the file but not in f32.
+    let huge = dir.join("huge.csv");
+    std::fs::write(&huge, "1,2\n3,1e300\n5,6\n").unwrap();
+    fails(
+        &["fit", "--input", huge.to_str().unwrap(), "-k", "1"],
+        2,
+        "does not fit in f32",
+    );
+}
