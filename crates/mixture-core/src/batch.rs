@@ -75,7 +75,10 @@ impl<B: Backend> Batch<B> {
             let p = y.dims()[1];
             y.clone().slice([range.clone(), 0..p])
         });
-        let weight = self.weight.as_ref().map(|w| w.clone().slice([range.clone()]));
+        let weight = self
+            .weight
+            .as_ref()
+            .map(|w| w.clone().slice([range.clone()]));
         let start = self.rows.start + range.start;
         Self {
             x,
@@ -105,21 +108,43 @@ pub trait DataSource<B: Backend> {
 }
 
 /// An in-memory [`Batch`] served whole or in chunks of `batch_size` rows.
+///
+/// The chunks are cut once, at construction, into tensors of their own (contiguous, at
+/// offset zero), so that every pass of a fit runs the backends' fast kernels instead of
+/// walking strided views.
 #[derive(Debug, Clone)]
 pub struct TensorSource<B: Backend> {
     data: Batch<B>,
-    batch_size: Option<usize>,
+    chunks: Vec<Batch<B>>,
 }
 
 impl<B: Backend> TensorSource<B> {
     /// Serves `data` in chunks of `batch_size` rows (`None`: one batch).
     pub fn new(data: Batch<B>, batch_size: Option<usize>) -> Self {
-        Self { data, batch_size }
+        let n = data.n_samples();
+        let chunks = match batch_size {
+            Some(bs) if bs > 0 && bs < n => (0..n)
+                .step_by(bs)
+                .map(|start| materialize(data.slice(start..(start + bs).min(n))))
+                .collect(),
+            _ => Vec::new(),
+        };
+        Self { data, chunks }
     }
 
     /// The whole data as one batch.
     pub fn batch(&self) -> &Batch<B> {
         &self.data
+    }
+}
+
+/// Copies every tensor of a batch into a buffer of its own.
+fn materialize<B: Backend>(b: Batch<B>) -> Batch<B> {
+    Batch {
+        x: b.x.mul_scalar(1.0),
+        y: b.y.map(|y| y.mul_scalar(1.0)),
+        weight: b.weight.map(|w| w.mul_scalar(1.0)),
+        rows: b.rows,
     }
 }
 
@@ -137,19 +162,13 @@ impl<B: Backend> DataSource<B> for TensorSource<B> {
     }
 
     fn for_each_batch(&self, f: &mut dyn FnMut(Batch<B>) -> Result<()>) -> Result<()> {
-        let n = self.n_samples();
-        match self.batch_size {
-            Some(bs) if bs > 0 && bs < n => {
-                let mut start = 0;
-                while start < n {
-                    let end = (start + bs).min(n);
-                    f(self.data.slice(start..end))?;
-                    start = end;
-                }
-                Ok(())
-            }
-            _ => f(self.data.clone()),
+        if self.chunks.is_empty() {
+            return f(self.data.clone());
         }
+        for chunk in &self.chunks {
+            f(chunk.clone())?;
+        }
+        Ok(())
     }
 }
 

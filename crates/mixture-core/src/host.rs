@@ -69,7 +69,10 @@ pub fn check_weights<B: Backend>(w: &Tensor<B, 1>, n_samples: usize) -> Result<f
     }
     if let Some(i) = v.iter().position(|&x| x < 0.0) {
         return Err(Error::InvalidWeights {
-            reason: format!("weight {} at row {i} is negative; weights must be >= 0", v[i]),
+            reason: format!(
+                "weight {} at row {i} is negative; weights must be >= 0",
+                v[i]
+            ),
         });
     }
     let total: f64 = v.iter().sum();
@@ -92,7 +95,12 @@ mod tests {
     #[test]
     fn names_the_first_non_finite_cell() {
         let dev = Default::default();
-        let x = from_f64::<B, 2>(vec![1.0, 2.0, 3.0, f64::NAN, 5.0, 6.0], [3, 2], &dev, DType::F32);
+        let x = from_f64::<B, 2>(
+            vec![1.0, 2.0, 3.0, f64::NAN, 5.0, 6.0],
+            [3, 2],
+            &dev,
+            DType::F32,
+        );
         match check_data(&x, "data") {
             Err(Error::NonFinite { row, column, .. }) => assert_eq!((row, column), (1, 1)),
             other => panic!("{other:?}"),
@@ -105,10 +113,19 @@ mod tests {
     fn rejects_bad_weights() {
         let dev = Default::default();
         let w = from_f64::<B, 1>(vec![1.0, -1.0], [2], &dev, DType::F32);
-        assert!(matches!(check_weights(&w, 2), Err(Error::InvalidWeights { .. })));
+        assert!(matches!(
+            check_weights(&w, 2),
+            Err(Error::InvalidWeights { .. })
+        ));
         let w = from_f64::<B, 1>(vec![0.0, 0.0], [2], &dev, DType::F32);
-        assert!(matches!(check_weights(&w, 2), Err(Error::InvalidWeights { .. })));
-        assert!(matches!(check_weights(&w, 3), Err(Error::DimensionMismatch { .. })));
+        assert!(matches!(
+            check_weights(&w, 2),
+            Err(Error::InvalidWeights { .. })
+        ));
+        assert!(matches!(
+            check_weights(&w, 3),
+            Err(Error::DimensionMismatch { .. })
+        ));
         let w = from_f64::<B, 1>(vec![0.5, 1.5], [2], &dev, DType::F32);
         assert_eq!(check_weights(&w, 2).unwrap(), 2.0);
     }

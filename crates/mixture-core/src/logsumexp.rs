@@ -54,7 +54,14 @@ mod tests {
     fn stable_for_large_and_infinite_inputs() {
         let dev = Default::default();
         let a = from_f64::<B, 2>(
-            vec![1000.0, 1000.0, -1000.0, f64::NEG_INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY],
+            vec![
+                1000.0,
+                1000.0,
+                -1000.0,
+                f64::NEG_INFINITY,
+                f64::NEG_INFINITY,
+                f64::NEG_INFINITY,
+            ],
             [3, 2],
             &dev,
             DType::F64,
@@ -71,7 +78,12 @@ mod tests {
     #[test]
     fn log_softmax_rows_exponentiate_to_one() {
         let dev = Default::default();
-        let a = from_f64::<B, 2>(vec![0.1, -2.0, 3.0, 7.0, 7.5, -1.0], [2, 3], &dev, DType::F64);
+        let a = from_f64::<B, 2>(
+            vec![0.1, -2.0, 3.0, 7.0, 7.5, -1.0],
+            [2, 3],
+            &dev,
+            DType::F64,
+        );
         let p = to_vec_f64(log_softmax(a).exp().sum_dim(1)).unwrap();
         for v in p {
             assert!((v - 1.0).abs() < 1e-14);

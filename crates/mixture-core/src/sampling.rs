@@ -13,7 +13,10 @@ use crate::tensor::from_f64_like;
 /// labels, by inverse CDF on the device.
 ///
 /// Rows whose weights are all zero give label 0.
-pub fn categorical<B: Backend, R: Rng + ?Sized>(weights: Tensor<B, 2>, rng: &mut R) -> Tensor<B, 1, Int> {
+pub fn categorical<B: Backend, R: Rng + ?Sized>(
+    weights: Tensor<B, 2>,
+    rng: &mut R,
+) -> Tensor<B, 1, Int> {
     let [n, k] = weights.dims();
     let total = weights.clone().sum_dim(1);
     let cdf = weights.cumsum(1) / total;
@@ -59,7 +62,10 @@ mod tests {
         let w = from_f64::<B, 2>(vec![0.0, 1.0, 0.0, 0.0, 0.0, 3.0], [2, 3], &dev, DType::F64);
         let mut rng = StdRng::seed_from_u64(1);
         for _ in 0..20 {
-            assert_eq!(to_vec_i64(categorical(w.clone(), &mut rng)).unwrap(), vec![1, 2]);
+            assert_eq!(
+                to_vec_i64(categorical(w.clone(), &mut rng)).unwrap(),
+                vec![1, 2]
+            );
         }
     }
 

@@ -82,7 +82,11 @@ pub fn one_hot_like<B: Backend, const E: usize>(
 ) -> Tensor<B, 2> {
     let n = labels.dims()[0];
     let device = like.device();
-    let classes = Tensor::<B, 1, burn::tensor::Int>::arange(0..k as i64, &device).unsqueeze_dim::<2>(0);
-    let mask = labels.unsqueeze_dim::<2>(1).expand([n, k]).equal(classes.expand([n, k]));
+    let classes =
+        Tensor::<B, 1, burn::tensor::Int>::arange(0..k as i64, &device).unsqueeze_dim::<2>(0);
+    let mask = labels
+        .unsqueeze_dim::<2>(1)
+        .expand([n, k])
+        .equal(classes.expand([n, k]));
     zeros_like_dtype::<B, 2, E>([n, k], like).mask_fill(mask, 1.0)
 }

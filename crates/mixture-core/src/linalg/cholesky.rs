@@ -36,7 +36,10 @@ pub fn cholesky<B: Backend>(a: Tensor<B, 3>) -> (Tensor<B, 3>, Tensor<B, 1>) {
         pivots.push(pivot);
     }
     let l = Tensor::cat(cols, 2);
-    let min_pivot = Tensor::cat(pivots, 2).reshape([k, d]).min_dim(1).reshape([k]);
+    let min_pivot = Tensor::cat(pivots, 2)
+        .reshape([k, d])
+        .min_dim(1)
+        .reshape([k]);
     (l, min_pivot)
 }
 
@@ -86,7 +89,11 @@ mod tests {
         let (l, piv) = cholesky(a);
         let piv = to_vec_f64(piv).unwrap();
         assert_eq!(piv[0], 2.0);
-        assert!((piv[1] + 3.0).abs() < 1e-12, "pivot 1 - 2²/1 = -3, got {}", piv[1]);
+        assert!(
+            (piv[1] + 3.0).abs() < 1e-12,
+            "pivot 1 - 2²/1 = -3, got {}",
+            piv[1]
+        );
         let l = to_vec_f64(l).unwrap();
         assert!(l[..4].iter().all(|v| v.is_finite()));
     }
@@ -106,8 +113,16 @@ mod tests {
         }
         let l64 = to_vec_f64(cholesky(from_f64::<B, 3>(a.clone(), [1, 4, 4], &dev, DType::F64)).0)
             .unwrap();
-        let l32 = to_vec_f64(cholesky(from_f64::<F, 3>(a, [1, 4, 4], &Default::default(), DType::F32)).0)
-            .unwrap();
+        let l32 = to_vec_f64(
+            cholesky(from_f64::<F, 3>(
+                a,
+                [1, 4, 4],
+                &Default::default(),
+                DType::F32,
+            ))
+            .0,
+        )
+        .unwrap();
         for (x, y) in l64.iter().zip(l32) {
             // f32 has ~7 significant digits; entries are O(1).
             assert!((x - y).abs() < 1e-5, "{x} vs {y}");

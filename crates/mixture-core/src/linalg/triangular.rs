@@ -80,7 +80,12 @@ mod tests {
     fn forward_and_back_substitution_invert_products() {
         let dev = Default::default();
         let l = from_f64::<B, 3>(lower(), [1, 3, 3], &dev, DType::F64);
-        let x = from_f64::<B, 3>(vec![1.0, 2.0, -1.0, 0.5, 3.0, 1.0], [1, 3, 2], &dev, DType::F64);
+        let x = from_f64::<B, 3>(
+            vec![1.0, 2.0, -1.0, 0.5, 3.0, 1.0],
+            [1, 3, 2],
+            &dev,
+            DType::F64,
+        );
         let r = l.clone().matmul(x.clone());
         let got = to_vec_f64(solve_lower(l.clone(), r)).unwrap();
         let want = to_vec_f64(x.clone()).unwrap();

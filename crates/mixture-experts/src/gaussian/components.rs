@@ -257,8 +257,13 @@ enum Features<B: Backend> {
     Diag(Tensor<B, 2>),
     /// `[x − c, ‖x − c‖², 1]`, `[N, D + 2]` (spherical).
     Spherical(Tensor<B, 2>),
-    /// `[x − c, 1]`, `[N, D + 1]` (full and tied, whose scores need more than linear terms).
-    Centred(Tensor<B, 2>),
+    /// `x − c` and `[x − c, 1]` (full and tied, whose scores need more than linear terms).
+    Centred {
+        /// `x − c`, `[N, D]`.
+        xc: Tensor<B, 2>,
+        /// `[x − c, 1]`, `[N, D + 1]`.
+        f: Tensor<B, 2>,
+    },
 }
 
 impl<B: Backend> GaussianComponents<B> {
@@ -275,9 +280,10 @@ impl<B: Backend> GaussianComponents<B> {
                 let sq = (xc.clone() * xc.clone()).sum_dim(1);
                 Features::Spherical(Tensor::cat(vec![xc, sq, ones], 1))
             }
-            CovarianceType::Full | CovarianceType::Tied => {
-                Features::Centred(Tensor::cat(vec![xc, ones], 1))
-            }
+            CovarianceType::Full | CovarianceType::Tied => Features::Centred {
+                f: Tensor::cat(vec![xc.clone(), ones], 1),
+                xc,
+            },
         }
     }
 
@@ -322,10 +328,9 @@ impl<B: Backend> GaussianComponents<B> {
                 );
                 f.clone().matmul(w)
             }
-            (Features::Centred(f), Covariances::Tied(p)) => {
+            (Features::Centred { xc, f }, Covariances::Tied(p)) => {
                 let n = f.dims()[0];
-                let xc = f.clone().slice([0..n, 0..d]);
-                let xp = xc.matmul(p.clone());
+                let xp = xc.clone().matmul(p.clone());
                 let mp = mean_c.matmul(p.clone());
                 let log_det = mixture_core::linalg::diagonal(p.clone().unsqueeze_dim::<3>(0))
                     .log()
@@ -341,10 +346,8 @@ impl<B: Backend> GaussianComponents<B> {
                 let minus_half = bias.zeros_like().add_scalar(-0.5);
                 g.matmul(Tensor::cat(vec![mp.transpose(), minus_half, bias], 0))
             }
-            (Features::Centred(f), Covariances::Full(p)) => {
-                let n = f.dims()[0];
-                let xc = f.clone().slice([0..n, 0..d]);
-                let ll = log_prob_full(xc, mean_c, p.clone());
+            (Features::Centred { xc, .. }, Covariances::Full(p)) => {
+                let ll = log_prob_full(xc.clone(), mean_c, p.clone());
                 match &bias_w {
                     Some(w) => ll + w.clone(),
                     None => ll,
@@ -380,10 +383,8 @@ impl<B: Backend> GaussianComponents<B> {
                     nk: t.slice([0..k, d + 1..d + 2]).reshape([k]),
                 }
             }
-            Features::Centred(f) => {
-                let n = f.dims()[0];
-                let t = rt.matmul(f.clone());
-                let xc = f.slice([0..n, 0..d]);
+            Features::Centred { xc, f } => {
+                let t = rt.matmul(f);
                 let sxx = match self.covariance_type {
                     CovarianceType::Tied => {
                         let w = resp.sum_dim(1); // [N, 1]
@@ -420,7 +421,10 @@ fn full_second_moment<B: Backend>(resp: Tensor<B, 2>, xc: Tensor<B, 2>) -> Tenso
             )
         };
         let rows = end - start;
-        let z = (r.unsqueeze_dim::<3>(2) * x.clone().unsqueeze_dim::<3>(1)).reshape([rows, k * d]);
+        // Rows repeated per component (contiguous), times a per-(row, component) scalar: the
+        // broadcast pattern backends run fastest.
+        let z = (x.clone().unsqueeze_dim::<3>(1).repeat_dim(1, k) * r.unsqueeze_dim::<3>(2))
+            .reshape([rows, k * d]);
         let part = z.transpose().matmul(x);
         acc = Some(match acc {
             Some(a) => a + part,
