@@ -201,7 +201,10 @@ impl<B: Backend> GaussianMixtureModule<B> {
         let max = self.max_neglogvar();
         self.neglogvar = self.neglogvar.map(|t| {
             let require_grad = t.is_require_grad();
-            t.detach().clamp_max(max).set_require_grad(require_grad)
+            // Off the graph first, so that the clamped value is a fresh leaf.
+            t.set_require_grad(false)
+                .clamp_max(max)
+                .set_require_grad(require_grad)
         });
         self
     }

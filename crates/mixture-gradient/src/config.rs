@@ -1,0 +1,342 @@
+//! Configuration of a gradient fit.
+
+use burn::tensor::{backend::AutodiffBackend, Tensor};
+use mixture_core::{Error, FitObserver, NoopObserver, Result};
+use mixture_experts::module::{
+    Family, GaussianMixtureModule, GaussianMixtureModuleConfig, MeanInit, PriorWeighting, ScaleInit,
+};
+use mixture_regularizers::MixturePrior;
+use serde::{Deserialize, Serialize};
+
+use crate::{trainer, GradientReport};
+
+/// Everything a gradient fit of a Gaussian mixture needs: the module's family and
+/// initialisation, the optimizer (Adam with one learning rate for the mixture weights and
+/// one for the components, cosine annealing), batching, stopping, priors and the seed.
+///
+/// ```
+/// use burn::backend::Autodiff;
+/// use burn::tensor::{DType, Tensor};
+/// use mixture_core::tensor::from_f64;
+/// use mixture_gradient::{Family, GradientMixtureConfig};
+///
+/// type B = Autodiff<burn_flex::Flex>;
+/// let x = from_f64::<B, 2>(vec![-2.0, -1.9, -2.1, 2.0, 2.1, 1.9], [6, 1], &Default::default(), DType::F32);
+/// let (gmm, report) = GradientMixtureConfig::new(2)
+///     .with_family(Family::Diagonal)
+///     .with_iterations(300)
+///     .with_component_lr(0.05)
+///     .fit(&x)?;
+/// assert_eq!(gmm.n_components(), 2);
+/// assert!(report.final_loss < report.loss_history[0]);
+/// # Ok::<(), mixture_core::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GradientMixtureConfig {
+    /// Number of components, K (required, `>= 1`).
+    pub n_components: usize,
+    /// Covariance family (default full).
+    pub family: Family,
+    /// Iterations: optimizer steps in full-batch mode, epochs with mini-batches (default
+    /// 1000; GMMPytorch's demo runs 20 000).
+    pub iterations: usize,
+    /// Adam learning rate of the mixture weights (default 1e-2; GMMPytorch's demo uses 3e-5,
+    /// its tests 0 to keep the weights uniform).
+    pub mixture_lr: f64,
+    /// Adam learning rate of the means and covariance parameters (default 1e-2).
+    pub component_lr: f64,
+    /// Rows per mini-batch; `None` (default): full batch.
+    pub batch_size: Option<usize>,
+    /// Whether to shuffle the rows before each epoch of mini-batches (default true; seeded).
+    pub shuffle: bool,
+    /// Cosine annealing of both learning rates to zero over all steps (default true).
+    pub cosine_annealing: bool,
+    /// Stop when the loss changes by less than `tol` for `patience` iterations in a row
+    /// (default 1e-6; 0 runs every iteration).
+    pub tol: f64,
+    /// See `tol` (default 10).
+    pub patience: usize,
+    /// Floor on standard deviations (default 1e-6, GMMPytorch's clamp).
+    pub min_std: f64,
+    /// Where the means start (default k-means++ rows of the data).
+    pub mean_init: MeanInit,
+    /// Where the scales start (default from the data's variance).
+    pub scale_init: ScaleInit,
+    /// Initial mixing weights (default uniform).
+    pub weights_init: Option<Vec<f64>>,
+    /// Priors on the parameters (default none).
+    pub prior: MixturePrior,
+    /// How the prior is weighed against the data (default once per pass over the data).
+    pub prior_weighting: PriorWeighting,
+    /// Adam's β₁ (default 0.9; multiDGD uses 0.5).
+    pub beta_1: f64,
+    /// Adam's β₂ (default 0.999; multiDGD uses 0.7).
+    pub beta_2: f64,
+    /// Adam's ε (default 1e-8, PyTorch's).
+    pub epsilon: f64,
+    /// Adam's L2 weight decay (default 0; multiDGD uses 1e-4).
+    pub weight_decay: f64,
+    /// Seed of the initialisation and the shuffling (default 0).
+    pub seed: u64,
+}
+
+impl GradientMixtureConfig {
+    /// A fit of `n_components` components with the defaults.
+    pub fn new(n_components: usize) -> Self {
+        Self {
+            n_components,
+            family: Family::Full,
+            iterations: 1000,
+            mixture_lr: 1e-2,
+            component_lr: 1e-2,
+            batch_size: None,
+            shuffle: true,
+            cosine_annealing: true,
+            tol: 1e-6,
+            patience: 10,
+            min_std: 1e-6,
+            mean_init: MeanInit::FromData,
+            scale_init: ScaleInit::FromData,
+            weights_init: None,
+            prior: MixturePrior::none(),
+            prior_weighting: PriorWeighting::PerDataset,
+            beta_1: 0.9,
+            beta_2: 0.999,
+            epsilon: 1e-8,
+            weight_decay: 0.0,
+            seed: 0,
+        }
+    }
+
+    /// Sets the covariance family.
+    pub fn with_family(mut self, family: Family) -> Self {
+        self.family = family;
+        self
+    }
+
+    /// Sets the number of iterations (epochs with mini-batches).
+    pub fn with_iterations(mut self, iterations: usize) -> Self {
+        self.iterations = iterations;
+        self
+    }
+
+    /// Sets the learning rate of the mixture weights.
+    pub fn with_mixture_lr(mut self, lr: f64) -> Self {
+        self.mixture_lr = lr;
+        self
+    }
+
+    /// Sets the learning rate of the components.
+    pub fn with_component_lr(mut self, lr: f64) -> Self {
+        self.component_lr = lr;
+        self
+    }
+
+    /// Sets the mini-batch size (`None`: full batch).
+    pub fn with_batch_size(mut self, batch_size: Option<usize>) -> Self {
+        self.batch_size = batch_size;
+        self
+    }
+
+    /// Sets whether mini-batches are reshuffled each epoch.
+    pub fn with_shuffle(mut self, shuffle: bool) -> Self {
+        self.shuffle = shuffle;
+        self
+    }
+
+    /// Turns cosine annealing on or off.
+    pub fn with_cosine_annealing(mut self, on: bool) -> Self {
+        self.cosine_annealing = on;
+        self
+    }
+
+    /// Sets the early-stopping tolerance (0 disables early stopping).
+    pub fn with_tol(mut self, tol: f64) -> Self {
+        self.tol = tol;
+        self
+    }
+
+    /// Sets how many iterations in a row must change the loss by less than `tol`.
+    pub fn with_patience(mut self, patience: usize) -> Self {
+        self.patience = patience;
+        self
+    }
+
+    /// Sets the floor on standard deviations.
+    pub fn with_min_std(mut self, min_std: f64) -> Self {
+        self.min_std = min_std;
+        self
+    }
+
+    /// Sets the mean initialisation.
+    pub fn with_mean_init(mut self, init: MeanInit) -> Self {
+        self.mean_init = init;
+        self
+    }
+
+    /// Sets the scale initialisation.
+    pub fn with_scale_init(mut self, init: ScaleInit) -> Self {
+        self.scale_init = init;
+        self
+    }
+
+    /// Sets the initial mixing weights.
+    pub fn with_weights_init(mut self, weights: Vec<f64>) -> Self {
+        self.weights_init = Some(weights);
+        self
+    }
+
+    /// Sets the priors.
+    pub fn with_prior(mut self, prior: MixturePrior) -> Self {
+        self.prior = prior;
+        self
+    }
+
+    /// Sets how the prior is weighed against the data.
+    pub fn with_prior_weighting(mut self, weighting: PriorWeighting) -> Self {
+        self.prior_weighting = weighting;
+        self
+    }
+
+    /// Sets Adam's β₁ and β₂.
+    pub fn with_betas(mut self, beta_1: f64, beta_2: f64) -> Self {
+        self.beta_1 = beta_1;
+        self.beta_2 = beta_2;
+        self
+    }
+
+    /// Sets Adam's ε.
+    pub fn with_epsilon(mut self, epsilon: f64) -> Self {
+        self.epsilon = epsilon;
+        self
+    }
+
+    /// Sets Adam's weight decay.
+    pub fn with_weight_decay(mut self, weight_decay: f64) -> Self {
+        self.weight_decay = weight_decay;
+        self
+    }
+
+    /// Sets the seed.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// The module configuration for data with `n_features` columns.
+    pub fn module_config(&self, n_features: usize) -> GaussianMixtureModuleConfig {
+        GaussianMixtureModuleConfig {
+            n_components: self.n_components,
+            n_features,
+            family: self.family,
+            mean_init: self.mean_init.clone(),
+            scale_init: self.scale_init.clone(),
+            weights_init: self.weights_init.clone(),
+            min_std: self.min_std,
+            seed: self.seed,
+        }
+    }
+
+    /// Checks every field (the module's initialisation is checked when the data is known).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the first bad field.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |field: &'static str, reason: String| Err(Error::InvalidConfig { field, reason });
+        if self.n_components == 0 {
+            return bad("n_components", "must be >= 1".into());
+        }
+        if self.iterations == 0 {
+            return bad("iterations", "must be >= 1".into());
+        }
+        for (field, v) in [
+            ("mixture_lr", self.mixture_lr),
+            ("component_lr", self.component_lr),
+        ] {
+            if !(v >= 0.0 && v.is_finite()) {
+                return bad(field, format!("must be finite and >= 0, got {v}"));
+            }
+        }
+        if self.batch_size == Some(0) {
+            return bad("batch_size", "must be >= 1 (or none for full batch)".into());
+        }
+        if !(self.tol >= 0.0 && self.tol.is_finite()) {
+            return bad("tol", format!("must be finite and >= 0, got {}", self.tol));
+        }
+        if self.patience == 0 {
+            return bad("patience", "must be >= 1".into());
+        }
+        if !(self.min_std > 0.0 && self.min_std.is_finite()) {
+            return bad(
+                "min_std",
+                format!("must be finite and > 0, got {}", self.min_std),
+            );
+        }
+        for (field, v) in [("beta_1", self.beta_1), ("beta_2", self.beta_2)] {
+            if !(0.0..1.0).contains(&v) {
+                return bad(field, format!("must be in [0, 1), got {v}"));
+            }
+        }
+        if !(self.epsilon > 0.0 && self.epsilon.is_finite()) {
+            return bad(
+                "epsilon",
+                format!("must be finite and > 0, got {}", self.epsilon),
+            );
+        }
+        if !(self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
+            return bad(
+                "weight_decay",
+                format!("must be finite and >= 0, got {}", self.weight_decay),
+            );
+        }
+        self.prior.validate()
+    }
+
+    /// Fits a mixture to `x` (`[N, D]`, on an autodiff backend): initialises the module from
+    /// the data, then trains it. Returns the trained module and the report.
+    ///
+    /// # Errors
+    /// Invalid configuration or data, more components than rows with
+    /// [`MeanInit::FromData`] ([`Error::TooFewSamples`]), or a diverged loss
+    /// ([`Error::Diverged`]).
+    pub fn fit<B: AutodiffBackend>(
+        &self,
+        x: &Tensor<B, 2>,
+    ) -> Result<(GaussianMixtureModule<B>, GradientReport)> {
+        self.fit_with(x, &mut NoopObserver)
+    }
+
+    /// [`fit`](Self::fit), reporting each iteration to `observer`.
+    pub fn fit_with<B: AutodiffBackend>(
+        &self,
+        x: &Tensor<B, 2>,
+        observer: &mut dyn FitObserver,
+    ) -> Result<(GaussianMixtureModule<B>, GradientReport)> {
+        let start = std::time::Instant::now();
+        self.validate()?;
+        mixture_core::host::check_data(x, "data")?;
+        let d = x.dims()[1];
+        // Fewer rows than components is an error only when the means start at data rows
+        // (GMMPytorch's singularity test fits two given means to one point).
+        let module = self.module_config(d).init_from_data(x)?;
+        trainer::train(module, x, self, observer, start)
+    }
+
+    /// Trains an existing module on `x` with this configuration's optimizer, schedule,
+    /// batching, stopping and priors (the module's own family, floor and parameters are
+    /// kept; the initialisation fields are ignored).
+    ///
+    /// # Errors
+    /// Invalid configuration or data, or a diverged loss ([`Error::Diverged`]).
+    pub fn fit_module<B: AutodiffBackend>(
+        &self,
+        module: GaussianMixtureModule<B>,
+        x: &Tensor<B, 2>,
+        observer: &mut dyn FitObserver,
+    ) -> Result<(GaussianMixtureModule<B>, GradientReport)> {
+        let start = std::time::Instant::now();
+        self.validate()?;
+        module.check_input(x)?;
+        trainer::train(module, x, self, observer, start)
+    }
+}
