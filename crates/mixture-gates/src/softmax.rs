@@ -59,13 +59,15 @@ pub struct SoftmaxGateConfig {
     pub n_features: usize,
     /// Hidden layers (0: a multinomial logistic regression). Default: 2 (as MixtureLib).
     pub hidden_layers: usize,
-    /// Units per hidden layer. Default: 10 (MixtureLib's `hidden_dim`).
+    /// Units per hidden layer. Default: 32 (MixtureLib: `hidden_dim = 10`).
     pub hidden_width: usize,
     /// Hidden activation. Default: ReLU.
     pub activation: Activation,
-    /// Passes over the data per M-step. Default: 100 (MixtureLib's `epochs`).
+    /// Passes over the data per M-step. Default: 20 (MixtureLib: 100; the optimizer state
+    /// carries over, so fewer epochs per iteration add up over the EM run).
     pub epochs: usize,
-    /// Rows per Adam step (the data is shuffled every epoch). Default: 128 (as MixtureLib).
+    /// Rows per Adam step (the data is shuffled every epoch when it takes several steps).
+    /// Default: 256 (MixtureLib: 128).
     pub batch_size: usize,
     /// Adam's learning rate. Default: 1e-2 (MixtureLib uses PyTorch's 1e-3, which barely
     /// moves the gate within an EM run of a few dozen iterations).
@@ -81,10 +83,10 @@ impl SoftmaxGateConfig {
             n_components,
             n_features,
             hidden_layers: 2,
-            hidden_width: 10,
+            hidden_width: 32,
             activation: Activation::Relu,
-            epochs: 100,
-            batch_size: 128,
+            epochs: 20,
+            batch_size: 256,
             learning_rate: 1e-2,
             seed: 0,
         }
