@@ -3,7 +3,8 @@
 use burn::tensor::{backend::Backend, Tensor};
 
 /// `log Σ_k exp(a[n, k])` over dimension 1, stable for any finite input: the row maximum is
-/// subtracted first. Rows that are all `-inf` give `-inf` (not NaN).
+/// subtracted first. Rows that are all `-inf` give `-inf` (not NaN). Terms more than 80
+/// below the row maximum count as `e^-80` of it (a relative change below 1e-34).
 ///
 /// # Shapes
 /// `a`: `[N, K]` → `[N]`.
@@ -25,11 +26,16 @@ pub fn logsumexp_with_exp<B: Backend>(a: Tensor<B, 2>) -> (Tensor<B, 2>, Tensor<
     // A row of -inf has max -inf; shift by 0 there so that exp gives 0, not NaN.
     let finite = max.clone().is_finite();
     let shift = max.clone().mask_fill(finite.bool_not(), 0.0);
-    let e = (a - shift.clone()).exp();
+    // Terms below e^-80 (≈ 1.8e-35 of the largest) cannot change the sum in f32 or f64;
+    // flooring them keeps `exp` off its slow underflow path.
+    let e = (a - shift).clamp_min(EXP_FLOOR).exp();
     let s = e.clone().sum_dim(1);
-    let lse = s.clone().log() + shift;
+    let lse = s.clone().log() + max;
     (lse, e / s)
 }
+
+/// Shifted log-probabilities are floored here before `exp`.
+const EXP_FLOOR: f64 = -80.0;
 
 /// Softmax over dimension 1 of log-weights (`[N, K]` → `[N, K]`, rows sum to one).
 pub fn softmax_log<B: Backend>(a: Tensor<B, 2>) -> Tensor<B, 2> {
@@ -72,7 +78,11 @@ mod tests {
         assert_eq!(lse[1], -1000.0);
         assert_eq!(lse[2], f64::NEG_INFINITY);
         let p = to_vec_f64(p).unwrap();
-        assert_eq!(&p[..4], &[0.5, 0.5, 1.0, 0.0]);
+        assert_eq!(&p[..3], &[0.5, 0.5, 1.0]);
+        // -inf (and anything more than 80 below the maximum) is floored at e^-80.
+        assert!(p[3] > 0.0 && p[3] < 1e-34, "{}", p[3]);
+        // A row with no finite entry: every component equally (im)possible.
+        assert_eq!(&p[4..], &[0.5, 0.5]);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use burn::tensor::{backend::Backend, Tensor};
 use mixture_core::{
-    linalg::{cholesky, inverse_lower, symmetrize},
+    linalg::{cholesky, diagonal, inverse_lower, symmetrize},
     tensor::{eye_like, zeros_like_dtype},
     Batch, ComponentCheck, Components,
 };
@@ -37,6 +37,28 @@ pub struct GaussianComponents<B: Backend> {
     precisions_cholesky: Covariances<B>,
     reg_covar: f64,
     center: Tensor<B, 2>,
+    /// The scoring GEMM's parameters, derived once per parameter change (not per batch).
+    scoring: Scoring<B>,
+}
+
+/// Parameters of the scoring GEMM, derived from the means (about the centre) and the
+/// precision factors once per update. `bias` holds `Σ log P_ii − ½ D log 2π` and, for the
+/// linear forms, `−½ μᵀΛμ`; the gate's log-weights are added to it per call.
+#[derive(Debug, Clone)]
+enum Scoring<B: Backend> {
+    /// Diagonal and spherical: `joint = [x − c, (x − c)², 1] · [W; bias]`.
+    Linear { w: Tensor<B, 2>, bias: Tensor<B, 2> },
+    /// Tied: `g = [(x − c) P, ‖(x − c) P‖², 1]`, `joint = g · [W; bias]`.
+    Tied {
+        p: Tensor<B, 2>,
+        w: Tensor<B, 2>,
+        bias: Tensor<B, 2>,
+    },
+    /// Full: `y = [x − c, 1] · [P_1 … P_K; −μ_1P_1 … −μ_KP_K]`, `joint = −½‖y_k‖² + bias`.
+    Full {
+        side: Tensor<B, 2>,
+        bias: Tensor<B, 2>,
+    },
 }
 
 impl<B: Backend> GaussianComponents<B> {
@@ -61,6 +83,7 @@ impl<B: Backend> GaussianComponents<B> {
         };
         let center = zeros_like_dtype::<B, 2, E>([1, d], like);
         let (precisions_cholesky, _) = precision_cholesky(&covariances);
+        let scoring = derive_scoring(&means, &center, &precisions_cholesky);
         Self {
             covariance_type,
             means,
@@ -68,6 +91,7 @@ impl<B: Backend> GaussianComponents<B> {
             precisions_cholesky,
             reg_covar,
             center,
+            scoring,
         }
     }
 
@@ -84,6 +108,7 @@ impl<B: Backend> GaussianComponents<B> {
         let (precisions_cholesky, pivot) = precision_cholesky(&covariances);
         let center = zeros_like_dtype::<B, 2, 2>([1, d], &means);
         let pivot = expand_pivot(pivot, k);
+        let scoring = derive_scoring(&means, &center, &precisions_cholesky);
         (
             Self {
                 covariance_type: covariances.covariance_type(),
@@ -92,6 +117,7 @@ impl<B: Backend> GaussianComponents<B> {
                 precisions_cholesky,
                 reg_covar,
                 center,
+                scoring,
             },
             pivot,
         )
@@ -101,12 +127,19 @@ impl<B: Backend> GaussianComponents<B> {
     /// data mean keeps second moments accurate in f32.
     pub fn with_center(mut self, center: Tensor<B, 2>) -> Self {
         self.center = center;
+        self.refresh();
         self
+    }
+
+    /// Re-derives the scoring parameters after a parameter change.
+    fn refresh(&mut self) {
+        self.scoring = derive_scoring(&self.means, &self.center, &self.precisions_cholesky);
     }
 
     /// Replaces the means (`[K, D]`), keeping the covariances.
     pub fn set_means(&mut self, means: Tensor<B, 2>) {
         self.means = means;
+        self.refresh();
     }
 
     /// Replaces the covariances by the inverses of `precisions` (same structure). Returns the
@@ -138,6 +171,7 @@ impl<B: Backend> GaussianComponents<B> {
         let (pc, _) = precision_cholesky(&covariances);
         self.covariances = covariances;
         self.precisions_cholesky = pc;
+        self.refresh();
         expand_pivot(pivot, k)
     }
 
@@ -206,6 +240,67 @@ impl<B: Backend> GaussianComponents<B> {
             Covariances::Tied(p) => log_prob_tied(x, self.means.clone(), p.clone()),
             Covariances::Diag(p) => log_prob_diag(x, self.means.clone(), p.clone()),
             Covariances::Spherical(p) => log_prob_spherical(x, self.means.clone(), p.clone()),
+        }
+    }
+}
+
+/// The scoring GEMM's parameters for means `[K, D]` about `center` and precision factors.
+fn derive_scoring<B: Backend>(
+    means: &Tensor<B, 2>,
+    center: &Tensor<B, 2>,
+    precisions_cholesky: &Covariances<B>,
+) -> Scoring<B> {
+    let [k, d] = means.dims();
+    let mean_c = means.clone() - center.clone();
+    let half_log_2pi = -0.5 * d as f64 * LN_2PI;
+    match precisions_cholesky {
+        Covariances::Diag(pc) => {
+            let prec = pc.clone() * pc.clone();
+            let mp = mean_c.clone() * prec.clone();
+            let bias =
+                (mean_c * mp.clone()).sum_dim(1).mul_scalar(-0.5) + pc.clone().log().sum_dim(1);
+            Scoring::Linear {
+                w: Tensor::cat(vec![mp.transpose(), prec.mul_scalar(-0.5).transpose()], 0),
+                bias: bias.add_scalar(half_log_2pi).transpose(),
+            }
+        }
+        Covariances::Spherical(pc) => {
+            let prec = (pc.clone() * pc.clone()).reshape([k, 1]);
+            let mp = mean_c.clone() * prec.clone();
+            let bias = (mean_c * mp.clone()).sum_dim(1).mul_scalar(-0.5)
+                + pc.clone().log().reshape([k, 1]).mul_scalar(d as f64);
+            Scoring::Linear {
+                w: Tensor::cat(vec![mp.transpose(), prec.mul_scalar(-0.5).transpose()], 0),
+                bias: bias.add_scalar(half_log_2pi).transpose(),
+            }
+        }
+        Covariances::Tied(p) => {
+            let mp = mean_c.matmul(p.clone());
+            let log_det = diagonal(p.clone().unsqueeze_dim::<3>(0)).log().sum();
+            let bias = (mp.clone() * mp.clone())
+                .sum_dim(1)
+                .mul_scalar(-0.5)
+                .transpose()
+                + log_det.unsqueeze_dim::<2>(0);
+            let minus_half = bias.zeros_like().add_scalar(-0.5);
+            Scoring::Tied {
+                p: p.clone(),
+                w: Tensor::cat(vec![mp.transpose(), minus_half], 0),
+                bias: bias.add_scalar(half_log_2pi),
+            }
+        }
+        Covariances::Full(p) => {
+            // [K, D, D] -> [D, K, D] -> [D, K·D]: column block k is P_k; the last row is −μ_k P_k.
+            let side = p.clone().swap_dims(0, 1).reshape([d, k * d]);
+            let mu_p = mean_c
+                .unsqueeze_dim::<3>(1)
+                .matmul(p.clone())
+                .reshape([1, k * d]);
+            let log_det = diagonal(p.clone()).log().sum_dim(1).reshape([1, k]);
+            Scoring::Full {
+                side: Tensor::cat(vec![side, mu_p.neg()], 0),
+                bias: log_det.add_scalar(half_log_2pi),
+            }
         }
     }
 }
@@ -290,74 +385,43 @@ impl<B: Backend> GaussianComponents<B> {
     /// `log π_k + log N(x | μ_k, Σ_k)` from the batch's features, `[N, K]`. A `[1, K]` gate
     /// is folded into the bias row of the GEMM.
     fn score(&self, f: &Features<B>, log_weights: Tensor<B, 2>) -> Tensor<B, 2> {
-        let [k, d] = self.means.dims();
         let global = log_weights.dims()[0] == 1;
-        let (bias_w, after) = if global {
-            (Some(log_weights), None)
-        } else {
-            (None, Some(log_weights))
-        };
-        let with_bias = |b: Tensor<B, 2>| match &bias_w {
-            Some(w) => b + w.clone(),
-            None => b,
-        };
-        let mean_c = self.means.clone() - self.center.clone();
-        let const_term = -0.5 * d as f64 * LN_2PI;
-        let joint = match (f, &self.precisions_cholesky) {
-            (Features::Diag(f), Covariances::Diag(pc)) => {
-                let prec = pc.clone() * pc.clone();
-                let mp = mean_c.clone() * prec.clone();
-                let bias =
-                    (mean_c * mp.clone()).sum_dim(1).mul_scalar(-0.5) + pc.clone().log().sum_dim(1);
-                let bias = with_bias(bias.add_scalar(const_term).transpose());
-                let w = Tensor::cat(
-                    vec![mp.transpose(), prec.mul_scalar(-0.5).transpose(), bias],
-                    0,
-                );
-                f.clone().matmul(w)
+        let bias_plus = |bias: &Tensor<B, 2>| {
+            if global {
+                bias.clone() + log_weights.clone()
+            } else {
+                bias.clone()
             }
-            (Features::Spherical(f), Covariances::Spherical(pc)) => {
-                let prec = (pc.clone() * pc.clone()).reshape([k, 1]);
-                let mp = mean_c.clone() * prec.clone();
-                let bias = (mean_c * mp.clone()).sum_dim(1).mul_scalar(-0.5)
-                    + pc.clone().log().reshape([k, 1]).mul_scalar(d as f64);
-                let bias = with_bias(bias.add_scalar(const_term).transpose());
-                let w = Tensor::cat(
-                    vec![mp.transpose(), prec.mul_scalar(-0.5).transpose(), bias],
-                    0,
-                );
-                f.clone().matmul(w)
-            }
-            (Features::Centred { xc, f }, Covariances::Tied(p)) => {
+        };
+        let joint = match (f, &self.scoring) {
+            (Features::Diag(f) | Features::Spherical(f), Scoring::Linear { w, bias }) => f
+                .clone()
+                .matmul(Tensor::cat(vec![w.clone(), bias_plus(bias)], 0)),
+            (Features::Centred { xc, f }, Scoring::Tied { p, w, bias }) => {
                 let n = f.dims()[0];
+                let d = xc.dims()[1];
                 let xp = xc.clone().matmul(p.clone());
-                let mp = mean_c.matmul(p.clone());
-                let log_det = mixture_core::linalg::diagonal(p.clone().unsqueeze_dim::<3>(0))
-                    .log()
-                    .sum();
-                let bias = (mp.clone() * mp.clone())
-                    .sum_dim(1)
-                    .mul_scalar(-0.5)
-                    .transpose()
-                    + log_det.unsqueeze_dim::<2>(0);
-                let bias = with_bias(bias.add_scalar(const_term));
                 let sq = (xp.clone() * xp.clone()).sum_dim(1);
                 let g = Tensor::cat(vec![xp, sq, f.clone().slice([0..n, d..d + 1])], 1);
-                let minus_half = bias.zeros_like().add_scalar(-0.5);
-                g.matmul(Tensor::cat(vec![mp.transpose(), minus_half, bias], 0))
+                g.matmul(Tensor::cat(vec![w.clone(), bias_plus(bias)], 0))
             }
-            (Features::Centred { xc, .. }, Covariances::Full(p)) => {
-                let ll = log_prob_full(xc.clone(), mean_c, p.clone());
-                match &bias_w {
-                    Some(w) => ll + w.clone(),
-                    None => ll,
-                }
+            (Features::Centred { f, .. }, Scoring::Full { side, bias }) => {
+                let n = f.dims()[0];
+                let k = bias.dims()[1];
+                let d = side.dims()[1] / k;
+                let y = f.clone().matmul(side.clone());
+                let quad = (y.clone() * y)
+                    .reshape([n, k, d])
+                    .sum_dim(2)
+                    .reshape([n, k]);
+                quad.mul_scalar(-0.5) + bias_plus(bias)
             }
             _ => unreachable!("features match the covariance type"),
         };
-        match after {
-            Some(w) => joint + w,
-            None => joint,
+        if global {
+            joint
+        } else {
+            joint + log_weights
         }
     }
 
@@ -498,6 +562,7 @@ impl<B: Backend> Components<B> for GaussianComponents<B> {
         let (pc, pivot) = precision_cholesky(&covariances);
         self.covariances = covariances;
         self.precisions_cholesky = pc;
+        self.refresh();
         ComponentCheck {
             pivot: expand_pivot(pivot, k),
             weight: stats.nk,
