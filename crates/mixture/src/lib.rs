@@ -20,3 +20,8 @@ pub use mixture_regularizers as regularizers;
 
 pub use mixture_em::{GaussianMixture, GaussianMixtureConfig, InitMethod, KMeans, KMeansConfig};
 pub use mixture_experts::CovarianceType;
+
+/// The README's examples, compiled and run as doctests.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
