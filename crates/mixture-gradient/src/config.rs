@@ -8,7 +8,7 @@ use mixture_experts::module::{
 use mixture_regularizers::MixturePrior;
 use serde::{Deserialize, Serialize};
 
-use crate::{trainer, GradientReport};
+use crate::{GradientReport, GradientTrainer};
 
 /// Everything a gradient fit of a Gaussian mixture needs: the module's family and
 /// initialisation, the optimizer (Adam with one learning rate for the mixture weights and
@@ -319,7 +319,7 @@ impl GradientMixtureConfig {
         // Fewer rows than components is an error only when the means start at data rows
         // (GMMPytorch's singularity test fits two given means to one point).
         let module = self.module_config(d).init_from_data(x)?;
-        trainer::train(module, x, self, observer, start)
+        GradientTrainer::started_at(self, module, x, start)?.finish(observer)
     }
 
     /// Trains an existing module on `x` with this configuration's optimizer, schedule,
@@ -334,9 +334,6 @@ impl GradientMixtureConfig {
         x: &Tensor<B, 2>,
         observer: &mut dyn FitObserver,
     ) -> Result<(GaussianMixtureModule<B>, GradientReport)> {
-        let start = std::time::Instant::now();
-        self.validate()?;
-        module.check_input(x)?;
-        trainer::train(module, x, self, observer, start)
+        GradientTrainer::new(self, module, x)?.finish(observer)
     }
 }

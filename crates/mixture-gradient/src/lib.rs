@@ -36,6 +36,7 @@ mod trainer;
 pub use config::GradientMixtureConfig;
 pub use report::GradientReport;
 pub use schedule::CosineSchedule;
+pub use trainer::GradientTrainer;
 
 pub use mixture_experts::module::{
     Family, GaussianMixtureModule, GaussianMixtureModuleConfig, MeanInit, PriorWeighting, ScaleInit,

@@ -216,3 +216,29 @@ fn bad_input_gives_typed_errors() {
     let r = c.fit_module(gmm, &wide, &mut mixture_core::NoopObserver);
     assert!(matches!(r, Err(Error::DimensionMismatch { .. })));
 }
+
+#[test]
+fn stepwise_training_equals_one_shot() {
+    let x = two_clusters();
+    let config = GradientMixtureConfig::new(2)
+        .with_iterations(40)
+        .with_tol(0.0)
+        .with_seed(1);
+    let (_, whole) = config.fit(&x).unwrap();
+    let module = config.module_config(1).init_from_data(&x).unwrap();
+    let mut trainer = mixture_gradient::GradientTrainer::new(&config, module, &x).unwrap();
+    let mut chunks = 0;
+    while !trainer.is_done() {
+        assert_eq!(
+            trainer
+                .iterate(15, &mut mixture_core::NoopObserver)
+                .unwrap(),
+            15.min(40 - 15 * chunks)
+        );
+        chunks += 1;
+    }
+    assert_eq!(chunks, 3);
+    let (_, report) = trainer.finish(&mut mixture_core::NoopObserver).unwrap();
+    assert_eq!(report.loss_history, whole.loss_history);
+    assert_eq!(report.final_loss, whole.final_loss);
+}
