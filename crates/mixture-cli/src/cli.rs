@@ -1,7 +1,6 @@
 //! The command-line grammar (clap) and its one-line error messages.
 //!
-//! Subcommands: `fit` and `predict`. To add one (for example `regress`, mixtures of linear
-//! experts), add a variant to [`Command`] with its own `Args` struct and a module with a
+//! Subcommands: `fit`, `predict` and `regress`. To add one, add a variant to [`Command`] with its own `Args` struct and a module with a
 //! `run(args) -> Result<(), CliError>`, then one match arm in `main.rs`.
 
 use std::path::PathBuf;
@@ -36,7 +35,122 @@ pub enum Command {
     Fit(FitArgs),
     /// Assign rows of a file to the components of a saved model.
     Predict(PredictArgs),
-    // Next: `Regress(RegressArgs)` — mixtures of linear experts by variational EM.
+    /// Fit a mixture of linear regressions (experts) by variational EM (to the bundled
+    /// two-planes data when no --input is given) and report it.
+    Regress(RegressArgs),
+}
+
+/// The gate of `mixture regress`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Gate {
+    /// Global weights with a Dirichlet posterior: a mixture of models.
+    #[default]
+    Dirichlet,
+    /// Weights from a softmax network of the inputs: a mixture of experts.
+    Softmax,
+    /// One Dirichlet per training row.
+    PerSample,
+    /// Fixed uniform weights.
+    Constant,
+}
+
+/// The EM variant of `mixture regress`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Mode {
+    /// Weighted (variational) EM: soft responsibilities.
+    #[default]
+    Weighted,
+    /// Stochastic EM: a hard assignment drawn from the responsibilities each iteration.
+    Stochastic,
+    /// Hard (classification) EM: each row goes to its most probable expert.
+    Hard,
+}
+
+/// The experts' prior covariance in `mixture regress`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Prior {
+    /// No prior: weighted least squares.
+    None,
+    /// A diagonal prior covariance per expert.
+    #[default]
+    Diag,
+    /// A full prior covariance per expert.
+    Full,
+}
+
+/// Options of `mixture regress`.
+#[derive(Debug, Clone, Args)]
+pub struct RegressArgs {
+    /// Data file: CSV (a first row with any non-numeric cell is a header) or .npy (2-D).
+    /// Without it, the two-planes data set (200 rows: x1, x2, y) is used.
+    #[arg(short, long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+
+    /// The target column: a header name or a 0-based index. Default: the last column. The
+    /// other columns are the inputs.
+    #[arg(short, long, value_name = "COLUMN")]
+    pub target: Option<String>,
+
+    /// Number of experts.
+    #[arg(short = 'k', long, default_value_t = 2, value_name = "K")]
+    pub experts: usize,
+
+    /// The gate.
+    #[arg(long, value_enum, default_value_t = Gate::Dirichlet)]
+    pub gate: Gate,
+
+    /// The EM variant.
+    #[arg(long, value_enum, default_value_t = Mode::Weighted)]
+    pub mode: Mode,
+
+    /// The experts' prior covariance.
+    #[arg(long, value_enum, default_value_t = Prior::Diag)]
+    pub prior: Prior,
+
+    /// Fit no intercept (the experts' planes go through the origin).
+    #[arg(long)]
+    pub no_intercept: bool,
+
+    /// Softmax gate: training epochs per M-step.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub gate_epochs: usize,
+
+    /// Maximum EM iterations per initialisation.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub max_iter: usize,
+
+    /// Stop when the bound (per row) changes by less than this.
+    #[arg(
+        long,
+        default_value_t = 1e-4,
+        value_name = "TOL",
+        allow_negative_numbers = true
+    )]
+    pub tol: f64,
+
+    /// Initialisations to run; the one with the best bound is kept.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub n_init: usize,
+
+    /// Random seed.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+
+    /// Float precision of the computation.
+    #[arg(long, value_enum, default_value_t = Dtype::F32)]
+    pub dtype: Dtype,
+
+    /// Compute backend (only those compiled in can run).
+    #[arg(long, value_enum, default_value_t = BackendKind::default_compiled())]
+    pub backend: BackendKind,
+
+    /// Print one JSON object instead of the report.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
 }
 
 /// How a Gaussian mixture is trained.

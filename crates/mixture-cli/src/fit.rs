@@ -76,7 +76,7 @@ pub fn run(args: &FitArgs) -> Result<(), CliError> {
 }
 
 /// Values beyond f32's range would silently become infinite in an f32 fit; say so instead.
-fn check_f32_range(data: &Dataset) -> Result<(), CliError> {
+pub(crate) fn check_f32_range(data: &Dataset) -> Result<(), CliError> {
     let m = &data.matrix;
     match m.values.iter().position(|v| v.abs() > f32::MAX as f64) {
         None => Ok(()),

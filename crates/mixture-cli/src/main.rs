@@ -5,6 +5,7 @@
 //! mixture fit --input data.csv -k 5 --covariance diag --json
 //! mixture fit --input data.npy --dtype f64 --save model.json
 //! mixture predict --model model.json --input new.csv [--proba]
+//! mixture regress --input data.csv --target y --experts 2 --gate softmax --json
 //! ```
 //!
 //! Errors print one line, `error: ...`, on stderr. Exit status: 0 success, 2 bad usage or bad
@@ -20,6 +21,7 @@ mod fit;
 mod gradient;
 mod predict;
 mod progress;
+mod regress;
 mod report;
 
 use std::io::Write;
@@ -64,6 +66,7 @@ fn run(command: &Command) -> Result<(), CliError> {
     match command {
         Command::Fit(args) => fit::run(args),
         Command::Predict(args) => predict::run(args),
+        Command::Regress(args) => regress::run(args),
     }
 }
 

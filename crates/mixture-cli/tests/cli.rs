@@ -488,3 +488,123 @@ fn numerical_failures_and_range_errors() {
         "does not fit in f32",
     );
 }
+
+/// The fitted planes of a `regress --json` report, ordered by their first coefficient.
+fn planes(v: &Value) -> Vec<[f64; 2]> {
+    let mut planes: Vec<[f64; 2]> = v["experts"]
+        .as_array()
+        .expect("experts")
+        .iter()
+        .map(|e| [f(&e["weights"][0]), f(&e["weights"][1])])
+        .collect();
+    planes.sort_by(|a, b| a[0].total_cmp(&b[0]));
+    planes
+}
+
+#[test]
+fn regress_recovers_the_two_planes() {
+    // Issue 3's target: each fitted plane within 1.0 of the true one ([0, 30] and [10, 0])
+    // with both gate kinds; the noise is 5 over 100 rows per plane, so the least-squares
+    // error of a plane's coefficients is about 5/sqrt(100) = 0.5 per coordinate.
+    for gate in ["dirichlet", "softmax"] {
+        for seed in ["0", "1"] {
+            let v = json(&["regress", "--gate", gate, "--seed", seed, "--json"]);
+            let p = planes(&v);
+            assert_eq!(p.len(), 2, "{v}");
+            for (got, want) in p.iter().zip([[0.0, 30.0], [10.0, 0.0]]) {
+                let dist = ((got[0] - want[0]).powi(2) + (got[1] - want[1]).powi(2)).sqrt();
+                assert!(dist < 1.0, "{gate} seed {seed}: {got:?} vs {want:?}");
+            }
+            for key in [
+                "train_mse",
+                "mean_log_likelihood",
+                "fit_seconds",
+                "lower_bound",
+            ] {
+                assert!(f(&v[key]).is_finite(), "{key}: {v}");
+            }
+            assert!(v["converged"].is_boolean() && v["n_iter"].as_u64().unwrap() >= 1);
+            let w: f64 = v["gate_mean_weights"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(f)
+                .sum();
+            assert!((w - 1.0).abs() < 1e-4, "{v}");
+            for e in v["experts"].as_array().unwrap() {
+                assert!(f(&e["noise_variance"]) > 0.0, "{e}");
+            }
+            // The noise variance is 25; the input-dependent gate can nearly reach it
+            // (oracle ≈ 25), the global Dirichlet gate cannot (it averages the planes).
+            if gate == "softmax" {
+                assert!(f(&v["train_mse"]) < 60.0, "{v}");
+            }
+        }
+    }
+    let text = ok(&["regress"]);
+    assert!(
+        text.contains("Mixture of linear regressions") && text.contains("training MSE"),
+        "{text}"
+    );
+}
+
+#[test]
+fn regress_reads_a_file_with_a_named_or_indexed_target() {
+    let dir = scratch("regress");
+    let v = json(&["regress", "--json", "--no-intercept", "--max-iter", "1"]);
+    assert_eq!(v["n_samples"], 200);
+    assert!(v["intercept"] == false);
+    // The target first, so that name and index must pick the same column.
+    let mut csv = String::from("y,x1,x2\n");
+    // A small exact file: y = 2 x1 - x2 on half the rows, y = -3 x1 on the other half.
+    for i in 0..40 {
+        let (a, b) = ((i % 7) as f64 - 3.0, (i % 5) as f64 - 2.0);
+        let y = if i % 2 == 0 { 2.0 * a - b } else { -3.0 * a };
+        csv.push_str(&format!("{y},{a},{b}\n"));
+    }
+    let path = dir.join("planes.csv");
+    std::fs::write(&path, csv).unwrap();
+    let p = path.to_str().unwrap();
+    let by_name = json(&["regress", "--input", p, "--target", "y", "--json"]);
+    let by_index = json(&["regress", "--input", p, "--target", "0", "--json"]);
+    assert_eq!(by_name["target"], "y");
+    assert_eq!(by_name["feature_names"], serde_json::json!(["x1", "x2"]));
+    assert_eq!(by_name["experts"], by_index["experts"]);
+}
+
+#[test]
+fn regress_bad_input_exits_with_one_error_line() {
+    let dir = scratch("regress-bad");
+    let good = dir.join("good.csv");
+    std::fs::write(&good, "a,b,c\n1,2,3\n4,5,6\n7,8,10\n").unwrap();
+    let bad = dir.join("bad.csv");
+    std::fs::write(&bad, "a,b,c\n1,2,3\n4,oops,6\n").unwrap();
+    let good = good.to_str().unwrap();
+    fails(
+        &["regress", "--input", good, "--target", "price"],
+        2,
+        "no column named \"price\"",
+    );
+    fails(
+        &["regress", "--input", good, "--target", "7"],
+        2,
+        "out of range",
+    );
+    fails(
+        &["regress", "--input", bad.to_str().unwrap(), "--target", "c"],
+        2,
+        "\"oops\" is not a number",
+    );
+    fails(
+        &[
+            "regress",
+            "--input",
+            "/nonexistent/data.csv",
+            "--target",
+            "c",
+        ],
+        2,
+        "cannot read /nonexistent/data.csv",
+    );
+    fails(&["regress", "--gate", "banana"], 2, "banana");
+}
