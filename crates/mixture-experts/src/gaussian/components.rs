@@ -46,8 +46,16 @@ pub struct GaussianComponents<B: Backend> {
 /// linear forms, `−½ μᵀΛμ`; the gate's log-weights are added to it per call.
 #[derive(Debug, Clone)]
 enum Scoring<B: Backend> {
-    /// Diagonal and spherical: `joint = [x − c, (x − c)², 1] · [W; bias]`.
-    Linear { w: Tensor<B, 2>, bias: Tensor<B, 2> },
+    /// Diagonal and spherical: `joint = (x − c) · W_lin + sq · W_sq + bias`, where `sq` is
+    /// `(x − c)²` (diagonal, `W_sq` `[D, K]`) or `‖x − c‖²` (spherical, `W_sq` `[1, K]`).
+    Linear {
+        /// `W_lin = (Λ_k m_k)ᵀ`, `[D, K]`.
+        w_lin: Tensor<B, 2>,
+        /// `W_sq = −½ Λ_kᵀ` (the diagonal precisions), `[D, K]` or `[1, K]`.
+        w_sq: Tensor<B, 2>,
+        /// `[1, K]`.
+        bias: Tensor<B, 2>,
+    },
     /// Tied: `g = [(x − c) P, ‖(x − c) P‖², 1]`, `joint = g · [W; bias]`.
     Tied {
         p: Tensor<B, 2>,
@@ -260,7 +268,8 @@ fn derive_scoring<B: Backend>(
             let bias =
                 (mean_c * mp.clone()).sum_dim(1).mul_scalar(-0.5) + pc.clone().log().sum_dim(1);
             Scoring::Linear {
-                w: Tensor::cat(vec![mp.transpose(), prec.mul_scalar(-0.5).transpose()], 0),
+                w_lin: mp.transpose(),
+                w_sq: prec.mul_scalar(-0.5).transpose(),
                 bias: bias.add_scalar(half_log_2pi).transpose(),
             }
         }
@@ -270,7 +279,8 @@ fn derive_scoring<B: Backend>(
             let bias = (mean_c * mp.clone()).sum_dim(1).mul_scalar(-0.5)
                 + pc.clone().log().reshape([k, 1]).mul_scalar(d as f64);
             Scoring::Linear {
-                w: Tensor::cat(vec![mp.transpose(), prec.mul_scalar(-0.5).transpose()], 0),
+                w_lin: mp.transpose(),
+                w_sq: prec.mul_scalar(-0.5).transpose(),
                 bias: bias.add_scalar(half_log_2pi).transpose(),
             }
         }
@@ -348,10 +358,10 @@ const LN_2PI: f64 = 1.837_877_066_409_345_5;
 /// What one batch contributes, computed once and used by both the scoring GEMM and the
 /// statistics GEMM.
 enum Features<B: Backend> {
-    /// `[x − c, (x − c)², 1]`, `[N, 2D + 1]` (diagonal).
-    Diag(Tensor<B, 2>),
-    /// `[x − c, ‖x − c‖², 1]`, `[N, D + 2]` (spherical).
-    Spherical(Tensor<B, 2>),
+    /// `x − c` (`[N, D]`) and `sq`: `(x − c)²` (`[N, D]`, diagonal) or `‖x − c‖²`
+    /// (`[N, 1]`, spherical). Kept apart rather than concatenated: a column-wise
+    /// concatenation copies row by row, which costs more than the extra small GEMMs.
+    Linear { xc: Tensor<B, 2>, sq: Tensor<B, 2> },
     /// `x − c` and `[x − c, 1]` (full and tied, whose scores need more than linear terms).
     Centred {
         /// `x − c`, `[N, D]`.
@@ -365,18 +375,20 @@ impl<B: Backend> GaussianComponents<B> {
     fn features(&self, x: Tensor<B, 2>) -> Features<B> {
         let n = x.dims()[0];
         let xc = x - self.center.clone();
-        let ones = xc.clone().slice([0..n, 0..1]).ones_like();
         match self.covariance_type {
             CovarianceType::Diag => {
                 let sq = xc.clone() * xc.clone();
-                Features::Diag(Tensor::cat(vec![xc, sq, ones], 1))
+                Features::Linear { xc, sq }
             }
             CovarianceType::Spherical => {
                 let sq = (xc.clone() * xc.clone()).sum_dim(1);
-                Features::Spherical(Tensor::cat(vec![xc, sq, ones], 1))
+                Features::Linear { xc, sq }
             }
             CovarianceType::Full | CovarianceType::Tied => Features::Centred {
-                f: Tensor::cat(vec![xc.clone(), ones], 1),
+                f: Tensor::cat(
+                    vec![xc.clone(), xc.clone().slice([0..n, 0..1]).ones_like()],
+                    1,
+                ),
                 xc,
             },
         }
@@ -394,9 +406,10 @@ impl<B: Backend> GaussianComponents<B> {
             }
         };
         let joint = match (f, &self.scoring) {
-            (Features::Diag(f) | Features::Spherical(f), Scoring::Linear { w, bias }) => f
-                .clone()
-                .matmul(Tensor::cat(vec![w.clone(), bias_plus(bias)], 0)),
+            (Features::Linear { xc, sq }, Scoring::Linear { w_lin, w_sq, bias }) => {
+                // −½ (x − μ)ᵀ Λ (x − μ) + log det + const, expanded about the centre.
+                xc.clone().matmul(w_lin.clone()) + sq.clone().matmul(w_sq.clone()) + bias_plus(bias)
+            }
             (Features::Centred { xc, f }, Scoring::Tied { p, w, bias }) => {
                 let n = f.dims()[0];
                 let d = xc.dims()[1];
@@ -425,26 +438,22 @@ impl<B: Backend> GaussianComponents<B> {
         }
     }
 
-    /// Statistics of a batch from its features and responsibilities: one GEMM `Rᵀ F` gives
-    /// `n_k`, `Σ r (x − c)` and (diagonal, spherical) the second moments.
+    /// Statistics of a batch from its features and responsibilities: `Rᵀ (x − c)` gives
+    /// `Σ r (x − c)`, `Rᵀ sq` the diagonal or spherical second moments, and the column sums
+    /// of `R` give `n_k`; full and tied take `n_k` and `Σ r (x − c)` from one GEMM `Rᵀ [x − c, 1]`.
     fn stats_from(&self, f: Features<B>, resp: Tensor<B, 2>) -> GaussianStats<B> {
         let [k, d] = self.means.dims();
         let rt = resp.clone().transpose();
         match f {
-            Features::Diag(f) => {
-                let t = rt.matmul(f);
+            Features::Linear { xc, sq } => {
+                let s2 = rt.clone().matmul(sq);
                 GaussianStats {
-                    sx: t.clone().slice([0..k, 0..d]),
-                    sxx: SecondMoment::Diag(t.clone().slice([0..k, d..2 * d])),
-                    nk: t.slice([0..k, 2 * d..2 * d + 1]).reshape([k]),
-                }
-            }
-            Features::Spherical(f) => {
-                let t = rt.matmul(f);
-                GaussianStats {
-                    sx: t.clone().slice([0..k, 0..d]),
-                    sxx: SecondMoment::Spherical(t.clone().slice([0..k, d..d + 1]).reshape([k])),
-                    nk: t.slice([0..k, d + 1..d + 2]).reshape([k]),
+                    nk: resp.sum_dim(0).reshape([k]),
+                    sx: rt.matmul(xc),
+                    sxx: match self.covariance_type {
+                        CovarianceType::Spherical => SecondMoment::Spherical(s2.reshape([k])),
+                        _ => SecondMoment::Diag(s2),
+                    },
                 }
             }
             Features::Centred { xc, f } => {
