@@ -6,7 +6,16 @@ use std::process::Command;
 
 fn fit(backend: &str) -> serde_json::Value {
     let out = Command::new(env!("CARGO_BIN_EXE_mixture"))
-        .args(["fit", "--backend", backend, "--covariance", "diag", "--json", "--seed", "0"])
+        .args([
+            "fit",
+            "--backend",
+            backend,
+            "--covariance",
+            "diag",
+            "--json",
+            "--seed",
+            "0",
+        ])
         .output()
         .expect("the binary runs");
     assert!(

@@ -14,8 +14,8 @@
 pub use mixture_core as core;
 pub use mixture_em as em;
 pub use mixture_experts as experts;
-pub use mixture_gradient as gradient;
 pub use mixture_gates as gates;
+pub use mixture_gradient as gradient;
 pub use mixture_regularizers as regularizers;
 
 pub use mixture_em::{GaussianMixture, GaussianMixtureConfig, InitMethod, KMeans, KMeansConfig};
