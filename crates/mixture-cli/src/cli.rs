@@ -159,7 +159,7 @@ pub enum Method {
     /// Expectation-maximisation (scikit-learn's algorithm).
     #[default]
     Em,
-    /// Gradient descent on the negative log-likelihood (not available yet).
+    /// Adam on the negative log-likelihood (GMMPytorch's method), on burn's autodiff.
     Gradient,
 }
 
@@ -185,6 +185,22 @@ pub enum Covariance {
     Diag,
     /// One variance per component.
     Spherical,
+}
+
+/// Covariance family of `--method gradient`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Family {
+    /// A full covariance per component (Cholesky factor of the precision).
+    #[default]
+    Full,
+    /// A diagonal covariance per component.
+    Diagonal,
+    /// One variance per component.
+    Isotropic,
+    /// One variance shared by all components.
+    SharedIsotropic,
+    /// A fixed shared variance; only means and weights are learned.
+    Constant,
 }
 
 /// How the means are initialised.
@@ -226,6 +242,22 @@ pub struct FitArgs {
     /// Training method.
     #[arg(long, value_enum, default_value_t = Method::Em)]
     pub method: Method,
+
+    /// Covariance family for --method gradient (--covariance is EM's).
+    #[arg(long, value_enum, default_value_t = Family::Full)]
+    pub family: Family,
+
+    /// Adam steps for --method gradient.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub iterations: usize,
+
+    /// Learning rate of the mixture weights for --method gradient.
+    #[arg(long, default_value_t = 1e-2, value_name = "LR")]
+    pub mixture_lr: f64,
+
+    /// Learning rate of the means and covariances for --method gradient.
+    #[arg(long, default_value_t = 1e-2, value_name = "LR")]
+    pub component_lr: f64,
 
     /// Convergence threshold on the change of the lower bound (mean log-likelihood).
     #[arg(

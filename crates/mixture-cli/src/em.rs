@@ -89,5 +89,6 @@ pub fn fit<B: Backend>(
         means: means.chunks(d).map(<[f64]>::to_vec).collect(),
         labels,
         fit_seconds,
+        final_loss: None,
     })
 }

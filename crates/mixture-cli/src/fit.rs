@@ -35,6 +35,8 @@ pub struct FitOutcome {
     pub labels: Option<Vec<usize>>,
     /// Wall-clock seconds of the fit itself (not loading, not reporting).
     pub fit_seconds: f64,
+    /// The final training loss (gradient fits only).
+    pub final_loss: Option<f64>,
 }
 
 /// The fit, as a job for any backend.

@@ -63,6 +63,9 @@ pub struct FitReport {
     pub means: Vec<Vec<f64>>,
     /// Seconds spent fitting.
     pub fit_seconds: f64,
+    /// The final training loss (`--method gradient` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub final_loss: Option<f64>,
     /// Column names (CSV header, else `x0`, `x1`, …).
     pub feature_names: Vec<String>,
     /// Where the model was saved, if it was.
@@ -111,13 +114,29 @@ impl FitReport {
             n_samples: data.matrix.n_rows,
             n_features: data.matrix.n_cols,
             n_components: args.components,
-            covariance_type: em::covariance_type(args.covariance).to_string(),
-            init: em::init_method(args.init).to_string(),
+            covariance_type: match args.method {
+                crate::cli::Method::Em => em::covariance_type(args.covariance).to_string(),
+                crate::cli::Method::Gradient => {
+                    crate::gradient::family(args.family).as_str().to_string()
+                }
+            },
+            init: match args.method {
+                crate::cli::Method::Em => em::init_method(args.init).to_string(),
+                crate::cli::Method::Gradient => "from-data".to_string(),
+            },
             seed: args.seed,
             n_init: args.n_init,
-            tol: args.tol,
+            tol: match args.method {
+                crate::cli::Method::Em => args.tol,
+                crate::cli::Method::Gradient => {
+                    mixture::gradient::GradientMixtureConfig::new(1).tol
+                }
+            },
             reg_covar: args.reg_covar,
-            max_iter: args.max_iter,
+            max_iter: match args.method {
+                crate::cli::Method::Em => args.max_iter,
+                crate::cli::Method::Gradient => args.iterations,
+            },
             batch_size: args.batch_size,
             converged: outcome.converged,
             n_iter: outcome.n_iter,
@@ -129,6 +148,7 @@ impl FitReport {
             weights: outcome.weights,
             means: outcome.means,
             fit_seconds: outcome.fit_seconds,
+            final_loss: outcome.final_loss,
             feature_names: data.feature_names(),
             saved_to: args.save.as_ref().map(|p| p.display().to_string()),
             class_table,
@@ -193,6 +213,9 @@ pub fn render_text(r: &FitReport) -> String {
         format!("{:.6}", r.mean_log_likelihood),
     );
     line(&mut out, "lower bound", format!("{:.6}", r.lower_bound));
+    if let Some(loss) = r.final_loss {
+        line(&mut out, "final loss", format!("{loss:.6}"));
+    }
     line(&mut out, "BIC", format!("{:.4}", r.bic));
     line(&mut out, "AIC", format!("{:.4}", r.aic));
     line(&mut out, "parameters", r.n_parameters.to_string());
