@@ -13,6 +13,10 @@
 //!
 //! `--write-data DIR` also writes each data set as `.npy` and `DIR/cases.json` with the
 //! initial parameters and iteration counts, for `fixtures/scripts/sklearn_bench.py`.
+//!
+//! `--two-planes` instead times the two-planes mixture-of-experts fits (Dirichlet and softmax
+//! gate, 100 gate epochs), and `--gradient` the iterations of a diagonal mixture trained by
+//! gradient descent on the same data sets as the EM table.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -64,6 +68,92 @@ struct Args {
     /// Write the data sets (.npy) and cases.json here, for the scikit-learn comparison.
     #[arg(long)]
     write_data: Option<PathBuf>,
+    /// Instead of the EM table: time the two-planes mixture-of-experts fits (N=200, Dirichlet
+    /// and softmax gate, 100 gate epochs; median of --reps fits).
+    #[arg(long)]
+    two_planes: bool,
+    /// Instead of the EM table: time gradient-descent iterations (diagonal family, Adam on
+    /// Autodiff) on the same data sets, to set beside the EM table's diag rows.
+    #[arg(long)]
+    gradient: bool,
+}
+
+/// `--two-planes`: times MixtureLib's two-planes example with both gates.
+fn bench_two_planes(reps: usize) {
+    use burn::tensor::DType;
+    use mixture::core::tensor::from_f64;
+    use mixture::em::experts::two_planes;
+    use mixture::em::{GateKind, MixtureOfExpertsConfig};
+    let data = two_planes(200, 5.0, 0);
+    let device = Default::default();
+    let x = from_f64::<Bench, 2>(data.x.clone(), [200, 2], &device, DType::F32);
+    let y = from_f64::<Bench, 2>(data.y.clone(), [200, 1], &device, DType::F32);
+    println!("| two planes (N=200) | ms / fit (median of {reps}) | EM iterations | training MSE |");
+    println!("|---|---:|---:|---:|");
+    for gate in [GateKind::Dirichlet, GateKind::Softmax] {
+        let config = MixtureOfExpertsConfig::new(2)
+            .with_gate(gate)
+            .with_gate_epochs(100);
+        let mut times = Vec::new();
+        let mut last = None;
+        for _ in 0..reps {
+            let t = Instant::now();
+            let model = config.fit(&x, &y).expect("two-planes fit");
+            times.push(t.elapsed().as_secs_f64() * 1e3);
+            last = Some(model);
+        }
+        let model = last.expect("at least one rep");
+        let mse = model.mean_squared_error(&x, &y).expect("mse");
+        println!(
+            "| {gate} gate | {:.2} | {} | {mse:.2} |",
+            median(&mut times),
+            model.n_iter()
+        );
+    }
+}
+
+/// `--gradient`: times gradient-descent iterations of a diagonal mixture on each (N, D).
+fn bench_gradient(ns: &[usize], args: &Args, warmup: usize, reps: usize) {
+    use burn::backend::Autodiff;
+    use mixture::gradient::{Family, GradientMixtureConfig};
+    let device = Default::default();
+    println!("| gradient (diagonal, full batch) | N | D | K | ms / iteration | points / s |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for &n in ns {
+        for &d in &args.d {
+            let seed = args.seed ^ ((n as u64) << 8) ^ d as u64;
+            let problem = Problem::generate(n, d, args.k, seed);
+            let x = problem.tensor::<Autodiff<Bench>>(&device);
+            let config = GradientMixtureConfig::new(args.k)
+                .with_family(Family::Diagonal)
+                .with_iterations(1 + warmup + reps)
+                .with_tol(0.0)
+                .with_batch_size(args.batch_size);
+            let mut stamps = Stamps(Vec::new());
+            let result = config.fit_with(&x, &mut stamps);
+            let mut gaps: Vec<f64> = stamps
+                .0
+                .windows(2)
+                .skip(warmup)
+                .map(|w| (w[1] - w[0]).as_secs_f64() * 1e3)
+                .collect();
+            match result {
+                Ok(_) if !gaps.is_empty() => {
+                    let ms = median(&mut gaps);
+                    println!(
+                        "| diagonal | {n} | {d} | {} | {ms:.2} | {:.3e} |",
+                        args.k,
+                        n as f64 / (ms / 1e3)
+                    );
+                }
+                Ok(_) => println!(
+                    "| diagonal | {n} | {d} | {} | (no iterations observed) | |",
+                    args.k
+                ),
+                Err(e) => println!("| diagonal | {n} | {d} | {} | error: {e} | |", args.k),
+            }
+        }
+    }
 }
 
 /// One timed case.
@@ -131,6 +221,14 @@ fn main() {
     };
     let reps = args.reps.unwrap_or(if args.quick { 3 } else { 5 }).max(1);
     let warmup = args.warmup;
+    if args.two_planes {
+        bench_two_planes(reps);
+        return;
+    }
+    if args.gradient {
+        bench_gradient(&ns, &args, warmup, reps);
+        return;
+    }
     let iterations = 1 + warmup + reps;
     let device = Default::default();
     if let Some(dir) = &args.write_data {
