@@ -136,7 +136,8 @@ impl<B: Backend> GaussianMixture<B> {
     /// `log π_k + log N(x | μ_k, Σ_k)`, `[N, K]`.
     fn joint(&self, x: &Tensor<B, 2>) -> Tensor<B, 2> {
         let batch = Batch::new(x.clone());
-        self.gate.log_weights(&batch) + self.components.log_prob(x.clone())
+        self.components
+            .log_joint(x.clone(), self.gate.log_weights(&batch))
     }
 
     /// Posterior probability of each component for each row, `[N, K]` (rows sum to one).

@@ -29,6 +29,10 @@ struct Saved {
     weights: Vec<f64>,
     means: Vec<f64>,
     covariances: Vec<f64>,
+    /// The centre the scores are computed about (the training data's mean); keeps scores
+    /// bit-identical after a round trip. Absent: the origin.
+    #[serde(default)]
+    center: Vec<f64>,
     converged: bool,
     n_iter: usize,
     lower_bounds: Vec<f64>,
@@ -55,6 +59,7 @@ impl<B: Backend> GaussianMixture<B> {
             weights: to_vec_f64(gate.weights())?,
             means: to_vec_f64(means)?,
             covariances: comps.covariances().to_vec_f64()?,
+            center: to_vec_f64(comps.center())?,
             converged: self.converged(),
             n_iter: self.n_iter(),
             lower_bounds: self.lower_bounds().to_vec(),
@@ -90,7 +95,14 @@ impl<B: Backend> GaussianMixture<B> {
         }
         let means = from_f64(s.means, [k, d], device, dtype);
         let cov = Covariances::from_f64(ct, s.covariances, k, d, device, dtype);
-        let (comps, pivot) = GaussianComponents::from_covariances(means, cov, s.config.reg_covar);
+        let (mut comps, pivot) =
+            GaussianComponents::from_covariances(means, cov, s.config.reg_covar);
+        if !s.center.is_empty() {
+            if s.center.len() != d {
+                return Err(bad("the centre does not match n_features".into()));
+            }
+            comps = comps.with_center(from_f64(s.center, [1, d], device, dtype));
+        }
         if to_vec_f64(pivot)?.iter().any(|p| !(*p > 0.0)) {
             return Err(bad("a covariance is not positive definite".into()));
         }
