@@ -20,6 +20,6 @@ pub use bayes_linear::{
 pub use expert_list::{ErasedStats, Expert, ExpertList, ListStats, PredictMean};
 pub use gaussian::{CovarianceType, Covariances, GaussianComponents, GaussianStats};
 pub use module::{
-    Family, GaussianMixtureModule, GaussianMixtureModuleConfig, PriorWeighting, RepresentationLayer,
-    SupervisedGaussianMixture,
+    Family, GaussianMixtureModule, GaussianMixtureModuleConfig, PriorWeighting,
+    RepresentationLayer, SupervisedGaussianMixture,
 };
