@@ -9,8 +9,8 @@ use mixture_core::{
     Error, LogPrior, Result,
 };
 
-use super::Family;
-use crate::gaussian::{log_prob_diag, log_prob_full};
+use super::{density::log_prob_diag_residual, Family};
+use crate::gaussian::log_prob_full;
 
 /// A Gaussian mixture whose parameters are learned by gradient descent (GMMPytorch), or
 /// that serves as a learnable prior inside a larger model (multiDGD's latent GMM).
@@ -26,9 +26,11 @@ use crate::gaussian::{log_prob_diag, log_prob_full};
 /// * `off_diagonal` `[K, D, D]` (full family only): the strictly upper part of `P` (the
 ///   rest of the tensor is ignored).
 ///
-/// The densities are the EM components' ([`log_prob_full`], [`log_prob_diag`]): scikit-learn's
-/// precision-Cholesky form `log N(x | μ, Σ) = Σ_i log P_ii − ½ (D ln 2π + ‖(x − μ)ᵀ P‖²)`,
-/// written once for both.
+/// The densities are scikit-learn's precision-Cholesky form
+/// `log N(x | μ, Σ) = Σ_i log P_ii − ½ (D ln 2π + ‖(x − μ)ᵀ P‖²)`: the full family shares the
+/// EM components' [`log_prob_full`]; the diagonal families form the residuals `(x − μ) p`
+/// first, which stays accurate in f32 when a component collapses (see
+/// [`log_prob_diag_residual`]).
 ///
 /// **Floor.** The standard deviation (the inverse of every `P_ii` for the full family) never
 /// goes below `min_std` (GMMPytorch clamps at 1e-6 against collapse onto a single point): the
@@ -255,7 +257,7 @@ impl<B: Backend> GaussianMixtureModule<B> {
     pub fn component_log_prob(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
         match self.family {
             Family::Full => log_prob_full(x, self.means.val(), self.precision_cholesky()),
-            _ => log_prob_diag(x, self.means.val(), self.precision_cholesky_diagonal()),
+            _ => log_prob_diag_residual(x, self.means.val(), self.precision_cholesky_diagonal()),
         }
     }
 

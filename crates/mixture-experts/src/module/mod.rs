@@ -13,6 +13,7 @@
 //! `mixture-gradient`.
 
 mod config;
+mod density;
 mod family;
 mod init;
 mod mixture;
@@ -22,6 +23,7 @@ mod supervised;
 mod weighting;
 
 pub use config::GaussianMixtureModuleConfig;
+pub use density::log_prob_diag_residual;
 pub use family::Family;
 pub use init::{MeanInit, ScaleInit};
 pub use mixture::GaussianMixtureModule;
