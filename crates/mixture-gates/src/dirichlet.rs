@@ -2,7 +2,7 @@
 
 use burn::tensor::{backend::Backend, Tensor};
 use mixture_core::{
-    special::{digamma, lgamma},
+    special::{digamma, lgamma, lgamma_f64},
     tensor::full_like_dtype,
     Batch, Error, Gate, Result,
 };
@@ -41,16 +41,46 @@ use crate::weights::Counts;
 pub struct Dirichlet<B: Backend> {
     prior: Tensor<B, 1>,
     alpha: Tensor<B, 1>,
+    /// `Σ lnΓ(α0_k) − lnΓ(Σ α0)`, the prior's part of the KL (host, fixed).
+    prior_log_norm: f64,
+    /// `E_q[log π]`, `[K]`, refreshed at every update.
+    expected_log: Tensor<B, 1>,
+    /// `KL(q ‖ p)`, `[1]`, refreshed at every update.
+    kl: Tensor<B, 1>,
 }
 
 impl<B: Backend> Dirichlet<B> {
     /// `k` components with the flat prior `α0 = 1`, on the device and dtype of `like`.
     pub fn new<const E: usize>(k: usize, like: &Tensor<B, E>) -> Self {
         let prior = full_like_dtype::<B, 1, E>([k], 1.0, like);
-        Self {
+        Self::from_prior(prior, -lgamma_f64(k as f64))
+    }
+
+    fn from_prior(prior: Tensor<B, 1>, prior_log_norm: f64) -> Self {
+        let mut gate = Self {
             alpha: prior.clone(),
+            expected_log: prior.clone(),
+            kl: prior.clone().narrow(0, 0, 1),
             prior,
-        }
+            prior_log_norm,
+        };
+        gate.refresh();
+        gate
+    }
+
+    /// `E_q[log π]` and the KL from `α`: one digamma and one log-gamma call on `[α, Σα]`
+    /// (the special functions cost tens of small tensor operations each).
+    fn refresh(&mut self) {
+        let k = self.alpha.dims()[0];
+        let args = Tensor::cat(vec![self.alpha.clone(), self.alpha.clone().sum()], 0);
+        let psi = digamma(args.clone());
+        let lg = lgamma(args);
+        let expected = psi.clone().narrow(0, 0, k) - psi.narrow(0, k, 1);
+        let diff = self.alpha.clone() - self.prior.clone();
+        self.kl = lg.clone().narrow(0, k, 1) - lg.narrow(0, 0, k).sum()
+            + (diff * expected.clone()).sum()
+            + self.prior_log_norm;
+        self.expected_log = expected;
     }
 
     /// The prior concentration `α0` (`[K]`, every entry finite and > 0); resets the
@@ -58,7 +88,7 @@ impl<B: Backend> Dirichlet<B> {
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] when an entry is not finite and positive.
-    pub fn with_prior(mut self, prior: Tensor<B, 1>) -> Result<Self> {
+    pub fn with_prior(self, prior: Tensor<B, 1>) -> Result<Self> {
         let values = mixture_core::tensor::to_vec_f64(prior.clone())?;
         if values.is_empty() || values.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
             return Err(Error::InvalidConfig {
@@ -66,9 +96,9 @@ impl<B: Backend> Dirichlet<B> {
                 reason: format!("every concentration must be finite and > 0, got {values:?}"),
             });
         }
-        self.alpha = prior.clone();
-        self.prior = prior;
-        Ok(self)
+        let log_norm =
+            values.iter().map(|v| lgamma_f64(*v)).sum::<f64>() - lgamma_f64(values.iter().sum());
+        Ok(Self::from_prior(prior, log_norm))
     }
 
     /// The symmetric prior `α0 = concentration` for every component.
@@ -76,13 +106,13 @@ impl<B: Backend> Dirichlet<B> {
     /// # Errors
     /// [`Error::InvalidConfig`] unless `concentration` is finite and > 0.
     pub fn with_concentration(self, concentration: f64) -> Result<Self> {
-        let prior = self.prior.clone().ones_like().mul_scalar(concentration);
         if !(concentration.is_finite() && concentration > 0.0) {
             return Err(Error::InvalidConfig {
                 field: "dirichlet_prior",
                 reason: format!("the concentration must be finite and > 0, got {concentration}"),
             });
         }
+        let prior = self.prior.clone().ones_like().mul_scalar(concentration);
         self.with_prior(prior)
     }
 
@@ -103,16 +133,13 @@ impl<B: Backend> Dirichlet<B> {
 
     /// `E_q[log π] = ψ(α) − ψ(Σα)`, `[K]`.
     pub fn expected_log_weights(&self) -> Tensor<B, 1> {
-        digamma(self.alpha.clone()) - digamma(self.alpha.clone().sum())
+        self.expected_log.clone()
     }
 
-    /// `KL(Dir(α) ‖ Dir(α0))`, `[1]`.
+    /// `KL(Dir(α) ‖ Dir(α0))
+    /// = lnΓ(Σα) − Σ lnΓ(α_k) − lnΓ(Σα0) + Σ lnΓ(α0_k) + Σ (α_k − α0_k)(ψ(α_k) − ψ(Σα))`, `[1]`.
     pub fn kl_divergence(&self) -> Tensor<B, 1> {
-        let (a, a0) = (self.alpha.clone(), self.prior.clone());
-        let a_sum = a.clone().sum();
-        lgamma(a_sum.clone()) - lgamma(a.clone()).sum() - lgamma(a0.clone().sum())
-            + lgamma(a0.clone()).sum()
-            + ((a.clone() - a0) * (digamma(a) - digamma(a_sum))).sum()
+        self.kl.clone()
     }
 }
 
@@ -134,6 +161,7 @@ impl<B: Backend> Gate<B> for Dirichlet<B> {
 
     fn update(&mut self, stats: Counts<B>) {
         self.alpha = self.prior.clone() + stats.0;
+        self.refresh();
     }
 
     fn predict_weights(&self, batch: &Batch<B>) -> Tensor<B, 2> {

@@ -367,7 +367,8 @@ impl<B: Backend> SoftmaxGate<B> {
                 };
                 let xb = Tensor::<Autodiff<B>, 2>::from_inner(xb);
                 let rb = Tensor::<Autodiff<B>, 2>::from_inner(rb);
-                let logp = log_softmax(self.net.forward(xb));
+                // burn's fused log-softmax (one backend op with its own backward)
+                let logp = burn::tensor::activation::log_softmax(self.net.forward(xb), 1);
                 let loss = (logp * rb).sum().div_scalar(-((end - start) as f64));
                 let grads = GradientsParams::from_grads(loss.backward(), &self.net);
                 self.net = self.optim.step(lr, self.net.clone(), grads);
