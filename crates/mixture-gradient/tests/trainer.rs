@@ -242,3 +242,16 @@ fn stepwise_training_equals_one_shot() {
     assert_eq!(report.loss_history, whole.loss_history);
     assert_eq!(report.final_loss, whole.final_loss);
 }
+
+#[test]
+fn public_types_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<GradientMixtureConfig>();
+    send_sync::<mixture_gradient::GradientReport>();
+    send_sync::<mixture_gradient::GaussianMixtureModule<Ad>>();
+    send_sync::<mixture_experts::RepresentationLayer<Ad>>();
+    send_sync::<mixture_experts::SupervisedGaussianMixture<Ad>>();
+    send_sync::<MixturePrior>();
+    fn send<T: Send>() {}
+    send::<mixture_gradient::GradientTrainer<Ad>>();
+}
