@@ -153,6 +153,17 @@ pub struct RegressArgs {
     pub no_progress: bool,
 }
 
+/// How a gradient fit weighs the prior against the data term.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PriorWeightingArg {
+    /// The prior counts once for the whole data set.
+    PerDataset,
+    /// The prior counts once per batch.
+    PerBatch,
+    /// The prior counts once per sample (multiDGD).
+    PerSample,
+}
+
 /// How a Gaussian mixture is trained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum Method {
@@ -258,6 +269,29 @@ pub struct FitArgs {
     /// Learning rate of the means and covariances for --method gradient.
     #[arg(long, default_value_t = 1e-2, value_name = "LR")]
     pub component_lr: f64,
+
+    /// Softball prior on the means for --method gradient (multiDGD): radius and sharpness.
+    #[arg(long, value_name = "RADIUS,SHARPNESS", value_delimiter = ',')]
+    pub prior_softball: Option<Vec<f64>>,
+
+    /// Gaussian prior on the negative log-variances for --method gradient: mean and
+    /// standard deviation.
+    #[arg(
+        long,
+        value_name = "MEAN,SD",
+        value_delimiter = ',',
+        allow_negative_numbers = true
+    )]
+    pub prior_log_variance: Option<Vec<f64>>,
+
+    /// Dirichlet prior on the mixture weights for --method gradient: concentration α.
+    #[arg(long, value_name = "ALPHA")]
+    pub prior_dirichlet: Option<f64>,
+
+    /// How the prior is weighed against the data term for --method gradient: once per
+    /// data set (default), once per batch, or once per sample (multiDGD).
+    #[arg(long, value_enum, default_value_t = PriorWeightingArg::PerDataset)]
+    pub prior_weighting: PriorWeightingArg,
 
     /// Convergence threshold on the change of the lower bound (mean log-likelihood).
     #[arg(

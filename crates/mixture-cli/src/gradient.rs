@@ -8,9 +8,12 @@ use mixture::core::{
     tensor::{to_vec_f64, to_vec_i64},
     FitObserver,
 };
-use mixture::gradient::{Family as LibFamily, GradientMixtureConfig};
+use mixture::gradient::{
+    DirichletPrior, Family as LibFamily, GradientMixtureConfig, LogVariancePrior, MixturePrior,
+    PriorWeighting, SoftballPrior,
+};
 
-use crate::cli::{Family, FitArgs};
+use crate::cli::{Family, FitArgs, PriorWeightingArg};
 use crate::error::CliError;
 use crate::fit::FitOutcome;
 
@@ -34,9 +37,39 @@ fn config(args: &FitArgs) -> Result<GradientMixtureConfig, CliError> {
         .with_mixture_lr(args.mixture_lr)
         .with_component_lr(args.component_lr)
         .with_batch_size(args.batch_size)
-        .with_seed(args.seed);
+        .with_seed(args.seed)
+        .with_prior(prior(args)?)
+        .with_prior_weighting(match args.prior_weighting {
+            PriorWeightingArg::PerDataset => PriorWeighting::PerDataset,
+            PriorWeightingArg::PerBatch => PriorWeighting::PerBatch,
+            PriorWeightingArg::PerSample => PriorWeighting::PerSample,
+        });
     config.validate()?;
     Ok(config)
+}
+
+/// The priors named on the command line (`--prior-*`), composed.
+fn prior(args: &FitArgs) -> Result<MixturePrior, CliError> {
+    let pair = |name: &str, v: &Option<Vec<f64>>| match v {
+        Some(v) if v.len() != 2 => Err(CliError::Usage(format!(
+            "--{name} takes two comma-separated numbers, got {}",
+            v.len()
+        ))),
+        _ => Ok(()),
+    };
+    pair("prior-softball", &args.prior_softball)?;
+    pair("prior-log-variance", &args.prior_log_variance)?;
+    let mut prior = MixturePrior::none();
+    if let Some(v) = &args.prior_softball {
+        prior = prior.with_softball(SoftballPrior::new(v[0], v[1]));
+    }
+    if let Some(v) = &args.prior_log_variance {
+        prior = prior.with_log_variance(LogVariancePrior::new(v[0], v[1]));
+    }
+    if let Some(alpha) = args.prior_dirichlet {
+        prior = prior.with_dirichlet(DirichletPrior::new(alpha));
+    }
+    Ok(prior)
 }
 
 /// Fits by gradient descent and summarises the model on the host.

@@ -669,3 +669,30 @@ fn gradient_fit_on_iris() {
         "banana",
     );
 }
+
+#[test]
+fn gradient_priors_reach_the_loss() {
+    let base = [
+        "fit",
+        "--method",
+        "gradient",
+        "--family",
+        "diagonal",
+        "--iterations",
+        "200",
+        "--json",
+    ];
+    let plain = json(&base);
+    // Without a prior the loss is the mean negative log-likelihood.
+    assert!((f(&plain["final_loss"]) + f(&plain["mean_log_likelihood"])).abs() < 1e-4);
+    let mut with_prior = base.to_vec();
+    with_prior.extend(["--prior-softball", "8,5", "--prior-dirichlet", "2"]);
+    with_prior.extend(["--prior-weighting", "per-sample"]);
+    let prior = json(&with_prior);
+    // Weighed once per sample, the (negative) log-prior dominates the loss.
+    assert!(f(&prior["final_loss"]) > f(&plain["final_loss"]) + 1.0);
+    let out = mixture(&["fit", "--method", "gradient", "--prior-softball", "8"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("two comma-separated numbers"), "{err}");
+}
