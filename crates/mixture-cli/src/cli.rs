@@ -155,6 +155,7 @@ pub struct RegressArgs {
 
 /// How a gradient fit weighs the prior against the data term.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[allow(clippy::enum_variant_names)] // the library's names: per data set, batch, sample
 pub enum PriorWeightingArg {
     /// The prior counts once for the whole data set.
     PerDataset,
