@@ -2,7 +2,7 @@
 
 use burn::tensor::{backend::Backend, Tensor};
 
-use crate::{tensor::to_vec_f64, Error, Result};
+use crate::{tensor::to_vec_f64, Batch, Error, Result};
 
 /// Checks that `x` (`[N, D]`) is non-empty and finite. Finiteness is tested on the device;
 /// only when it fails is the data read back, to name the first bad cell.
@@ -82,6 +82,33 @@ pub fn check_weights<B: Backend>(w: &Tensor<B, 1>, n_samples: usize) -> Result<f
         });
     }
     Ok(total)
+}
+
+/// `x` as a batch with its optional sample weights: one weight per row (else
+/// [`Error::DimensionMismatch`]), cast to the dtype of `x` so that later products never mix
+/// precisions. The weights' values are checked by [`check_weights`].
+pub fn weighted_batch<B: Backend>(
+    x: &Tensor<B, 2>,
+    sample_weight: Option<&Tensor<B, 1>>,
+) -> Result<Batch<B>> {
+    let n = x.dims()[0];
+    let batch = Batch::new(x.clone());
+    let Some(w) = sample_weight else {
+        return Ok(batch);
+    };
+    if w.dims()[0] != n {
+        return Err(Error::DimensionMismatch {
+            what: "number of sample weights",
+            expected: n,
+            found: w.dims()[0],
+        });
+    }
+    let w = if w.dtype() == x.dtype() {
+        w.clone()
+    } else {
+        w.clone().cast(x.dtype())
+    };
+    Ok(batch.with_weight(w))
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use burn::tensor::{backend::Backend, Int, Tensor};
 use mixture_core::{
-    host::{check_data, check_finite, check_weights},
+    host::{check_data, check_finite, check_weights, weighted_batch},
     Batch, DataSource, Error, FitEvent, FitObserver, NoopObserver, Result, TensorSource,
 };
 use mixture_experts::GaussianComponents;
@@ -49,13 +49,9 @@ impl GaussianMixtureConfig {
         check_data(x, "data")?;
         let [n, d] = x.dims();
         self.check_sizes(n, d)?;
-        let mut batch = Batch::new(x.clone());
-        let total = match sample_weight {
-            Some(w) => {
-                let total = check_weights(w, n)?;
-                batch = batch.with_weight(w.clone());
-                total
-            }
+        let batch = weighted_batch(x, sample_weight)?;
+        let total = match &batch.weight {
+            Some(w) => check_weights(w, n)?,
             None => n as f64,
         };
         let center = weighted_mean(&batch, total);

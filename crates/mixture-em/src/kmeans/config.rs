@@ -4,7 +4,7 @@ use core::fmt;
 use core::str::FromStr;
 
 use burn::tensor::{backend::Backend, Tensor};
-use mixture_core::{Batch, DataSource, Error, Result, TensorSource};
+use mixture_core::{host::weighted_batch, DataSource, Error, Result, TensorSource};
 
 use super::{fit, KMeans};
 
@@ -274,24 +274,8 @@ impl KMeansConfig {
         x: &Tensor<B, 2>,
         sample_weight: Option<&Tensor<B, 1>>,
     ) -> Result<TensorSource<B>> {
-        let n = x.dims()[0];
-        let mut batch = Batch::new(x.clone());
-        if let Some(w) = sample_weight {
-            // Checked here: slicing a batch with a short weight vector would panic.
-            if w.dims()[0] != n {
-                return Err(Error::DimensionMismatch {
-                    what: "number of sample weights",
-                    expected: n,
-                    found: w.dims()[0],
-                });
-            }
-            let w = if w.dtype() == x.dtype() {
-                w.clone()
-            } else {
-                w.clone().cast(x.dtype())
-            };
-            batch = batch.with_weight(w);
-        }
+        // Checked here: slicing a batch with a short weight vector would panic.
+        let batch = weighted_batch(x, sample_weight)?;
         Ok(TensorSource::new(batch, self.batch_size))
     }
 }

@@ -1,7 +1,9 @@
 //! Greedy k-means++ seeding (scikit-learn's `kmeans_plusplus`), over any data source.
 
 use burn::tensor::{backend::Backend, Tensor};
-use mixture_core::{tensor::to_vec_f64, Batch, DataSource, Error, Result, TensorSource};
+use mixture_core::{
+    host::weighted_batch, tensor::to_vec_f64, Batch, DataSource, Error, Result, TensorSource,
+};
 use rand::{Rng, RngExt};
 
 use super::{
@@ -56,22 +58,7 @@ pub fn kmeans_plusplus<B: Backend, R: Rng + ?Sized>(
         });
     }
     let n = x.dims()[0];
-    let mut batch = Batch::new(x.clone());
-    if let Some(w) = sample_weight {
-        if w.dims()[0] != n {
-            return Err(Error::DimensionMismatch {
-                what: "number of sample weights",
-                expected: n,
-                found: w.dims()[0],
-            });
-        }
-        let w = if w.dtype() == x.dtype() {
-            w.clone()
-        } else {
-            w.clone().cast(x.dtype())
-        };
-        batch = batch.with_weight(w);
-    }
+    let batch = weighted_batch(x, sample_weight)?;
     let source = TensorSource::new(batch, None);
     let (info, _) = scan(&source, false)?;
     if k > n {
