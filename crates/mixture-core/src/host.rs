@@ -20,6 +20,27 @@ pub fn check_data<B: Backend>(x: &Tensor<B, 2>, what: &'static str) -> Result<()
     check_finite(x.clone(), what, d)
 }
 
+/// [`check_data`] plus the number of columns a fitted model expects.
+///
+/// # Errors
+/// [`Error::EmptyData`], [`Error::NonFinite`], [`Error::DimensionMismatch`].
+pub fn check_input<B: Backend>(
+    x: &Tensor<B, 2>,
+    what: &'static str,
+    n_features: usize,
+) -> Result<()> {
+    check_data(x, what)?;
+    let d = x.dims()[1];
+    if d != n_features {
+        return Err(Error::DimensionMismatch {
+            what: "number of features",
+            expected: n_features,
+            found: d,
+        });
+    }
+    Ok(())
+}
+
 /// Checks that every value of `t` is finite; `width` is the row length used to report the
 /// position of the first bad value.
 pub fn check_finite<B: Backend, const D: usize>(

@@ -2,7 +2,10 @@
 
 use burn::tensor::{backend::Backend, Tensor};
 use mixture_core::{
-    host::check_data, logsumexp::logsumexp_with_exp, tensor::to_vec_f64, Error, Result,
+    host::{check_data, check_input},
+    logsumexp::logsumexp_with_exp,
+    tensor::to_vec_f64,
+    Error, Result,
 };
 use mixture_experts::BayesianLinear;
 
@@ -133,15 +136,7 @@ impl<B: Backend> MixtureOfExperts<B> {
     }
 
     fn check_x(&self, x: &Tensor<B, 2>) -> Result<()> {
-        check_data(x, "x")?;
-        let d = x.dims()[1];
-        if d != self.n_features() {
-            return Err(Error::DimensionMismatch {
-                what: "number of features",
-                expected: self.n_features(),
-                found: d,
-            });
-        }
+        check_input(x, "x", self.n_features())?;
         Ok(())
     }
 

@@ -2,7 +2,7 @@
 
 use burn::tensor::{backend::Backend, Int, Tensor};
 use mixture_core::{
-    host::check_data,
+    host::check_input,
     logsumexp::logsumexp_with_exp,
     sampling::multinomial_counts,
     tensor::{from_f64_like, to_vec_f64},
@@ -121,15 +121,7 @@ impl<B: Backend> GaussianMixture<B> {
     }
 
     fn check_input(&self, x: &Tensor<B, 2>) -> Result<()> {
-        check_data(x, "data")?;
-        let d = x.dims()[1];
-        if d != self.n_features() {
-            return Err(Error::DimensionMismatch {
-                what: "number of features",
-                expected: self.n_features(),
-                found: d,
-            });
-        }
+        check_input(x, "data", self.n_features())?;
         Ok(())
     }
 

@@ -1,7 +1,7 @@
 //! The fitted k-means model.
 
 use burn::tensor::{backend::Backend, Int, Tensor};
-use mixture_core::{host::check_data, tensor::to_vec_f64, Error, Result};
+use mixture_core::{host::check_input, tensor::to_vec_f64, Result};
 
 use super::distance::{nearest, sq_distances, sq_norms_row};
 
@@ -127,15 +127,7 @@ impl<B: Backend> KMeans<B> {
 
     /// `x` after the checks, in the dtype of the centroids.
     fn checked(&self, x: &Tensor<B, 2>) -> Result<Tensor<B, 2>> {
-        check_data(x, "data")?;
-        let d = x.dims()[1];
-        if d != self.n_features() {
-            return Err(Error::DimensionMismatch {
-                what: "number of features",
-                expected: self.n_features(),
-                found: d,
-            });
-        }
+        check_input(x, "data", self.n_features())?;
         Ok(if x.dtype() == self.centroids.dtype() {
             x.clone()
         } else {
