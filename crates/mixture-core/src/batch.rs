@@ -17,6 +17,11 @@ pub struct Batch<B: Backend> {
     pub weight: Option<Tensor<B, 1>>,
     /// Where these rows sit in the whole data set (used by per-row gates).
     pub rows: Range<usize>,
+    /// Data-only features of these rows, prepared once per fit by
+    /// [`Components::prepare`](crate::Components::prepare) and reused on every pass (for
+    /// example the Gaussian components' `[x − c, (x − c)², 1]`). `None`: the components
+    /// derive what they need from `x` on each pass.
+    pub features: Option<Tensor<B, 2>>,
 }
 
 impl<B: Backend> Batch<B> {
@@ -28,6 +33,7 @@ impl<B: Backend> Batch<B> {
             y: None,
             weight: None,
             rows: 0..n,
+            features: None,
         }
     }
 
@@ -79,12 +85,17 @@ impl<B: Backend> Batch<B> {
             .weight
             .as_ref()
             .map(|w| w.clone().slice([range.clone()]));
+        let features = self.features.as_ref().map(|f| {
+            let w = f.dims()[1];
+            f.clone().slice([range.clone(), 0..w])
+        });
         let start = self.rows.start + range.start;
         Self {
             x,
             y,
             weight,
             rows: start..start + range.len(),
+            features,
         }
     }
 }
@@ -136,6 +147,20 @@ impl<B: Backend> TensorSource<B> {
     pub fn batch(&self) -> &Batch<B> {
         &self.data
     }
+
+    /// Attaches data-only features to every batch the source serves, computed once here by
+    /// `prepare` (typically [`Components::prepare`](crate::Components::prepare)) and reused
+    /// on every pass. Costs the features' memory for the life of the source.
+    pub fn with_features(mut self, prepare: impl Fn(&Batch<B>) -> Option<Tensor<B, 2>>) -> Self {
+        if self.chunks.is_empty() {
+            self.data.features = prepare(&self.data);
+        } else {
+            for chunk in &mut self.chunks {
+                chunk.features = prepare(chunk);
+            }
+        }
+        self
+    }
 }
 
 /// Copies every tensor of a batch into a buffer of its own.
@@ -145,6 +170,7 @@ fn materialize<B: Backend>(b: Batch<B>) -> Batch<B> {
         y: b.y.map(|y| y.mul_scalar(1.0)),
         weight: b.weight.map(|w| w.mul_scalar(1.0)),
         rows: b.rows,
+        features: b.features.map(|f| f.mul_scalar(1.0)),
     }
 }
 

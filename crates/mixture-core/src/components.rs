@@ -39,6 +39,17 @@ pub trait Components<B: Backend> {
     /// sample weights).
     fn statistics(&self, batch: &Batch<B>, resp: Tensor<B, 2>) -> Self::Stats;
 
+    /// Data-only features of a batch that [`e_step`](Self::e_step) and
+    /// [`statistics`](Self::statistics) may reuse on every pass of a fit, or `None` (the
+    /// default) to work from `batch.x` each time. They may depend on the batch and on
+    /// settings fixed for the whole fit (such as the Gaussian components' centre), never on
+    /// parameters an M-step changes. A fit that keeps them stores them in
+    /// [`Batch::features`] (see [`TensorSource::with_features`](crate::TensorSource::with_features)).
+    fn prepare(&self, batch: &Batch<B>) -> Option<Tensor<B, 2>> {
+        let _ = batch;
+        None
+    }
+
     /// One E-step on a batch: score it against the gate's `log_weights` (`[N, K]` or
     /// `[1, K]`), let `respond` turn the joint log-probabilities `[N, K]` into the
     /// responsibilities the statistics should see (the driver records the bound there and

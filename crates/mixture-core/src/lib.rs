@@ -35,6 +35,7 @@ pub mod prior;
 pub mod sampling;
 pub mod special;
 pub mod stats;
+pub mod tall;
 pub mod tensor;
 
 pub use batch::{Batch, DataSource, TensorSource};

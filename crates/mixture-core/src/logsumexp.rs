@@ -1,6 +1,6 @@
 //! Numerically stable log-sum-exp and softmax over the component axis.
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{activation::softmax, backend::Backend, Tensor};
 
 /// `log Σ_k exp(a[n, k])` over dimension 1, stable for any finite input: the row maximum is
 /// subtracted first. Rows that are all `-inf` give `-inf` (not NaN). Terms more than 80
@@ -32,6 +32,24 @@ pub fn logsumexp_with_exp<B: Backend>(a: Tensor<B, 2>) -> (Tensor<B, 2>, Tensor<
     let s = e.clone().sum_dim(1);
     let lse = s.clone().log() + max;
     (lse, e / s)
+}
+
+/// The E-step's normalisation: (`[N, 1]` log-normaliser, `[N, K]` responsibilities), with
+/// the softmax done by the backend's own kernel (burn-flex runs it fused and in parallel over
+/// rows; other backends compose it from max, exp, sum and div).
+///
+/// The entries are shifted by their row maximum and floored at `-80` first (as in
+/// [`logsumexp_with_exp`]: `exp` of anything lower cannot change a sum in f32 or f64, and
+/// flooring keeps `exp` off libm's slow underflow path). The log-normaliser then needs no
+/// second pass over `exp`: the softmax's largest entry is `exp(0) / Σ_k exp(a_k − max)`, so
+/// `log Σ_k exp(a_k) = max − log(max_k softmax_k)`, and `max_k softmax_k ≥ 1/K` keeps that
+/// logarithm well conditioned. Every row must hold a finite entry: a row of `-inf` gives NaN
+/// (use [`logsumexp_with_exp`] where such rows can occur).
+pub fn softmax_with_logsumexp<B: Backend>(a: Tensor<B, 2>) -> (Tensor<B, 2>, Tensor<B, 2>) {
+    let max = a.clone().max_dim(1);
+    let resp = softmax((a - max.clone()).clamp_min(EXP_FLOOR), 1);
+    let lse = max - resp.clone().max_dim(1).log();
+    (lse, resp)
 }
 
 /// Shifted log-probabilities are floored here before `exp`.
@@ -83,6 +101,42 @@ mod tests {
         assert!(p[3] > 0.0 && p[3] < 1e-34, "{}", p[3]);
         // A row with no finite entry: every component equally (im)possible.
         assert_eq!(&p[4..], &[0.5, 0.5]);
+    }
+
+    /// The fused path agrees with the two-pass one, far from zero and with rows whose
+    /// entries span more than `exp` can represent.
+    #[test]
+    fn fused_softmax_matches_logsumexp_with_exp() {
+        let dev = Default::default();
+        let rows = vec![
+            0.1,
+            -2.0,
+            3.0, //
+            1000.0,
+            999.0,
+            -5000.0, //
+            -700.0,
+            -720.0,
+            -700.0, //
+            f64::NEG_INFINITY,
+            2.0,
+            2.0,
+        ];
+        let a = from_f64::<B, 2>(rows, [4, 3], &dev, DType::F64);
+        let (lse_a, p_a) = softmax_with_logsumexp(a.clone());
+        let (lse_b, p_b) = logsumexp_with_exp(a);
+        let (lse_a, lse_b) = (to_vec_f64(lse_a).unwrap(), to_vec_f64(lse_b).unwrap());
+        for (x, y) in lse_a.iter().zip(&lse_b) {
+            assert!((x - y).abs() < 1e-12 * y.abs().max(1.0), "{x} vs {y}");
+        }
+        assert!((lse_a[1] - (1000.0 + (1.0 + (-1f64).exp()).ln())).abs() < 1e-12);
+        assert!((lse_a[3] - (2.0 + 2f64.ln())).abs() < 1e-12);
+        let (p_a, p_b) = (to_vec_f64(p_a).unwrap(), to_vec_f64(p_b).unwrap());
+        for (x, y) in p_a.iter().zip(&p_b) {
+            assert!((x - y).abs() < 1e-15, "{x} vs {y}");
+        }
+        // Floored at e^-80 of the row maximum, as the two-pass path.
+        assert!(p_a[9] > 0.0 && p_a[9] < 1e-34, "{}", p_a[9]);
     }
 
     #[test]

@@ -10,7 +10,7 @@
 
 use burn::tensor::{backend::Backend, Tensor};
 use mixture_core::{
-    logsumexp::logsumexp_with_exp,
+    logsumexp::softmax_with_logsumexp,
     sampling::categorical,
     stats::accumulate,
     tensor::{one_hot_like, to_vec_f64},
@@ -117,7 +117,7 @@ where
     data.for_each_batch(&mut |batch: Batch<B>| {
         let n = batch.n_samples();
         let mut respond = |joint: Tensor<B, 2>| -> Tensor<B, 2> {
-            let (lse, resp) = logsumexp_with_exp(joint.clone());
+            let (lse, resp) = softmax_with_logsumexp(joint.clone());
             let lse = lse.reshape([n]);
             let part = match &batch.weight {
                 Some(w) => (lse * w.clone()).sum(),

@@ -90,7 +90,13 @@ pub struct GaussianMixtureConfig {
     /// fitted parameters (default false).
     pub warm_start: bool,
     /// Rows per batch; statistics are summed over all batches before each M-step, so the fit
-    /// equals the full-batch fit up to rounding (default `None`: one batch).
+    /// equals the full-batch fit up to rounding (default `None`: cache-sized blocks).
+    ///
+    /// Without it, [`fit`](Self::fit) runs in blocks of its own choosing and, for diagonal
+    /// and spherical covariances, keeps the data-only features of every block for the whole
+    /// fit (`x − c`, `(x − c)²` and a column of ones: about twice the data's memory, at most
+    /// 1 GiB), so that an iteration is one product for the scores and one for the
+    /// statistics. Setting `batch_size` bounds memory to one batch's intermediates instead.
     pub batch_size: Option<usize>,
 }
 

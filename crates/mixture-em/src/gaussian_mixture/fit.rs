@@ -3,7 +3,8 @@
 use burn::tensor::{backend::Backend, Int, Tensor};
 use mixture_core::{
     host::{check_data, check_finite, check_weights, weighted_batch},
-    Batch, DataSource, Error, FitEvent, FitObserver, NoopObserver, Result, TensorSource,
+    Batch, Components, DataSource, Error, FitEvent, FitObserver, NoopObserver, Result,
+    TensorSource,
 };
 use mixture_experts::GaussianComponents;
 use mixture_gates::Weights;
@@ -13,8 +14,14 @@ use mixture_experts::CovarianceType;
 
 /// Elements of the widest per-block intermediate (≈ 1 MiB in f32).
 const BLOCK_ELEMENTS: usize = 1 << 18;
+/// Diagonal and spherical fits of large data use at most about this many blocks.
+const MAX_LINEAR_BLOCKS: usize = 64;
 /// Blocks never get smaller than this many rows (per-op overhead).
 const MIN_BLOCK_ROWS: usize = 1024;
+/// An in-memory fit keeps the data-only features of every block (see
+/// [`Components::prepare`](mixture_core::Components::prepare)) when they take at most this
+/// many bytes.
+pub(crate) const FEATURE_CACHE_BYTES: usize = 1 << 30;
 use crate::driver::{run, EmMode, EmSettings, EmTrace};
 
 impl GaussianMixtureConfig {
@@ -55,7 +62,15 @@ impl GaussianMixtureConfig {
             None => n as f64,
         };
         let center = weighted_mean(&batch, total);
-        let source = TensorSource::new(batch.clone(), Some(self.block_rows(n, d)));
+        let mut source = TensorSource::new(batch.clone(), Some(self.block_rows(n, d)));
+        let bytes = self.feature_bytes(n, d, x.dtype().size());
+        if self.batch_size.is_none() && bytes > 0 && bytes <= FEATURE_CACHE_BYTES {
+            let k = self.n_components;
+            let template =
+                GaussianComponents::standard(self.covariance_type, k, d, self.reg_covar, x)
+                    .with_center(center.clone());
+            source = source.with_features(|b| template.prepare(b));
+        }
         self.fit_inits(&source, Some(&batch), total, center, observer)
     }
 
@@ -122,9 +137,27 @@ impl GaussianMixtureConfig {
             CovarianceType::Full => k * d,
             _ => k.max(2 * d + 1),
         };
-        (BLOCK_ELEMENTS / width.max(1))
-            .max(MIN_BLOCK_ROWS)
-            .min(n.max(1))
+        // Diagonal and spherical blocks are light (a few thin products each), so large data
+        // gets at most `MAX_LINEAR_BLOCKS` of them: per-op overhead, not cache, bounds them.
+        let rows = match self.covariance_type {
+            CovarianceType::Diag | CovarianceType::Spherical => {
+                (BLOCK_ELEMENTS / width.max(1)).max(n / MAX_LINEAR_BLOCKS)
+            }
+            _ => BLOCK_ELEMENTS / width.max(1),
+        };
+        // A multiple of 64 rows: the tall products split blocks into equal row chunks.
+        (rows / 64 * 64).max(MIN_BLOCK_ROWS).min(n.max(1))
+    }
+
+    /// Bytes of the features an in-memory fit prepares once: `[x − c, (x − c)², 1]` for
+    /// diagonal, `[x − c, ‖x − c‖², 1]` for spherical; full and tied prepare nothing.
+    pub(crate) fn feature_bytes(&self, n: usize, d: usize, elem: usize) -> usize {
+        let width = match self.covariance_type {
+            CovarianceType::Full | CovarianceType::Tied => 0,
+            CovarianceType::Diag => 2 * d + 1,
+            CovarianceType::Spherical => d + 2,
+        };
+        n.saturating_mul(width).saturating_mul(elem)
     }
 
     fn check_sizes(&self, n: usize, d: usize) -> Result<()> {

@@ -3,6 +3,7 @@
 use burn::tensor::{backend::Backend, Tensor};
 use mixture_core::{
     linalg::{cholesky, diagonal, inverse_lower, symmetrize},
+    tall::{matmul_rows, transpose_matmul},
     tensor::{eye_like, zeros_like_dtype},
     Batch, ComponentCheck, Components,
 };
@@ -42,13 +43,12 @@ pub struct GaussianComponents<B: Backend> {
 /// linear forms, `−½ μᵀΛμ`; the gate's log-weights are added to it per call.
 #[derive(Debug, Clone)]
 enum Scoring<B: Backend> {
-    /// Diagonal and spherical: `joint = (x − c) · W_lin + sq · W_sq + bias`, where `sq` is
-    /// `(x − c)²` (diagonal, `W_sq` `[D, K]`) or `‖x − c‖²` (spherical, `W_sq` `[1, K]`).
+    /// Diagonal and spherical: `joint = [x − c, sq, 1] · [W_lin; W_sq; bias]`, where `sq` is
+    /// `(x − c)²` (diagonal) or `‖x − c‖²` (spherical).
     Linear {
-        /// `W_lin = (Λ_k m_k)ᵀ`, `[D, K]`.
-        w_lin: Tensor<B, 2>,
-        /// `W_sq = −½ Λ_kᵀ` (the diagonal precisions), `[D, K]` or `[1, K]`.
-        w_sq: Tensor<B, 2>,
+        /// `[W_lin; W_sq]`: `W_lin = (Λ_k m_k)ᵀ` (`[D, K]`) over `W_sq = −½ Λ_kᵀ` (the
+        /// diagonal precisions, `[D, K]` or `[1, K]`).
+        head: Tensor<B, 2>,
         /// `[1, K]`.
         bias: Tensor<B, 2>,
     },
@@ -291,8 +291,7 @@ fn derive_scoring<B: Backend>(
             let bias =
                 (mean_c * mp.clone()).sum_dim(1).mul_scalar(-0.5) + pc.clone().log().sum_dim(1);
             Scoring::Linear {
-                w_lin: mp.transpose(),
-                w_sq: prec.mul_scalar(-0.5).transpose(),
+                head: Tensor::cat(vec![mp.transpose(), prec.mul_scalar(-0.5).transpose()], 0),
                 bias: bias.add_scalar(half_log_2pi).transpose(),
             }
         }
@@ -302,8 +301,7 @@ fn derive_scoring<B: Backend>(
             let bias = (mean_c * mp.clone()).sum_dim(1).mul_scalar(-0.5)
                 + pc.clone().log().reshape([k, 1]).mul_scalar(d as f64);
             Scoring::Linear {
-                w_lin: mp.transpose(),
-                w_sq: prec.mul_scalar(-0.5).transpose(),
+                head: Tensor::cat(vec![mp.transpose(), prec.mul_scalar(-0.5).transpose()], 0),
                 bias: bias.add_scalar(half_log_2pi).transpose(),
             }
         }
@@ -378,13 +376,12 @@ fn precision_cholesky<B: Backend>(cov: &Covariances<B>) -> (Covariances<B>, Tens
 /// `ln 2π`.
 const LN_2PI: f64 = 1.837_877_066_409_345_5;
 
-/// What one batch contributes, computed once and used by both the scoring GEMM and the
-/// statistics GEMM.
+/// What one batch contributes to both the scoring GEMM and the statistics GEMM: built per
+/// pass from `x`, or prepared once per fit (see [`Components::prepare`]).
 enum Features<B: Backend> {
-    /// `x − c` (`[N, D]`) and `sq`: `(x − c)²` (`[N, D]`, diagonal) or `‖x − c‖²`
-    /// (`[N, 1]`, spherical). Kept apart rather than concatenated: a column-wise
-    /// concatenation copies row by row, which costs more than the extra small GEMMs.
-    Linear { xc: Tensor<B, 2>, sq: Tensor<B, 2> },
+    /// Diagonal `[x − c, (x − c)², 1]` (`[N, 2D + 1]`) or spherical `[x − c, ‖x − c‖², 1]`
+    /// (`[N, D + 2]`): scores and statistics are one product each.
+    Linear(Tensor<B, 2>),
     /// `x − c` and `[x − c, 1]` (full and tied, whose scores need more than linear terms).
     Centred {
         /// `x − c`, `[N, D]`.
@@ -395,17 +392,29 @@ enum Features<B: Backend> {
 }
 
 impl<B: Backend> GaussianComponents<B> {
+    /// The batch's features: the prepared ones if the fit attached them, else built from `x`.
+    fn features_of(&self, batch: &Batch<B>) -> Features<B> {
+        match (&batch.features, self.covariance_type) {
+            (Some(f), CovarianceType::Diag | CovarianceType::Spherical) => {
+                Features::Linear(f.clone())
+            }
+            _ => self.features(batch.x.clone()),
+        }
+    }
+
     fn features(&self, x: Tensor<B, 2>) -> Features<B> {
         let n = x.dims()[0];
         let xc = x - self.center.clone();
         match self.covariance_type {
             CovarianceType::Diag => {
                 let sq = xc.clone() * xc.clone();
-                Features::Linear { xc, sq }
+                let ones = sq.clone().slice([0..n, 0..1]).ones_like();
+                Features::Linear(Tensor::cat(vec![xc, sq, ones], 1))
             }
             CovarianceType::Spherical => {
                 let sq = (xc.clone() * xc.clone()).sum_dim(1);
-                Features::Linear { xc, sq }
+                let ones = sq.ones_like();
+                Features::Linear(Tensor::cat(vec![xc, sq, ones], 1))
             }
             CovarianceType::Full | CovarianceType::Tied => Features::Centred {
                 f: Tensor::cat(
@@ -429,9 +438,12 @@ impl<B: Backend> GaussianComponents<B> {
             }
         };
         let joint = match (f, &self.scoring) {
-            (Features::Linear { xc, sq }, Scoring::Linear { w_lin, w_sq, bias }) => {
+            (Features::Linear(f), Scoring::Linear { head, bias }) => {
                 // −½ (x − μ)ᵀ Λ (x − μ) + log det + const, expanded about the centre.
-                xc.clone().matmul(w_lin.clone()) + sq.clone().matmul(w_sq.clone()) + bias_plus(bias)
+                matmul_rows(
+                    f.clone(),
+                    Tensor::cat(vec![head.clone(), bias_plus(bias)], 0),
+                )
             }
             (Features::Centred { xc, f }, Scoring::Tied { p, w, bias }) => {
                 let n = f.dims()[0];
@@ -461,18 +473,21 @@ impl<B: Backend> GaussianComponents<B> {
         }
     }
 
-    /// Statistics of a batch from its features and responsibilities: `Rᵀ (x − c)` gives
-    /// `Σ r (x − c)`, `Rᵀ sq` the diagonal or spherical second moments, and the column sums
-    /// of `R` give `n_k`; full and tied take `n_k` and `Σ r (x − c)` from one GEMM `Rᵀ [x − c, 1]`.
+    /// Statistics of a batch from its features and responsibilities: `Rᵀ [x − c, sq, 1]`
+    /// gives `Σ r (x − c)`, the diagonal or spherical second moments and `n_k` in one
+    /// product; full and tied take `n_k` and `Σ r (x − c)` from one GEMM `Rᵀ [x − c, 1]`.
     fn stats_from(&self, f: Features<B>, resp: Tensor<B, 2>) -> GaussianStats<B> {
         let [k, d] = self.means.dims();
         let rt = resp.clone().transpose();
         match f {
-            Features::Linear { xc, sq } => {
-                let s2 = rt.clone().matmul(sq);
+            Features::Linear(f) => {
+                // One product: [Σ r (x − c), Σ r sq, Σ r].
+                let t = transpose_matmul(resp, f);
+                let w = t.dims()[1];
+                let s2 = t.clone().slice([0..k, d..w - 1]);
                 GaussianStats {
-                    nk: resp.sum_dim(0).reshape([k]),
-                    sx: rt.matmul(xc),
+                    nk: t.clone().slice([0..k, w - 1..w]).reshape([k]),
+                    sx: t.slice([0..k, 0..d]),
                     sxx: match self.covariance_type {
                         CovarianceType::Spherical => SecondMoment::Spherical(s2.reshape([k])),
                         _ => SecondMoment::Diag(s2),
@@ -543,7 +558,18 @@ impl<B: Backend> Components<B> for GaussianComponents<B> {
     }
 
     fn statistics(&self, batch: &Batch<B>, resp: Tensor<B, 2>) -> GaussianStats<B> {
-        self.stats_from(self.features(batch.x.clone()), resp)
+        self.stats_from(self.features_of(batch), resp)
+    }
+
+    /// For diagonal and spherical covariances, the centred features `[x − c, (x − c)², 1]`
+    /// (`‖x − c‖²` for spherical): kept for a whole fit, they spare every pass the centring,
+    /// the squares and the concatenation. Full and tied covariances prepare nothing (their
+    /// per-pass work is dominated by the products with the precision factors).
+    fn prepare(&self, batch: &Batch<B>) -> Option<Tensor<B, 2>> {
+        match self.features(batch.x.clone()) {
+            Features::Linear(f) => Some(f),
+            Features::Centred { .. } => None,
+        }
     }
 
     fn e_step(
@@ -552,7 +578,7 @@ impl<B: Backend> Components<B> for GaussianComponents<B> {
         log_weights: Tensor<B, 2>,
         respond: &mut dyn FnMut(Tensor<B, 2>) -> Tensor<B, 2>,
     ) -> GaussianStats<B> {
-        let f = self.features(batch.x.clone());
+        let f = self.features_of(batch);
         let resp = respond(self.score(&f, log_weights));
         self.stats_from(f, resp)
     }
@@ -656,6 +682,132 @@ mod tests {
             let want = to_vec_f64(direct).unwrap();
             for (a, b) in got.iter().zip(&want) {
                 assert!((a - b).abs() < 1e-10 * b.abs().max(1.0), "{a} vs {b}");
+            }
+        }
+    }
+
+    /// Prepared features (kept for a whole fit) give the same scores and statistics as the
+    /// per-pass ones, for every covariance type.
+    #[test]
+    fn prepared_features_match_the_per_pass_path() {
+        let dev = Default::default();
+        let (n, d, k) = (9, 3, 2);
+        let x: Vec<f64> = (0..n * d)
+            .map(|i| 3.0 + ((i * 29 % 13) as f64 - 6.0) / 3.0)
+            .collect();
+        let x = from_f64::<B, 2>(x, [n, d], &dev, DType::F64);
+        let means = from_f64::<B, 2>(vec![2.5, 3.5, 3.0, 3.5, 2.5, 3.2], [k, d], &dev, DType::F64);
+        let full = vec![
+            2.0, 0.3, 0.1, 0.3, 1.0, -0.2, 0.1, -0.2, 0.5, 1.0, 0.0, 0.2, 0.0, 3.0, 0.4, 0.2, 0.4,
+            1.5,
+        ];
+        let cases = [
+            Covariances::Full(from_f64(full.clone(), [k, d, d], &dev, DType::F64)),
+            Covariances::Tied(from_f64(full[..9].to_vec(), [d, d], &dev, DType::F64)),
+            Covariances::Diag(from_f64(
+                vec![2.0, 1.0, 0.5, 1.0, 3.0, 1.5],
+                [k, d],
+                &dev,
+                DType::F64,
+            )),
+            Covariances::Spherical(from_f64(vec![0.7, 2.5], [k], &dev, DType::F64)),
+        ];
+        let resp = from_f64::<B, 2>(
+            (0..n * k)
+                .map(|i| ((i * 7 % 5) as f64 + 1.0) / 6.0)
+                .collect(),
+            [n, k],
+            &dev,
+            DType::F64,
+        );
+        let log_w = from_f64::<B, 2>(vec![0.3f64.ln(), 0.7f64.ln()], [1, k], &dev, DType::F64);
+        let close = |a: Vec<f64>, b: Vec<f64>| {
+            assert_eq!(a.len(), b.len());
+            for (a, b) in a.iter().zip(&b) {
+                assert!((a - b).abs() < 1e-10 * b.abs().max(1.0), "{a} vs {b}");
+            }
+        };
+        for cov in cases {
+            let (comps, _) = GaussianComponents::from_covariances(means.clone(), cov, 0.0);
+            let comps = comps.with_center(x.clone().mean_dim(0));
+            let plain = Batch::new(x.clone());
+            let mut prepared = plain.clone();
+            prepared.features = comps.prepare(&plain);
+            let score = |b: &Batch<B>| {
+                to_vec_f64(comps.score(&comps.features_of(b), log_w.clone())).unwrap()
+            };
+            close(score(&prepared), score(&plain));
+            let a = comps.statistics(&prepared, resp.clone());
+            let b = comps.statistics(&plain, resp.clone());
+            close(to_vec_f64(a.nk).unwrap(), to_vec_f64(b.nk).unwrap());
+            close(to_vec_f64(a.sx).unwrap(), to_vec_f64(b.sx).unwrap());
+            let second = |s: SecondMoment<B>| match s {
+                SecondMoment::Full(t) => to_vec_f64(t).unwrap(),
+                SecondMoment::Tied(t) => to_vec_f64(t).unwrap(),
+                SecondMoment::Diag(t) => to_vec_f64(t).unwrap(),
+                SecondMoment::Spherical(t) => to_vec_f64(t).unwrap(),
+            };
+            close(second(a.sxx), second(b.sxx));
+        }
+    }
+
+    /// Full covariances at a larger D: the feature-GEMM scores equal the direct
+    /// `‖(x − μ) P‖²` densities and the second moments equal `Σ r (x − c)(x − c)ᵀ` summed on
+    /// the host.
+    #[test]
+    fn full_scores_and_statistics_match_the_direct_computation() {
+        let dev = Default::default();
+        let (n, d, k) = (11, 18, 3);
+        let val = |i: usize, m: usize| ((i * 37 + m) % 17) as f64 / 8.0 - 1.0;
+        let xs: Vec<f64> = (0..n * d).map(|i| val(i, 3) + 2.0).collect();
+        let x = from_f64::<B, 2>(xs.clone(), [n, d], &dev, DType::F64);
+        let means = from_f64::<B, 2>(
+            (0..k * d).map(|i| val(i, 5) + 2.0).collect(),
+            [k, d],
+            &dev,
+            DType::F64,
+        );
+        // Σ_k = A_k A_kᵀ + I: symmetric positive definite.
+        let a = from_f64::<B, 3>(
+            (0..k * d * d).map(|i| val(i, 7) / 3.0).collect(),
+            [k, d, d],
+            &dev,
+            DType::F64,
+        );
+        let cov = a.clone().matmul(a.swap_dims(1, 2)) + eye_like(d, &x).unsqueeze_dim::<3>(0);
+        let (comps, pivot) =
+            GaussianComponents::from_covariances(means.clone(), Covariances::Full(cov), 0.0);
+        assert!(to_vec_f64(pivot).unwrap().iter().all(|p| *p > 0.0));
+        let comps = comps.with_center(x.clone().mean_dim(0));
+        let direct = match comps.precisions_cholesky() {
+            Covariances::Full(p) => log_prob_full(x.clone(), means.clone(), p),
+            _ => unreachable!(),
+        };
+        let got = to_vec_f64(comps.log_prob(x.clone())).unwrap();
+        let want = to_vec_f64(direct).unwrap();
+        for (a, b) in got.iter().zip(&want) {
+            assert!((a - b).abs() < 1e-10 * b.abs().max(1.0), "{a} vs {b}");
+        }
+        let rs: Vec<f64> = (0..n * k).map(|i| val(i, 11) + 1.5).collect();
+        let resp = from_f64::<B, 2>(rs.clone(), [n, k], &dev, DType::F64);
+        let c = to_vec_f64(comps.center()).unwrap();
+        let stats = comps.statistics(&Batch::new(x.clone()), resp);
+        let got = match stats.sxx {
+            SecondMoment::Full(t) => to_vec_f64(t).unwrap(),
+            _ => panic!("full covariances have full statistics"),
+        };
+        for comp in 0..k {
+            for i in 0..d {
+                for j in 0..d {
+                    let want: f64 = (0..n)
+                        .map(|r| rs[r * k + comp] * (xs[r * d + i] - c[i]) * (xs[r * d + j] - c[j]))
+                        .sum();
+                    let g = got[(comp * d + i) * d + j];
+                    assert!(
+                        (g - want).abs() < 1e-10 * want.abs().max(1.0),
+                        "{g} vs {want}"
+                    );
+                }
             }
         }
     }
