@@ -12,6 +12,10 @@
 //! 3. Prints a Markdown table: ms per iteration, points per second and the mean
 //!    log-likelihood, plus scikit-learn's ms per iteration, the speed-up and its mean
 //!    log-likelihood when compared.
+//! 4. `mixture-bench --two-planes --reps 15` (5 with `--quick`): times whole fits of
+//!    MixtureLib's two-planes mixture of experts (N = 200, Dirichlet and softmax gate) and
+//!    prints them beside MixtureLib's times on a 2-core machine. `--two-planes` runs this
+//!    step alone.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -35,6 +39,9 @@ pub struct BenchArgs {
     /// Also write the table (Markdown) to this file.
     #[arg(long)]
     output: Option<PathBuf>,
+    /// Only the two-planes mixture-of-experts fits (no EM table).
+    #[arg(long)]
+    two_planes: bool,
     /// Extra arguments for the mixture-bench binary (after `--`), e.g. `-- --n 200000 --d 32`.
     #[arg(last = true)]
     extra: Vec<String>,
@@ -111,16 +118,27 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
     let out_dir = target.join("bench");
-    let data_dir = out_dir.join("data");
     std::fs::create_dir_all(&out_dir)
         .map_err(|e| format!("creating {}: {e}", out_dir.display()))?;
     let feature = args.backend.feature();
-    let rust_json = out_dir.join(format!("{feature}.json"));
-
-    // 1. Our timings.
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(&cargo);
-    cmd.current_dir(&root).args([
+    let mut table = if args.two_planes {
+        String::new()
+    } else {
+        em_table(&args, &root, &out_dir, &cargo, feature)?
+    };
+    table.push_str(&two_planes_table(&args, &root, &cargo, feature)?);
+    print!("{table}");
+    if let Some(path) = &args.output {
+        std::fs::write(path, &table).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// `cargo run --release -p mixture-benches --bin mixture-bench` with the backend's feature.
+fn bench_command(cargo: &str, root: &Path, feature: &str) -> Command {
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(root).args([
         "run",
         "--release",
         "-p",
@@ -131,9 +149,24 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
         "--features",
         feature,
         "--",
-        "--json",
     ]);
-    cmd.arg(&rust_json);
+    cmd
+}
+
+/// Steps 1–3: the EM iterations of `GaussianMixture`, with scikit-learn when compared.
+fn em_table(
+    args: &BenchArgs,
+    root: &Path,
+    out_dir: &Path,
+    cargo: &str,
+    feature: &str,
+) -> Result<String, String> {
+    let data_dir = out_dir.join("data");
+    let rust_json = out_dir.join(format!("{feature}.json"));
+
+    // 1. Our timings.
+    let mut cmd = bench_command(cargo, root, feature);
+    cmd.arg("--json").arg(&rust_json);
     if args.quick {
         cmd.arg("--quick");
     }
@@ -150,17 +183,42 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
 
     // 2. scikit-learn.
     let sklearn = match args.compare {
-        Some(Compare::Sklearn) => run_sklearn(&root, &data_dir, &out_dir),
+        Some(Compare::Sklearn) => run_sklearn(root, &data_dir, out_dir),
         None => None,
     };
 
     // 3. The table.
-    let table = render(&rust, sklearn.as_ref(), feature);
-    print!("{table}");
-    if let Some(path) = &args.output {
-        std::fs::write(path, &table).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    Ok(render(&rust, sklearn.as_ref(), feature))
+}
+
+/// Step 4: whole two-planes fits, the table `mixture-bench --two-planes` prints.
+fn two_planes_table(
+    args: &BenchArgs,
+    root: &Path,
+    cargo: &str,
+    feature: &str,
+) -> Result<String, String> {
+    let reps = if args.quick { 5 } else { 15 };
+    let mut cmd = bench_command(cargo, root, feature);
+    cmd.args(["--two-planes", "--reps", &reps.to_string()]);
+    eprintln!("==> timing the two-planes mixture of experts (release, backend {feature})");
+    let out = cmd.output().map_err(|e| format!("running {cargo}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "mixture-bench --two-planes failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
-    Ok(())
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "\nTwo-planes mixture of experts (MixtureLib's example, N = 200, 2 experts), backend \
+         `{feature}`, f32: whole fits, median of {reps} ({})\n",
+        machine()
+    );
+    s.push_str(&String::from_utf8_lossy(&out.stdout));
+    Ok(s)
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, String> {

@@ -1,8 +1,9 @@
 //! Workspace automation, run as `cargo xtask <command>` (the alias lives in
 //! `.cargo/config.toml`).
 //!
-//! * `cargo xtask bench [--backend flex|ndarray|wgpu|cuda] [--quick] [--compare sklearn]`:
-//!   times EM iterations of `GaussianMixture` (see [`bench`]).
+//! * `cargo xtask bench [--backend flex|ndarray|wgpu|cuda] [--quick] [--compare sklearn]
+//!   [--two-planes]`: times EM iterations of `GaussianMixture` and whole fits of the
+//!   two-planes mixture of experts (see [`bench`]).
 
 mod bench;
 
@@ -18,7 +19,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Time EM iterations per covariance type at N = 100k and 1M, D = 16 and 64, K = 16, f32.
+    /// Time EM iterations per covariance type at N = 100k and 1M, D = 16 and 64, K = 16, f32,
+    /// then the two-planes mixture-of-experts fits (`--two-planes`: those alone).
     Bench(bench::BenchArgs),
 }
 

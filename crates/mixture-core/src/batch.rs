@@ -19,9 +19,10 @@ pub struct Batch<B: Backend> {
     pub rows: Range<usize>,
     /// Data-only features of these rows, prepared once per fit by
     /// [`Components::prepare`](crate::Components::prepare) and reused on every pass (for
-    /// example the Gaussian components' `[x − c, (x − c)², 1]`). `None`: the components
-    /// derive what they need from `x` on each pass.
-    pub features: Option<Tensor<B, 2>>,
+    /// example the Gaussian components' `[x − c, (x − c)², 1]`, or the Bayesian linear
+    /// experts' design and its per-row products), each with one row per sample. Empty: the
+    /// components derive what they need from `x` on each pass.
+    pub features: Vec<Tensor<B, 2>>,
 }
 
 impl<B: Backend> Batch<B> {
@@ -33,7 +34,7 @@ impl<B: Backend> Batch<B> {
             y: None,
             weight: None,
             rows: 0..n,
-            features: None,
+            features: Vec::new(),
         }
     }
 
@@ -85,10 +86,14 @@ impl<B: Backend> Batch<B> {
             .weight
             .as_ref()
             .map(|w| w.clone().slice([range.clone()]));
-        let features = self.features.as_ref().map(|f| {
-            let w = f.dims()[1];
-            f.clone().slice([range.clone(), 0..w])
-        });
+        let features = self
+            .features
+            .iter()
+            .map(|f| {
+                let w = f.dims()[1];
+                f.clone().slice([range.clone(), 0..w])
+            })
+            .collect();
         let start = self.rows.start + range.start;
         Self {
             x,
@@ -151,7 +156,7 @@ impl<B: Backend> TensorSource<B> {
     /// Attaches data-only features to every batch the source serves, computed once here by
     /// `prepare` (typically [`Components::prepare`](crate::Components::prepare)) and reused
     /// on every pass. Costs the features' memory for the life of the source.
-    pub fn with_features(mut self, prepare: impl Fn(&Batch<B>) -> Option<Tensor<B, 2>>) -> Self {
+    pub fn with_features(mut self, prepare: impl Fn(&Batch<B>) -> Vec<Tensor<B, 2>>) -> Self {
         if self.chunks.is_empty() {
             self.data.features = prepare(&self.data);
         } else {
@@ -170,7 +175,7 @@ fn materialize<B: Backend>(b: Batch<B>) -> Batch<B> {
         y: b.y.map(|y| y.mul_scalar(1.0)),
         weight: b.weight.map(|w| w.mul_scalar(1.0)),
         rows: b.rows,
-        features: b.features.map(|f| f.mul_scalar(1.0)),
+        features: b.features.into_iter().map(|f| f.mul_scalar(1.0)).collect(),
     }
 }
 

@@ -40,14 +40,16 @@ pub trait Components<B: Backend> {
     fn statistics(&self, batch: &Batch<B>, resp: Tensor<B, 2>) -> Self::Stats;
 
     /// Data-only features of a batch that [`e_step`](Self::e_step) and
-    /// [`statistics`](Self::statistics) may reuse on every pass of a fit, or `None` (the
-    /// default) to work from `batch.x` each time. They may depend on the batch and on
-    /// settings fixed for the whole fit (such as the Gaussian components' centre), never on
-    /// parameters an M-step changes. A fit that keeps them stores them in
-    /// [`Batch::features`] (see [`TensorSource::with_features`](crate::TensorSource::with_features)).
-    fn prepare(&self, batch: &Batch<B>) -> Option<Tensor<B, 2>> {
+    /// [`statistics`](Self::statistics) may reuse on every pass of a fit (tensors with one
+    /// row per sample), or none (the default) to work from `batch.x` each time. They may
+    /// depend on the batch and on settings fixed for the whole fit (such as the Gaussian
+    /// components' centre or the experts' intercept), never on parameters an M-step changes.
+    /// A fit that keeps them stores them in [`Batch::features`] (see
+    /// [`TensorSource::with_features`](crate::TensorSource::with_features)); the components
+    /// must accept a batch with or without them.
+    fn prepare(&self, batch: &Batch<B>) -> Vec<Tensor<B, 2>> {
         let _ = batch;
-        None
+        Vec::new()
     }
 
     /// One E-step on a batch: score it against the gate's `log_weights` (`[N, K]` or

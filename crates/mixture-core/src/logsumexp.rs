@@ -45,8 +45,19 @@ pub fn logsumexp_with_exp<B: Backend>(a: Tensor<B, 2>) -> (Tensor<B, 2>, Tensor<
 /// `log Σ_k exp(a_k) = max − log(max_k softmax_k)`, and `max_k softmax_k ≥ 1/K` keeps that
 /// logarithm well conditioned. Every row must hold a finite entry: a row of `-inf` gives NaN
 /// (use [`logsumexp_with_exp`] where such rows can occur).
+///
+/// Small matrices (fewer than [`SMALL_SOFTMAX`] entries) are normalised by the composed
+/// max, exp, sum and div instead: burn-flex hands its fused softmax to its thread pool
+/// whatever the size, and on a two-planes fit (N = 200, K = 2) waking the pool every
+/// iteration cost more than the whole E-step's arithmetic.
 pub fn softmax_with_logsumexp<B: Backend>(a: Tensor<B, 2>) -> (Tensor<B, 2>, Tensor<B, 2>) {
+    let [n, k] = a.dims();
     let max = a.clone().max_dim(1);
+    if n * k < SMALL_SOFTMAX {
+        let e = (a - max.clone()).clamp_min(EXP_FLOOR).exp();
+        let s = e.clone().sum_dim(1);
+        return (s.clone().log() + max, e / s);
+    }
     let resp = softmax((a - max.clone()).clamp_min(EXP_FLOOR), 1);
     let lse = max - resp.clone().max_dim(1).log();
     (lse, resp)
@@ -54,6 +65,9 @@ pub fn softmax_with_logsumexp<B: Backend>(a: Tensor<B, 2>) -> (Tensor<B, 2>, Ten
 
 /// Shifted log-probabilities are floored here before `exp`.
 const EXP_FLOOR: f64 = -80.0;
+
+/// [`softmax_with_logsumexp`] uses the backend's fused softmax from this many entries on.
+pub const SMALL_SOFTMAX: usize = 1 << 15;
 
 /// Softmax over dimension 1 of log-weights (`[N, K]` → `[N, K]`, rows sum to one).
 pub fn softmax_log<B: Backend>(a: Tensor<B, 2>) -> Tensor<B, 2> {
@@ -137,6 +151,27 @@ mod tests {
         }
         // Floored at e^-80 of the row maximum, as the two-pass path.
         assert!(p_a[9] > 0.0 && p_a[9] < 1e-34, "{}", p_a[9]);
+    }
+
+    /// From `SMALL_SOFTMAX` entries on, the backend's fused softmax: same values.
+    #[test]
+    fn fused_path_of_large_matrices_matches_logsumexp_with_exp() {
+        let dev = Default::default();
+        let (n, k) = (SMALL_SOFTMAX / 3 + 1, 3);
+        let rows: Vec<f64> = (0..n * k)
+            .map(|i| ((i * 37 % 101) as f64 - 50.0) * if i % 7 == 0 { 30.0 } else { 0.2 })
+            .collect();
+        let a = from_f64::<B, 2>(rows, [n, k], &dev, DType::F64);
+        let (lse_a, p_a) = softmax_with_logsumexp(a.clone());
+        let (lse_b, p_b) = logsumexp_with_exp(a);
+        let (lse_a, lse_b) = (to_vec_f64(lse_a).unwrap(), to_vec_f64(lse_b).unwrap());
+        for (x, y) in lse_a.iter().zip(&lse_b) {
+            assert!((x - y).abs() < 1e-12 * y.abs().max(1.0), "{x} vs {y}");
+        }
+        let (p_a, p_b) = (to_vec_f64(p_a).unwrap(), to_vec_f64(p_b).unwrap());
+        for (x, y) in p_a.iter().zip(&p_b) {
+            assert!((x - y).abs() < 1e-15, "{x} vs {y}");
+        }
     }
 
     #[test]

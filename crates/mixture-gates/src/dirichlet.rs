@@ -2,8 +2,8 @@
 
 use burn::tensor::{backend::Backend, Tensor};
 use mixture_core::{
-    special::{digamma, lgamma, lgamma_f64},
-    tensor::full_like_dtype,
+    special::{digamma, digamma_f64, lgamma, lgamma_f64},
+    tensor::{from_f64_like, full_like_dtype, zeros_like_dtype},
     Batch, Error, Gate, Result,
 };
 
@@ -47,20 +47,45 @@ pub struct Dirichlet<B: Backend> {
     expected_log: Tensor<B, 1>,
     /// `KL(q ‖ p)`, `[1]`, refreshed at every update.
     kl: Tensor<B, 1>,
+    /// `[α0, Σ α0]`, `[K + 1]` (fixed).
+    prior_ext: Tensor<B, 1>,
+    /// `[−1, …, −1, 1]`, `[K + 1]`: the KL's signs over `[α, Σα]` (fixed).
+    signs: Tensor<B, 1>,
 }
 
 impl<B: Backend> Dirichlet<B> {
     /// `k` components with the flat prior `α0 = 1`, on the device and dtype of `like`.
     pub fn new<const E: usize>(k: usize, like: &Tensor<B, E>) -> Self {
-        let prior = full_like_dtype::<B, 1, E>([k], 1.0, like);
-        Self::from_prior(prior, -lgamma_f64(k as f64))
+        Self::uniform(k, 1.0, like)
+    }
+
+    /// The symmetric prior `α0 = c` on `k` components, its state computed on the host: at
+    /// `α = α0`, `E_q[log π_k] = ψ(c) − ψ(K c)` and the KL is zero. No tensor work beyond
+    /// creating three tensors (the fit builds a gate per restart).
+    fn uniform<const E: usize>(k: usize, c: f64, like: &Tensor<B, E>) -> Self {
+        let kc = k as f64 * c;
+        let prior = full_like_dtype::<B, 1, E>([k], c, like);
+        let mut ext = vec![c; k + 1];
+        ext[k] = kc;
+        Self {
+            alpha: prior.clone(),
+            expected_log: full_like_dtype::<B, 1, E>([k], digamma_f64(c) - digamma_f64(kc), like),
+            kl: zeros_like_dtype::<B, 1, E>([1], like),
+            prior,
+            prior_log_norm: k as f64 * lgamma_f64(c) - lgamma_f64(kc),
+            prior_ext: from_f64_like::<B, 1, E>(ext, [k + 1], like),
+            signs: signs(k, like),
+        }
     }
 
     fn from_prior(prior: Tensor<B, 1>, prior_log_norm: f64) -> Self {
+        let k = prior.dims()[0];
         let mut gate = Self {
             alpha: prior.clone(),
             expected_log: prior.clone(),
             kl: prior.clone().narrow(0, 0, 1),
+            prior_ext: Tensor::cat(vec![prior.clone(), prior.clone().sum()], 0),
+            signs: signs(k, &prior),
             prior,
             prior_log_norm,
         };
@@ -68,19 +93,22 @@ impl<B: Backend> Dirichlet<B> {
         gate
     }
 
-    /// `E_q[log π]` and the KL from `α`: one digamma and one log-gamma call on `[α, Σα]`
-    /// (the special functions cost tens of small tensor operations each).
+    /// `E_q[log π]` and the KL from `α`: one digamma and one log-gamma call on
+    /// `a = [α, Σα]` (the special functions cost a dozen small tensor operations each).
+    ///
+    /// `KL = lnΓ(Σα) − Σ lnΓ(α_k) + Σ_k (α_k − α0_k)(ψ(α_k) − ψ(Σα)) − lnΓ(Σα0) + Σ lnΓ(α0_k)`
+    /// is `Σ_j s_j [lnΓ(a_j) − (a_j − a0_j) ψ(a_j)]` plus the prior's constant, with
+    /// `a0 = [α0, Σα0]` and the signs `s = [−1, …, −1, 1]` (since `Σ_k (α_k − α0_k) = Σα − Σα0`).
     fn refresh(&mut self) {
         let k = self.alpha.dims()[0];
         let args = Tensor::cat(vec![self.alpha.clone(), self.alpha.clone().sum()], 0);
         let psi = digamma(args.clone());
-        let lg = lgamma(args);
-        let expected = psi.clone().narrow(0, 0, k) - psi.narrow(0, k, 1);
-        let diff = self.alpha.clone() - self.prior.clone();
-        self.kl = lg.clone().narrow(0, k, 1) - lg.narrow(0, 0, k).sum()
-            + (diff * expected.clone()).sum()
-            + self.prior_log_norm;
-        self.expected_log = expected;
+        let lg = lgamma(args.clone());
+        self.expected_log = psi.clone().narrow(0, 0, k) - psi.clone().narrow(0, k, 1);
+        let terms = lg - (args - self.prior_ext.clone()) * psi;
+        self.kl = (terms * self.signs.clone())
+            .sum()
+            .add_scalar(self.prior_log_norm);
     }
 
     /// The prior concentration `α0` (`[K]`, every entry finite and > 0); resets the
@@ -112,8 +140,11 @@ impl<B: Backend> Dirichlet<B> {
                 reason: format!("the concentration must be finite and > 0, got {concentration}"),
             });
         }
-        let prior = self.prior.clone().ones_like().mul_scalar(concentration);
-        self.with_prior(prior)
+        Ok(Self::uniform(
+            self.n_components(),
+            concentration,
+            &self.prior,
+        ))
     }
 
     /// The prior concentration `α0`, `[K]`.
@@ -141,6 +172,13 @@ impl<B: Backend> Dirichlet<B> {
     pub fn kl_divergence(&self) -> Tensor<B, 1> {
         self.kl.clone()
     }
+}
+
+/// `[−1, …, −1, 1]` (`K` minus ones, then one), with the dtype of `like`.
+fn signs<B: Backend, const E: usize>(k: usize, like: &Tensor<B, E>) -> Tensor<B, 1> {
+    let mut s = vec![-1.0; k + 1];
+    s[k] = 1.0;
+    from_f64_like::<B, 1, E>(s, [k + 1], like)
 }
 
 impl<B: Backend> Gate<B> for Dirichlet<B> {

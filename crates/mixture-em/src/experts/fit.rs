@@ -189,6 +189,9 @@ impl MixtureOfExpertsConfig {
         let x = &batch.x;
         let k = self.n_experts;
         let mut experts = self.experts_config(scale).init(x)?;
+        // The design and its products, once for the whole fit (`Components::prepare`).
+        let source = TensorSource::new(batch.clone(), None).with_features(|b| experts.prepare(b));
+        let batch = source.batch();
         let resp = batch.weigh(random_responsibilities(scale.n, k, seed, x));
         let check = experts.update(experts.statistics(batch, resp.clone()));
         let read = to_vec_f64(Tensor::cat(vec![check.pivot, check.weight], 0))?;
@@ -197,7 +200,6 @@ impl MixtureOfExpertsConfig {
         for r in regularizers.iter_mut() {
             r.regularize(&mut experts);
         }
-        let source = TensorSource::new(batch.clone(), None);
         macro_rules! fit_gate {
             ($gate:expr, $wrap:expr) => {{
                 let mut gate = $gate;

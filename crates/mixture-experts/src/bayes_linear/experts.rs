@@ -4,13 +4,15 @@ use core::f64::consts::PI;
 
 use burn::tensor::{backend::Backend, Tensor};
 use mixture_core::{
-    linalg::{cholesky, inverse_lower, log_det_from_cholesky, symmetrize},
+    linalg::{cholesky, log_det_from_cholesky, symmetrize},
     tensor::{full_like_dtype, zeros_like_dtype},
     Batch, ComponentCheck, Components, Error, Result,
 };
 
 use super::{
+    prepared::{Prepared, Products},
     prior::{diag_of, PriorFactors},
+    sweep::inverse_spd,
     BayesianLinearConfig, Learned, LinearStats, NoiseSharing, Prior,
 };
 
@@ -37,7 +39,8 @@ const EMPTY_WEIGHT: f64 = 1e-12;
 /// * `statistics` are [`LinearStats`] (`Σ r x xᵀ`, `Σ r x yᵀ`, `Σ r ‖y‖²`, `Σ r`);
 /// * `update` is the closed-form posterior
 ///   `B_k = (A_k⁻¹ + β_k Σ r x xᵀ)⁻¹`, `m_k = B_k (A_k⁻¹ w0_k + β_k Σ r x yᵀ)`
-///   (batched Cholesky of the posterior precision), followed by the switchable
+///   (one batched symmetric sweep of the posterior precision gives `B`, its log-determinant
+///   and the positive-definiteness pivots), followed by the switchable
 ///   hyperparameter updates of [`Learned`]: `β`, then `A ← B + (m − w0)(m − w0)ᵀ / P`
 ///   (its diagonal for a diagonal prior), then `w0 ← m`;
 /// * `bound_correction` is `−Σ_k KL(q(W_k) ‖ p(W_k))`, which makes the driver's bound the
@@ -62,6 +65,17 @@ pub struct BayesianLinear<B: Backend> {
     prior_mean: Tensor<B, 3>,
     factors: Option<PriorFactors<B>>,
     beta: Tensor<B, 1>,
+}
+
+/// The batch's targets.
+///
+/// # Panics
+/// If the batch has none (experts need `y`).
+fn targets<B: Backend>(batch: &Batch<B>) -> &Tensor<B, 2> {
+    batch
+        .y
+        .as_ref()
+        .expect("Bayesian linear experts need targets: build the batch with `with_targets`")
 }
 
 fn mismatch(what: &'static str, expected: usize, found: usize) -> Error {
@@ -124,7 +138,13 @@ impl<B: Backend> BayesianLinear<B> {
             }
         };
         let factors = prior.factors();
-        let mut experts = Self {
+        // The posterior starts at the prior, so log |B| = log |A| (already factored), or
+        // D log(prior_variance) without a prior.
+        let post_log_det = match &factors {
+            Some(f) => f.log_det.clone(),
+            None => full_like_dtype([k], d as f64 * config.prior_variance.ln(), &w0),
+        };
+        Ok(Self {
             n_features: config.n_features,
             n_outputs: p,
             intercept: config.intercept,
@@ -132,15 +152,13 @@ impl<B: Backend> BayesianLinear<B> {
             learn: config.learn,
             noise_variance_floor: config.noise_variance_floor,
             mean: w0.clone(),
-            post_log_det: zeros_like_dtype([k], &w0),
-            covariance: covariance.clone(),
+            post_log_det,
+            covariance,
             prior,
             prior_mean: w0,
             factors,
             beta,
-        };
-        experts.set_covariance_unchecked(covariance);
-        Ok(experts)
+        })
     }
 
     // ---- sizes and settings ------------------------------------------------------------
@@ -340,49 +358,147 @@ impl<B: Backend> BayesianLinear<B> {
         }
     }
 
-    /// `(m_kᵀ x_n, x_nᵀ B_k x_n)` on design rows: `[K, N, P]` and `[K, N]`.
-    fn mean_and_quad(&self, design: &Tensor<B, 2>) -> (Tensor<B, 3>, Tensor<B, 2>) {
-        let [n, d] = design.dims();
-        let k = self.n_experts();
-        let xk = design.clone().unsqueeze_dim::<3>(0).expand([k, n, d]);
-        let pred = xk.clone().matmul(self.mean.clone());
-        let quad = (xk.clone().matmul(self.covariance.clone()) * xk)
+    /// The design repeated once per expert along the columns, `[N, K·D]` (column `k·D + j` is
+    /// design column `j`): the layout of [`Self::quad`]'s products and of the statistics.
+    fn design_rep(&self, design: &Tensor<B, 2>) -> Tensor<B, 2> {
+        design.clone().repeat_dim(1, self.n_experts())
+    }
+
+    /// `m_kᵀ x_n` for every row and expert, `[N, K·P]` (column `k·P + p`): one product of the
+    /// design with the posterior means side by side (`[D, K·P]`).
+    ///
+    /// The hot paths keep rows first and every operand contiguous: on small data the cost of
+    /// a tensor op is its dispatch, and broadcasting a non-contiguous left operand takes the
+    /// slow strided path on CPU backends.
+    fn predictions(&self, design: &Tensor<B, 2>) -> Tensor<B, 2> {
+        let [k, d, p] = self.mean.dims();
+        design
+            .clone()
+            .matmul(self.mean.clone().swap_dims(0, 1).reshape([d, k * p]))
+    }
+
+    /// The predictions `m_kᵀ x_n` (`[N, K·P]`, as [`Self::predictions`]) and `x_nᵀ B_k x_n`
+    /// (`[N, K]`) from one product: the design times the means and the covariances side by
+    /// side (`[D, K·P + K·D]`); the covariance part times the repeated design (`[N, K·D]`),
+    /// summed per expert, is the quadratic form.
+    fn predictions_and_quad(
+        &self,
+        design: &Tensor<B, 2>,
+        design_rep: Tensor<B, 2>,
+    ) -> (Tensor<B, 2>, Tensor<B, 2>) {
+        let [k, d, p] = self.mean.dims();
+        let n = design.dims()[0];
+        let sides = Tensor::cat(
+            vec![
+                self.mean.clone().swap_dims(0, 1).reshape([d, k * p]),
+                self.covariance.clone().swap_dims(0, 1).reshape([d, k * d]),
+            ],
+            1,
+        );
+        let both = design.clone().matmul(sides);
+        let pred = both.clone().slice([0..n, 0..k * p]);
+        let quad = (both.slice([0..n, k * p..k * (p + d)]) * design_rep)
+            .reshape([n, k, d])
             .sum_dim(2)
-            .reshape([k, n]);
+            .reshape([n, k]);
         (pred, quad)
+    }
+
+    /// `‖y_n − m_kᵀx_n‖²`, `[N, K]`, from the predictions `[N, K·P]` and targets `[N, P]`.
+    fn squared_residuals(&self, pred: Tensor<B, 2>, y: &Tensor<B, 2>) -> Tensor<B, 2> {
+        let [n, p] = y.dims();
+        let k = self.n_experts();
+        if p == 1 {
+            (pred - y.clone()).square()
+        } else {
+            (pred - y.clone().repeat_dim(1, k))
+                .square()
+                .reshape([n, k, p])
+                .sum_dim(2)
+                .reshape([n, k])
+        }
+    }
+
+    /// The expected log-likelihood `[N, K]` of design rows and targets (see the type's docs),
+    /// given the rows' prepared products.
+    pub(crate) fn expected_log_likelihood(
+        &self,
+        design: &Tensor<B, 2>,
+        products: &Products<B>,
+        y: &Tensor<B, 2>,
+    ) -> Tensor<B, 2> {
+        let [k, d, p] = self.mean.dims();
+        let err = if self.prior.is_some() {
+            let (pred, quad) = match products {
+                // xᵀB_k x = Σ_ij x_i x_j B_k,ij: the rows' x xᵀ times the flattened B_k.
+                Products::Quadratic(q) => {
+                    let n = design.dims()[0];
+                    let xx = q.clone().slice([0..n, 0..d * d]);
+                    let cov = self.covariance.clone().reshape([k, d * d]).swap_dims(0, 1);
+                    (self.predictions(design), xx.matmul(cov))
+                }
+                Products::Repeated { design_rep, .. } => {
+                    self.predictions_and_quad(design, design_rep.clone())
+                }
+            };
+            let quad = if p == 1 {
+                quad
+            } else {
+                quad.mul_scalar(p as f64)
+            };
+            self.squared_residuals(pred, y) + quad
+        } else {
+            self.squared_residuals(self.predictions(design), y)
+        };
+        let beta = self.beta.clone().reshape([1, k]);
+        let log_norm = beta
+            .clone()
+            .div_scalar(2.0 * PI)
+            .log()
+            .mul_scalar(0.5 * p as f64);
+        err * beta.mul_scalar(-0.5) + log_norm
     }
 
     /// Each expert's predictive mean `m_kᵀx` (`[N, K, P]`) and predictive variance per output
     /// `1/β_k + xᵀB_k x` (`[N, K]`) for inputs `x` (`[N, n_features]`).
     pub fn predict(&self, x: &Tensor<B, 2>) -> (Tensor<B, 3>, Tensor<B, 2>) {
-        let (pred, quad) = self.mean_and_quad(&self.design(x));
-        let k = self.n_experts();
-        let var = quad + self.beta.clone().recip().reshape([k, 1]);
-        (pred.swap_dims(0, 1), var.swap_dims(0, 1))
+        let design = self.design(x);
+        let [k, _, p] = self.mean.dims();
+        let n = design.dims()[0];
+        let (pred, quad) = self.predictions_and_quad(&design, self.design_rep(&design));
+        let var = quad + self.beta.clone().recip().reshape([1, k]);
+        (pred.reshape([n, k, p]), var)
     }
 
     /// Each expert's log predictive density of `y` (`[N, P]`) given `x`, `[N, K]`: the
     /// posterior predictive `N(y | m_kᵀx, (1/β_k + xᵀB_k x) I)` with a prior, the fitted
     /// `N(y | m_kᵀx, I/β_k)` without one.
     pub fn predictive_log_density(&self, x: &Tensor<B, 2>, y: &Tensor<B, 2>) -> Tensor<B, 2> {
-        let (pred, quad) = self.mean_and_quad(&self.design(x));
-        let [k, n, p] = pred.dims();
-        let noise_var = self.beta.clone().recip().reshape([k, 1]);
-        let var = if self.prior.is_some() {
-            quad + noise_var
+        let design = self.design(x);
+        let k = self.n_experts();
+        let [n, p] = y.dims();
+        let noise_var = self.beta.clone().recip().reshape([1, k]);
+        let (pred, var) = if self.prior.is_some() {
+            let (pred, quad) = self.predictions_and_quad(&design, self.design_rep(&design));
+            (pred, quad + noise_var)
         } else {
-            quad.zeros_like() + noise_var
+            let var = zeros_like_dtype::<B, 2, 2>([n, k], &design) + noise_var;
+            (self.predictions(&design), var)
         };
-        let resid = (y.clone().unsqueeze_dim::<3>(0).expand([k, n, p]) - pred)
-            .square()
-            .sum_dim(2)
-            .reshape([k, n]);
+        let resid = self.squared_residuals(pred, y);
         let log_norm = var
             .clone()
             .mul_scalar(2.0 * PI)
             .log()
             .mul_scalar(-0.5 * p as f64);
-        (resid.div(var).mul_scalar(-0.5) + log_norm).swap_dims(0, 1)
+        resid.div(var).mul_scalar(-0.5) + log_norm
+    }
+
+    /// The batch's design and products: its prepared [`features`](Batch::features) when the
+    /// fit attached them ([`Components::prepare`]), else built here.
+    fn prepared(&self, batch: &Batch<B>, y: &Tensor<B, 2>) -> Prepared<B> {
+        Prepared::from_features(&batch.features)
+            .unwrap_or_else(|| Prepared::new(self.design(&batch.x), y, self.n_experts()))
     }
 
     /// `Σ_n r_nk (‖y_n − m_kᵀx_n‖² + P x_nᵀB_k x_n)` from summed statistics and the current
@@ -390,26 +506,23 @@ impl<B: Backend> BayesianLinear<B> {
     /// the noise update; divided by the number of rows, it is MixtureLib's
     /// `OptimizeHyperParameters(.., 'beta')` for one expert.
     pub fn weighted_squared_error(&self, stats: &LinearStats<B>) -> Tensor<B, 1> {
-        let k = self.n_experts();
-        let p = self.n_outputs as f64;
+        let [k, d, p] = self.mean.dims();
         let m = self.mean.clone();
-        let cross = (m.clone() * stats.xy.clone())
-            .sum_dim(2)
+        // Σ_n r ‖y − mᵀx‖² = Σ r ‖y‖² + Σ m ⊙ (S m − 2 T), with S = Σ r x xᵀ, T = Σ r x yᵀ.
+        let fit = ((stats.xx.clone().matmul(m.clone()) - stats.xy.clone().mul_scalar(2.0)) * m)
+            .reshape([k, d * p])
             .sum_dim(1)
             .reshape([k]);
-        let fit = (stats.xx.clone().matmul(m.clone()) * m)
-            .sum_dim(2)
-            .sum_dim(1)
-            .reshape([k]);
-        let mut err = stats.yy.clone() - cross.mul_scalar(2.0) + fit;
-        if self.prior.is_some() {
-            let tr = (stats.xx.clone() * self.covariance.clone())
-                .sum_dim(2)
-                .sum_dim(1)
-                .reshape([k]);
-            err = err + tr.mul_scalar(p);
+        let err = stats.yy.clone() + fit;
+        if !self.prior.is_some() {
+            return err;
         }
-        err
+        // P tr(S B) = P Σ S ⊙ B (both symmetric).
+        let tr = (stats.xx.clone() * self.covariance.clone())
+            .reshape([k, d * d])
+            .sum_dim(1)
+            .reshape([k]);
+        err + if p == 1 { tr } else { tr.mul_scalar(p as f64) }
     }
 
     /// `KL(q(W_k) ‖ p(W_k))` per expert, `[K]` (`None` without a prior):
@@ -417,18 +530,22 @@ impl<B: Backend> BayesianLinear<B> {
     pub fn kl_divergence(&self) -> Option<Tensor<B, 1>> {
         let f = self.factors.as_ref()?;
         let [k, d, p] = self.mean.dims();
-        let tr = (f.precision.clone() * self.covariance.clone())
-            .sum_dim(2)
-            .sum_dim(1)
-            .reshape([k]);
+        let pf = p as f64;
+        // P tr(A⁻¹B) + Σ_p δ_pᵀ A⁻¹ δ_p = Σ A⁻¹ ⊙ (P B + δ δᵀ), with δ = m − w0 (`[D, P]`).
         let diff = self.mean.clone() - self.prior_mean.clone();
-        let maha = (f.precision.clone().matmul(diff.clone()) * diff)
-            .sum_dim(2)
+        let scaled = if p == 1 {
+            self.covariance.clone()
+        } else {
+            self.covariance.clone().mul_scalar(pf)
+        };
+        let spread = diff.clone().matmul(diff.swap_dims(1, 2)) + scaled;
+        let quad = (f.precision.clone() * spread)
+            .reshape([k, d * d])
             .sum_dim(1)
             .reshape([k]);
         let logs = f.log_det.clone() - self.post_log_det.clone();
-        let per_output = tr.add_scalar(-(d as f64)) + logs;
-        Some((per_output.mul_scalar(p as f64) + maha).mul_scalar(0.5))
+        let logs = if p == 1 { logs } else { logs.mul_scalar(pf) };
+        Some((quad + logs).add_scalar(-pf * d as f64).mul_scalar(0.5))
     }
 
     /// The new posterior from summed statistics: `(m, B, log|B|, smallest pivot)`.
@@ -447,15 +564,11 @@ impl<B: Backend> BayesianLinear<B> {
             ),
             None => (s_beta, t_beta),
         };
-        let (l, pivot) = cholesky(symmetrize(precision));
-        // B = L⁻ᵀ L⁻¹ and m = B · rhs: one triangular inverse and three small matmuls (fewer
-        // operations than two triangular solves plus the inverse).
-        let l_inv = inverse_lower(l.clone());
-        let l_inv_t = l_inv.clone().swap_dims(1, 2);
-        let mean = l_inv_t.clone().matmul(l_inv.clone().matmul(rhs));
-        let covariance = symmetrize(l_inv_t.matmul(l_inv));
-        let log_det = log_det_from_cholesky(l).neg();
-        (mean, covariance, log_det, pivot)
+        // B = P⁻¹, log |P| and the smallest pivot in one batched sweep (see `sweep`), then
+        // m = B · rhs.
+        let (covariance, log_det, pivot) = inverse_spd(symmetrize(precision));
+        let mean = covariance.clone().matmul(rhs);
+        (mean, covariance, log_det.neg(), pivot)
     }
 
     /// The noise-precision update from the statistics and the current posterior.
@@ -466,7 +579,13 @@ impl<B: Backend> BayesianLinear<B> {
         let old_var = self.beta.clone().recip();
         let var = match self.noise {
             NoiseSharing::PerExpert => {
-                let var = err / stats.weight.clone().mul_scalar(p);
+                let weight = stats.weight.clone();
+                let rows = if p == 1.0 {
+                    weight
+                } else {
+                    weight.mul_scalar(p)
+                };
+                let var = err / rows;
                 let empty = stats.weight.clone().lower_elem(EMPTY_WEIGHT);
                 var.mask_where(empty, old_var)
             }
@@ -481,14 +600,26 @@ impl<B: Backend> BayesianLinear<B> {
     /// The prior-covariance and prior-mean updates (A first, with the old w0).
     fn update_prior(&mut self) {
         if self.learn.prior_covariance {
-            let p = self.n_outputs as f64;
+            let [k, d, p] = self.mean.dims();
+            let pf = p as f64;
+            // A ← B + δδᵀ / P with δ = m − w0.
             let diff = self.mean.clone() - self.prior_mean.clone();
-            let outer = diff.clone().matmul(diff.swap_dims(1, 2)).div_scalar(p);
-            let a = self.covariance.clone() + outer;
             self.prior = match &self.prior {
                 Prior::None => Prior::None,
-                Prior::Diag(_) => Prior::Diag(diag_of(a)),
-                Prior::Full(_) => Prior::Full(symmetrize(a)),
+                // Its diagonal: diag(B) + Σ_p δ² / P.
+                Prior::Diag(_) => {
+                    let sq = diff.square();
+                    let spread = if p == 1 {
+                        sq.reshape([k, d])
+                    } else {
+                        sq.sum_dim(2).reshape([k, d]).div_scalar(pf)
+                    };
+                    Prior::Diag(diag_of(self.covariance.clone()) + spread)
+                }
+                Prior::Full(_) => {
+                    let outer = diff.clone().matmul(diff.swap_dims(1, 2)).div_scalar(pf);
+                    Prior::Full(symmetrize(self.covariance.clone() + outer))
+                }
             };
         }
         if self.learn.prior_mean {
@@ -508,38 +639,48 @@ impl<B: Backend> Components<B> for BayesianLinear<B> {
     /// # Panics
     /// If the batch has no targets (experts need `y`).
     fn log_likelihood(&self, batch: &Batch<B>) -> Tensor<B, 2> {
-        let y = batch
-            .y
-            .as_ref()
-            .expect("Bayesian linear experts need targets: build the batch with `with_targets`");
-        let (pred, quad) = self.mean_and_quad(&self.design(&batch.x));
-        let [k, n, p] = pred.dims();
-        let resid = (y.clone().unsqueeze_dim::<3>(0).expand([k, n, p]) - pred)
-            .square()
-            .sum_dim(2)
-            .reshape([k, n]);
-        let err = if self.prior.is_some() {
-            resid + quad.mul_scalar(p as f64)
-        } else {
-            resid
-        };
-        let beta = self.beta.clone().reshape([k, 1]);
-        let log_norm = beta
-            .clone()
-            .div_scalar(2.0 * PI)
-            .log()
-            .mul_scalar(0.5 * p as f64);
-        (err * beta.mul_scalar(-0.5) + log_norm).swap_dims(0, 1)
+        let design = self.design(&batch.x);
+        let y = targets(batch);
+        let products = Products::repeated(&design, y, self.n_experts());
+        self.expected_log_likelihood(&design, &products, y)
     }
 
     /// # Panics
     /// If the batch has no targets (experts need `y`).
     fn statistics(&self, batch: &Batch<B>, resp: Tensor<B, 2>) -> LinearStats<B> {
-        let y = batch
-            .y
-            .as_ref()
-            .expect("Bayesian linear experts need targets: build the batch with `with_targets`");
-        LinearStats::compute(&self.design(&batch.x), y, resp)
+        let y = targets(batch);
+        let p = self.prepared(batch, y);
+        LinearStats::from_products(&p.products, &p.design, y, resp)
+    }
+
+    /// The design `[x, 1]` and its per-row products (see [`Prepared`]), `[]` for a batch
+    /// without targets.
+    fn prepare(&self, batch: &Batch<B>) -> Vec<Tensor<B, 2>> {
+        match &batch.y {
+            Some(y) => Prepared::new(self.design(&batch.x), y, self.n_experts()).into_features(),
+            None => Vec::new(),
+        }
+    }
+
+    /// The expected log-likelihood plus the gate's `log_weights`, handed to `respond` for
+    /// the responsibilities, and the statistics of those: the log-likelihood and the
+    /// statistics share one design matrix and its products (prepared once per fit when the
+    /// batch carries them).
+    ///
+    /// # Panics
+    /// If the batch has no targets (experts need `y`).
+    fn e_step(
+        &self,
+        batch: &Batch<B>,
+        log_weights: Tensor<B, 2>,
+        respond: &mut dyn FnMut(Tensor<B, 2>) -> Tensor<B, 2>,
+    ) -> LinearStats<B> {
+        let y = targets(batch);
+        let p = self.prepared(batch, y);
+        // The [N, K] log-likelihood first: a [1, K] gate row is then the broadcast operand.
+        let joint = self.expected_log_likelihood(&p.design, &p.products, y) + log_weights;
+        let resp = respond(joint);
+        LinearStats::from_products(&p.products, &p.design, y, resp)
     }
 
     fn update(&mut self, stats: LinearStats<B>) -> ComponentCheck<B> {

@@ -29,8 +29,10 @@
 
 mod config;
 mod experts;
+mod prepared;
 mod prior;
 mod stats;
+mod sweep;
 
 pub use config::{BayesianLinearConfig, Learned, NoiseSharing, PriorType};
 pub use experts::BayesianLinear;

@@ -1,10 +1,9 @@
 //! The experts' prior covariance `A`: absent, diagonal or full.
 
-use burn::tensor::{backend::Backend, Tensor};
-use mixture_core::{
-    linalg::{cholesky, diagonal, gram, inverse_lower, log_det_from_cholesky, symmetrize},
-    tensor::eye_like,
-};
+use burn::tensor::{backend::Backend, Slice, Tensor};
+use mixture_core::tensor::zeros_like_dtype;
+
+use super::sweep::inverse_spd;
 
 /// The prior covariance `A_k` of each expert's weights (`w ~ N(w0_k, A_k)` for every output
 /// column), K of them batched.
@@ -56,11 +55,10 @@ impl<B: Backend> Prior<B> {
                 })
             }
             Prior::Full(a) => {
-                let (l, pivot) = cholesky(a.clone());
-                let l_inv = inverse_lower(l.clone());
+                let (precision, log_det, pivot) = inverse_spd(a.clone());
                 Some(PriorFactors {
-                    precision: symmetrize(gram(l_inv.swap_dims(1, 2))),
-                    log_det: log_det_from_cholesky(l),
+                    precision,
+                    log_det,
                     pivot,
                 })
             }
@@ -68,14 +66,26 @@ impl<B: Backend> Prior<B> {
     }
 }
 
-/// `[K, D]` → `[K, D, D]` diagonal matrices.
+/// `[K, D]` → `[K, D, D]` diagonal matrices: the values written into every (D+1)-th entry of
+/// flattened zeros.
 pub(crate) fn diag_embed<B: Backend>(v: Tensor<B, 2>) -> Tensor<B, 3> {
     let [k, d] = v.dims();
-    let eye = eye_like(d, &v).unsqueeze_dim::<3>(0).expand([k, d, d]);
-    eye * v.unsqueeze_dim::<3>(1).expand([k, d, d])
+    zeros_like_dtype::<B, 2, 2>([k, d * d], &v)
+        .slice_assign(diagonal_slices(k, d), v)
+        .reshape([k, d, d])
 }
 
-/// The diagonals of `[K, D, D]`, re-exported for the hyperparameter update.
+/// The diagonal entries of K flattened `D×D` matrices (`[K, D²]`): every (D+1)-th column.
+fn diagonal_slices(k: usize, d: usize) -> [Slice; 2] {
+    [
+        Slice::from(0..k),
+        Slice::from_range_stepped(0..d * d, d as isize + 1),
+    ]
+}
+
+/// The diagonals of `[K, D, D]` (`[K, D]`): every (D+1)-th entry of the flattened matrices, a
+/// strided view (no copy).
 pub(crate) fn diag_of<B: Backend>(a: Tensor<B, 3>) -> Tensor<B, 2> {
-    diagonal(a)
+    let [k, d, _] = a.dims();
+    a.reshape([k, d * d]).slice(diagonal_slices(k, d))
 }

@@ -3,6 +3,8 @@
 use burn::tensor::{backend::Backend, Tensor};
 use mixture_core::Statistics;
 
+use super::prepared::Products;
+
 /// Responsibility-weighted sums over rows, per expert (`x` includes the intercept column):
 /// `Σ r x xᵀ`, `Σ r x yᵀ`, `Σ r ‖y‖²` and `Σ r`. They add up across batches, so the update
 /// from merged batches equals the update from the whole data.
@@ -33,21 +35,55 @@ impl<B: Backend> LinearStats<B> {
     /// The statistics of design rows `x` (`[N, D]`, intercept included), targets `y`
     /// (`[N, P]`) and responsibilities `resp` (`[N, K]`), as a few batched matrix products.
     pub fn compute(x: &Tensor<B, 2>, y: &Tensor<B, 2>, resp: Tensor<B, 2>) -> Self {
+        let k = resp.dims()[1];
+        Self::from_products(&Products::new(x, y, k), x, y, resp)
+    }
+
+    /// [`Self::compute`] from the rows' prepared products (see [`Products`]).
+    ///
+    /// Every operand stays rows-first. Quadratic products: `rᵀ [x xᵀ, x yᵀ, y ⊙ y]` is every
+    /// statistic of every expert but `Σ r` in one product. Repeated design: the responsibilities scale
+    /// it (`r_nk x_n`, `[N, K·D]`), whose transpose times `x` and `y` gives all K `Σ r x xᵀ`
+    /// and `Σ r x yᵀ` in two products.
+    pub(crate) fn from_products(
+        products: &Products<B>,
+        x: &Tensor<B, 2>,
+        y: &Tensor<B, 2>,
+        resp: Tensor<B, 2>,
+    ) -> Self {
         let [n, d] = x.dims();
         let p = y.dims()[1];
         let k = resp.dims()[1];
-        let rt = resp.clone().swap_dims(0, 1); // [K, N]
-                                               // r-weighted rows, transposed: [K, D, N]
-        let rx_t = (rt.clone().unsqueeze_dim::<3>(2).expand([k, n, d])
-            * x.clone().unsqueeze_dim::<3>(0).expand([k, n, d]))
-        .swap_dims(1, 2);
-        let xx = rx_t
-            .clone()
-            .matmul(x.clone().unsqueeze_dim::<3>(0).expand([k, n, d]));
-        let xy = rx_t.matmul(y.clone().unsqueeze_dim::<3>(0).expand([k, n, p]));
-        let y2 = y.clone().square().sum_dim(1); // [N, 1]
-        let yy = rt.matmul(y2).reshape([k]);
-        let weight = resp.sum_dim(0).reshape([k]);
-        Self { xx, xy, yy, weight }
+        match products {
+            Products::Quadratic(q) => {
+                let sums = resp.clone().swap_dims(0, 1).matmul(q.clone()); // [K, D² + D·P + P]
+                let (dd, dp) = (d * d, d * p);
+                let column = |range: core::ops::Range<usize>| sums.clone().slice([0..k, range]);
+                let yy = column(dd + dp..dd + dp + p);
+                let yy = if p == 1 { yy } else { yy.sum_dim(1) };
+                Self {
+                    xx: column(0..dd).reshape([k, d, d]),
+                    xy: column(dd..dd + dp).reshape([k, d, p]),
+                    yy: yy.reshape([k]),
+                    weight: resp.sum_dim(0).reshape([k]),
+                }
+            }
+            Products::Repeated { design_rep, y_sq } => {
+                // r-weighted rows, transposed: [K·D, N]
+                let rx_t = (design_rep.clone().reshape([n, k, d])
+                    * resp.clone().reshape([n, k, 1]))
+                .reshape([n, k * d])
+                .swap_dims(0, 1);
+                let xx = rx_t.clone().matmul(x.clone()).reshape([k, d, d]);
+                let xy = rx_t.matmul(y.clone()).reshape([k, d, p]);
+                let yy = resp
+                    .clone()
+                    .swap_dims(0, 1)
+                    .matmul(y_sq.clone())
+                    .reshape([k]);
+                let weight = resp.sum_dim(0).reshape([k]);
+                Self { xx, xy, yy, weight }
+            }
+        }
     }
 }

@@ -394,7 +394,7 @@ enum Features<B: Backend> {
 impl<B: Backend> GaussianComponents<B> {
     /// The batch's features: the prepared ones if the fit attached them, else built from `x`.
     fn features_of(&self, batch: &Batch<B>) -> Features<B> {
-        match (&batch.features, self.covariance_type) {
+        match (batch.features.first(), self.covariance_type) {
             (Some(f), CovarianceType::Diag | CovarianceType::Spherical) => {
                 Features::Linear(f.clone())
             }
@@ -565,10 +565,10 @@ impl<B: Backend> Components<B> for GaussianComponents<B> {
     /// (`‖x − c‖²` for spherical): kept for a whole fit, they spare every pass the centring,
     /// the squares and the concatenation. Full and tied covariances prepare nothing (their
     /// per-pass work is dominated by the products with the precision factors).
-    fn prepare(&self, batch: &Batch<B>) -> Option<Tensor<B, 2>> {
+    fn prepare(&self, batch: &Batch<B>) -> Vec<Tensor<B, 2>> {
         match self.features(batch.x.clone()) {
-            Features::Linear(f) => Some(f),
-            Features::Centred { .. } => None,
+            Features::Linear(f) => vec![f],
+            Features::Centred { .. } => Vec::new(),
         }
     }
 
