@@ -1,11 +1,9 @@
 //! The trainer: observer events, seeding, early stopping, mini-batches, learned weights,
 //! priors and their weighting, and typed errors.
 
-mod common;
-
+use crate::common::{exact_cluster, gaussian_entropy};
 use burn::backend::Autodiff;
 use burn::tensor::{DType, Tensor};
-use common::{exact_cluster, gaussian_entropy};
 use mixture_core::{tensor::from_f64, tensor::to_vec_f64, Error, FitEvent};
 use mixture_gradient::{
     Family, GradientMixtureConfig, MeanInit, MixturePrior, PriorWeighting, ScaleInit, SoftballPrior,

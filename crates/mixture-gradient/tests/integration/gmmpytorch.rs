@@ -9,11 +9,9 @@
 //! tolerance stated per case. Iterations and learning rates are smaller than GMMPytorch's
 //! 5000 steps so that the tests stay fast in debug builds.
 
-mod common;
-
+use crate::common::{approx_rel, exact_cluster, eye, gaussian_entropy};
 use burn::backend::Autodiff;
 use burn::tensor::{backend::AutodiffBackend, DType, Tensor};
-use common::{approx_rel, exact_cluster, eye, gaussian_entropy};
 use mixture_core::tensor::{from_f64, to_vec_f64};
 use mixture_gradient::{Family, GradientMixtureConfig, MeanInit, ScaleInit};
 

@@ -1,6 +1,7 @@
 //! The variational Dirichlet gate against MixtureLib's `HyperModelDirichlet` (anchors.md
 //! §3.2) and closed forms.
 
+use crate::common::{close, t2, N};
 use burn::tensor::{DType, Tensor};
 use mixture_core::{
     special::{digamma_f64, lgamma_f64},
@@ -8,19 +9,6 @@ use mixture_core::{
     Batch, Gate,
 };
 use mixture_gates::Dirichlet;
-
-type N = burn_ndarray::NdArray<f64>;
-
-fn t2(v: &[f64], shape: [usize; 2]) -> Tensor<N, 2> {
-    from_f64(v.to_vec(), shape, &Default::default(), DType::F64)
-}
-
-fn close(got: &[f64], want: &[f64], tol: f64, what: &str) {
-    assert_eq!(got.len(), want.len(), "{what}");
-    for (g, w) in got.iter().zip(want) {
-        assert!((g - w).abs() <= tol, "{what}: got {got:?}, want {want:?}");
-    }
-}
 
 #[test]
 fn anchors_before_and_after_an_update() {

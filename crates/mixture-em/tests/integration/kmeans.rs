@@ -156,8 +156,11 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
-    let json: serde_json::Value =
-        serde_json::from_str(include_str!("../../../fixtures/kmeans/blobs.json")).unwrap();
+    let text = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/kmeans/blobs.json"
+    ));
+    let json: serde_json::Value = serde_json::from_str(text).unwrap();
     let floats = |v: &serde_json::Value| -> Vec<f64> {
         v.as_array()
             .unwrap()

@@ -1,5 +1,4 @@
 //! Test data with exact sample moments, so that maximum-likelihood answers are closed forms.
-#![allow(dead_code)]
 
 use rand::{rngs::StdRng, SeedableRng};
 

@@ -1,11 +1,9 @@
 //! The gradient fit of a diagonal mixture reaches the EM fit's mean log-likelihood on the
 //! same data (issue 4's target: within 1 %).
 
-mod common;
-
+use crate::common::exact_cluster;
 use burn::backend::Autodiff;
 use burn::tensor::DType;
-use common::exact_cluster;
 use mixture_core::tensor::from_f64;
 use mixture_em::{CovarianceType, GaussianMixtureConfig};
 use mixture_gradient::{Family, GradientMixtureConfig};
