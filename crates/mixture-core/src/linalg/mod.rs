@@ -6,9 +6,11 @@
 //! matrices or over samples.
 
 mod cholesky;
+mod sweep;
 mod triangular;
 
 pub use cholesky::cholesky;
+pub use sweep::inverse_spd;
 pub use triangular::{inverse_lower, solve_lower, solve_upper};
 
 use burn::tensor::{backend::Backend, Tensor};

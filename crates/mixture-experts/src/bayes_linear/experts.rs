@@ -4,7 +4,7 @@ use core::f64::consts::PI;
 
 use burn::tensor::{backend::Backend, Tensor};
 use mixture_core::{
-    linalg::{cholesky, log_det_from_cholesky, symmetrize},
+    linalg::{cholesky, inverse_spd, log_det_from_cholesky, symmetrize},
     tensor::{full_like_dtype, zeros_like_dtype},
     Batch, ComponentCheck, Components, Error, Result,
 };
@@ -12,7 +12,6 @@ use mixture_core::{
 use super::{
     prepared::{Prepared, Products},
     prior::{diag_of, PriorFactors},
-    sweep::inverse_spd,
     BayesianLinearConfig, Learned, LinearStats, NoiseSharing, Prior,
 };
 

@@ -32,7 +32,6 @@ mod experts;
 mod prepared;
 mod prior;
 mod stats;
-mod sweep;
 
 pub use config::{BayesianLinearConfig, Learned, NoiseSharing, PriorType};
 pub use experts::BayesianLinear;

@@ -1,9 +1,7 @@
 //! The experts' prior covariance `A`: absent, diagonal or full.
 
 use burn::tensor::{backend::Backend, Slice, Tensor};
-use mixture_core::tensor::zeros_like_dtype;
-
-use super::sweep::inverse_spd;
+use mixture_core::{linalg::inverse_spd, tensor::zeros_like_dtype};
 
 /// The prior covariance `A_k` of each expert's weights (`w ~ N(w0_k, A_k)` for every output
 /// column), K of them batched.

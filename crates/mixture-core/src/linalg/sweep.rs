@@ -1,8 +1,9 @@
 //! The inverse and log-determinant of K symmetric positive-definite matrices by the
 //! symmetric sweep operator (Gauss–Jordan elimination without pivoting, batched).
 //!
-//! The posterior update needs `B = P⁻¹`, `log |B|` and the smallest pivot of `P` (the
-//! positive-definiteness check) for the K posterior precisions `P` every EM iteration.
+//! The Bayesian linear experts' posterior update needs `B = P⁻¹`, `log |B|` and the smallest
+//! pivot of `P` (the positive-definiteness check) for the K posterior precisions `P` every EM
+//! iteration.
 //! Through the Cholesky factor that is a factorisation, a triangular inverse, two products
 //! and a log-determinant: about a hundred small tensor ops for D = 3, whose cost on small
 //! matrices is their dispatch, not their arithmetic. One sweep per column gives all three
@@ -16,12 +17,12 @@
 //! `(j, j)`: the symmetric form of the sweep. After all D columns the matrix is `−A⁻¹`. The
 //! pivots met are the Schur complements `A_jj − Σ_{p<j} L_jp²`, the squared diagonal of the
 //! Cholesky factor, so `log |A| = Σ_j log d_j` and the smallest pivot is the same positive
-//! definiteness test as [`mixture_core::linalg::cholesky`]'s. For a positive-definite matrix
+//! definiteness test as [`cholesky`](super::cholesky)'s. For a positive-definite matrix
 //! elimination without pivoting is stable, as Cholesky is. The update is exactly symmetric in
 //! floating point (`u_i u_k = u_k u_i`), so a symmetric input gives a symmetric inverse.
 
+use crate::tensor::from_f64_like;
 use burn::tensor::{backend::Backend, Tensor};
-use mixture_core::tensor::from_f64_like;
 
 /// `(A⁻¹, log |A|, smallest pivot)` of a batch of symmetric matrices `a` (`[K, D, D]`),
 /// shapes `[K, D, D]`, `[K]`, `[K]`. A matrix that is not positive definite has a pivot
@@ -30,9 +31,7 @@ use mixture_core::tensor::from_f64_like;
 /// The matrices are swept flattened, `[K, D²]`: column j of a symmetric matrix is its row j,
 /// a contiguous range of each flattened row, so every step is a few two-dimensional ops
 /// (the fast paths of CPU backends) and one small batched product.
-pub(crate) fn inverse_spd<B: Backend>(
-    a: Tensor<B, 3>,
-) -> (Tensor<B, 3>, Tensor<B, 1>, Tensor<B, 1>) {
+pub fn inverse_spd<B: Backend>(a: Tensor<B, 3>) -> (Tensor<B, 3>, Tensor<B, 1>, Tensor<B, 1>) {
     let [k, d, _] = a.dims();
     let mut a = a.reshape([k, d * d]);
     let mut pivots = Vec::with_capacity(d);
@@ -65,11 +64,11 @@ pub(crate) fn inverse_spd<B: Backend>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::tensor::DType;
-    use mixture_core::{
+    use crate::{
         linalg::{cholesky, log_det_from_cholesky},
         tensor::{from_f64, to_vec_f64},
     };
+    use burn::tensor::DType;
 
     type N = burn_ndarray::NdArray<f64>;
 
