@@ -144,6 +144,10 @@ pub struct RegressArgs {
     #[arg(long, value_enum, default_value_t = BackendKind::default_compiled())]
     pub backend: BackendKind,
 
+    /// Save the fitted model as JSON (exact round trip; `MixtureOfExperts::load` reads it).
+    #[arg(long, value_name = "PATH")]
+    pub save: Option<PathBuf>,
+
     /// Print one JSON object instead of the report.
     #[arg(long)]
     pub json: bool,

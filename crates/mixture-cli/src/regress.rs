@@ -97,6 +97,9 @@ pub struct RegressReport {
     pub n_parameters: usize,
     /// Seconds spent fitting.
     pub fit_seconds: f64,
+    /// Where the model was saved, if it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub saved_to: Option<String>,
 }
 
 /// What the fit produced, on the host.
@@ -163,6 +166,11 @@ impl BackendJob for RegressJob<'_> {
         let model = config.fit_with(&x, &y, None, &mut [], &mut observer)?;
         let fit_seconds = start.elapsed().as_secs_f64();
         drop(observer);
+        if let Some(path) = &self.args.save {
+            model
+                .save(path)
+                .map_err(|e| CliError::Runtime(format!("cannot save the model: {e}")))?;
+        }
 
         let k = model.n_experts();
         // [K, D(+1), 1]: the input columns' coefficients, then the intercept.
@@ -244,6 +252,7 @@ pub fn run(args: &RegressArgs) -> Result<(), CliError> {
         experts: outcome.experts,
         n_parameters: outcome.n_parameters,
         fit_seconds: outcome.fit_seconds,
+        saved_to: args.save.as_ref().map(|p| p.display().to_string()),
     };
     let text = if args.json {
         let mut s = serde_json::to_string_pretty(&report).unwrap_or_else(|_| "{}".into());
@@ -375,6 +384,9 @@ fn render_text(r: &RegressReport) -> String {
     line(&mut out, "training MSE", format!("{:.4}", r.train_mse));
     line(&mut out, "parameters", r.n_parameters.to_string());
     line(&mut out, "fit time", format!("{:.3} s", r.fit_seconds));
+    if let Some(path) = &r.saved_to {
+        line(&mut out, "saved to", path.clone());
+    }
 
     let widths: Vec<usize> = r.feature_names.iter().map(|n| n.len().max(9)).collect();
     out.push_str(&format!(

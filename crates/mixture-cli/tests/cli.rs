@@ -584,6 +584,42 @@ fn regress_reads_a_file_with_a_named_or_indexed_target() {
 }
 
 #[test]
+fn regress_saves_the_fitted_model() {
+    let dir = scratch("regress-save");
+    let path = dir.join("moe.json");
+    let p = path.to_str().unwrap();
+    let v = json(&["regress", "--max-iter", "5", "--save", p, "--json"]);
+    assert_eq!(v["saved_to"], p);
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(saved["format"], "mixture.mixture-of-experts");
+    assert_eq!(saved["gate"]["kind"], "dirichlet");
+    assert_eq!(saved["n_iter"], v["n_iter"]);
+    // The experts' posterior means: [K, D + 1, 1], the intercept last, as the report's.
+    let mean: Vec<f64> = saved["experts"]["mean"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(f)
+        .collect();
+    for (k, e) in v["experts"].as_array().unwrap().iter().enumerate() {
+        assert_eq!(mean[3 * k], f(&e["weights"][0]));
+        assert_eq!(mean[3 * k + 1], f(&e["weights"][1]));
+        assert_eq!(mean[3 * k + 2], f(&e["intercept"]));
+    }
+    let text = ok(&["regress", "--max-iter", "5", "--save", p]);
+    assert!(text.contains("saved to"), "{text}");
+    fails(
+        &[
+            "regress",
+            "--save",
+            dir.join("no/such/dir/m.json").to_str().unwrap(),
+        ],
+        1,
+        "cannot save the model",
+    );
+}
+
+#[test]
 fn regress_bad_input_exits_with_one_error_line() {
     let dir = scratch("regress-bad");
     let good = dir.join("good.csv");

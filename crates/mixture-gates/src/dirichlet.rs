@@ -147,6 +147,33 @@ impl<B: Backend> Dirichlet<B> {
         ))
     }
 
+    /// The posterior concentration `α` (`[K]`, every entry finite and > 0) of a fitted gate,
+    /// say one read back from a file; `E_q[log π]` and the KL follow from it.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] when an entry is not finite and positive,
+    /// [`Error::DimensionMismatch`] when `alpha` does not have K entries.
+    pub fn with_posterior(mut self, alpha: Tensor<B, 1>) -> Result<Self> {
+        let k = self.n_components();
+        if alpha.dims()[0] != k {
+            return Err(Error::DimensionMismatch {
+                what: "number of posterior concentrations",
+                expected: k,
+                found: alpha.dims()[0],
+            });
+        }
+        let values = mixture_core::tensor::to_vec_f64(alpha.clone())?;
+        if values.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
+            return Err(Error::InvalidConfig {
+                field: "dirichlet_posterior",
+                reason: format!("every concentration must be finite and > 0, got {values:?}"),
+            });
+        }
+        self.alpha = alpha;
+        self.refresh();
+        Ok(self)
+    }
+
     /// The prior concentration `α0`, `[K]`.
     pub fn prior(&self) -> Tensor<B, 1> {
         self.prior.clone()

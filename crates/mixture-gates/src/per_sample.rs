@@ -92,6 +92,34 @@ impl<B: Backend> PerSampleDirichlet<B> {
         Ok(self)
     }
 
+    /// The per-row posterior parameters `a` (`[N, K]`, every entry finite and > 0) of a
+    /// fitted gate, say one read back from a file; the weights of unseen rows (the average
+    /// posterior mean) follow from them as after an update.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] when an entry is not finite and positive,
+    /// [`Error::DimensionMismatch`] when `alpha` does not have K columns.
+    pub fn with_posterior(mut self, alpha: Tensor<B, 2>) -> Result<Self> {
+        let [_, k] = alpha.dims();
+        if k != self.n_components() {
+            return Err(Error::DimensionMismatch {
+                what: "columns of the per-row posterior",
+                expected: self.n_components(),
+                found: k,
+            });
+        }
+        let values = to_vec_f64(alpha.clone())?;
+        if values.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
+            return Err(Error::InvalidConfig {
+                field: "per_sample_posterior",
+                reason: "every posterior parameter must be finite and > 0".into(),
+            });
+        }
+        self.population = population(&alpha);
+        self.alpha = Some(alpha);
+        Ok(self)
+    }
+
     /// The prior mean `μ`, `[K]`.
     pub fn prior_mean(&self) -> Tensor<B, 1> {
         self.prior_mean.clone()
@@ -141,6 +169,13 @@ impl<B: Backend> PerSampleDirichlet<B> {
     }
 }
 
+/// The average posterior mean `μ̂ = mean_i a_i / Σ_k a_ik`, `[K]`.
+fn population<B: Backend>(alpha: &Tensor<B, 2>) -> Tensor<B, 1> {
+    let k = alpha.dims()[1];
+    let mean = alpha.clone() / alpha.clone().sum_dim(1);
+    mean.mean_dim(0).reshape([k])
+}
+
 impl<B: Backend> Gate<B> for PerSampleDirichlet<B> {
     type Stats = PerSampleStats<B>;
 
@@ -183,9 +218,7 @@ impl<B: Backend> Gate<B> for PerSampleDirichlet<B> {
             .mul_scalar(self.concentration)
             .unsqueeze_dim::<2>(0);
         let alpha = resp + prior;
-        let mean = alpha.clone() / alpha.clone().sum_dim(1);
-        let k = self.n_components();
-        self.population = mean.mean_dim(0).reshape([k]);
+        self.population = population(&alpha);
         self.alpha = Some(alpha);
     }
 

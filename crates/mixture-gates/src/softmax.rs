@@ -186,7 +186,7 @@ impl SoftmaxGateConfig {
             activation: self.activation,
         };
         let dtype = net.layers[0].weight.val().dtype();
-        let optim = AdamConfig::new().with_epsilon(1e-8).init();
+        let optim = adam();
         Ok(SoftmaxGate {
             inner: net.valid(),
             net,
@@ -196,6 +196,11 @@ impl SoftmaxGateConfig {
             dtype,
         })
     }
+}
+
+/// Adam with PyTorch's ε (MixtureLib's optimizer), fresh state.
+fn adam<B: Backend>() -> OptimizerAdaptor<Adam, Net<B>, Autodiff<B>> {
+    AdamConfig::new().with_epsilon(1e-8).init()
 }
 
 fn seeded_linear<B: Backend>(
@@ -323,6 +328,64 @@ impl<B: Backend> SoftmaxGate<B> {
     /// The network (inference copy, on `B`).
     pub fn network(&self) -> &GateNet<B> {
         &self.inner
+    }
+
+    /// The network's layers, first to last, as `(weight, bias)` with `weight` `[inputs,
+    /// outputs]` (`y = x W + b`) and `bias` `[outputs]`, in the network's dtype.
+    pub fn layers(&self) -> Vec<(Tensor<B, 2>, Tensor<B, 1>)> {
+        self.inner
+            .layers
+            .iter()
+            .map(|l| {
+                let w = l.weight.val();
+                let out = w.dims()[1];
+                let b = match &l.bias {
+                    Some(b) => b.val(),
+                    None => Tensor::<B, 1>::zeros([out], &w.device()).cast(w.dtype()),
+                };
+                (w, b)
+            })
+            .collect()
+    }
+
+    /// The gate with the parameters `layers` (as [`layers`](Self::layers) returns them), say
+    /// a fitted gate read back from a file. The optimizer's state starts afresh: a refit
+    /// from here is not the continuation of the original fit.
+    ///
+    /// # Errors
+    /// [`Error::DimensionMismatch`] when the number of layers or a shape differs from the
+    /// configuration's network.
+    pub fn with_layers(mut self, layers: Vec<(Tensor<B, 2>, Tensor<B, 1>)>) -> Result<Self> {
+        let expected = self.net.layers.len();
+        if layers.len() != expected {
+            return Err(Error::DimensionMismatch {
+                what: "number of gate network layers",
+                expected,
+                found: layers.len(),
+            });
+        }
+        let mut restored = Vec::with_capacity(expected);
+        for (old, (w, b)) in self.net.layers.iter().zip(layers) {
+            let shape = old.weight.val().dims();
+            if w.dims() != shape || b.dims() != [shape[1]] {
+                return Err(Error::DimensionMismatch {
+                    what: "gate network layer size",
+                    expected: shape[0] * shape[1] + shape[1],
+                    found: w.dims()[0] * w.dims()[1] + b.dims()[0],
+                });
+            }
+            restored.push(Linear {
+                weight: Param::from_tensor(Tensor::from_inner(w.cast(self.dtype))),
+                bias: Some(Param::from_tensor(Tensor::from_inner(b.cast(self.dtype)))),
+            });
+        }
+        self.net = GateNet {
+            layers: restored,
+            activation: self.config.activation,
+        };
+        self.inner = self.net.valid();
+        self.optim = adam();
+        Ok(self)
     }
 
     /// Logits `f(x)`, `[N, K]`, in the dtype of `x`.

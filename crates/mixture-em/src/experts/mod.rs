@@ -102,6 +102,7 @@ mod data;
 mod fit;
 mod gate;
 mod model;
+mod persist;
 
 pub use config::{GateKind, MixtureOfExpertsConfig};
 pub use data::{two_planes, TwoPlanes, TWO_PLANES};

@@ -6,6 +6,7 @@
 //! keeps its failure seeds in `tests/proptest-regressions/<module>.txt`.
 
 mod experts_api;
+mod experts_persist;
 mod experts_properties;
 mod experts_two_planes;
 mod gmm_properties;

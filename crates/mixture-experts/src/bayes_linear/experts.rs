@@ -202,6 +202,11 @@ impl<B: Backend> BayesianLinear<B> {
         self.noise
     }
 
+    /// The noise variance floor (see [`BayesianLinearConfig::noise_variance_floor`]).
+    pub fn noise_variance_floor(&self) -> f64 {
+        self.noise_variance_floor
+    }
+
     /// Sets the noise variance floor (see [`BayesianLinearConfig::noise_variance_floor`]).
     pub fn set_noise_variance_floor(&mut self, floor: f64) {
         self.noise_variance_floor = floor.max(0.0);

@@ -1,0 +1,189 @@
+//! Saving and loading a fitted mixture of experts: exact round trips for every gate and prior
+//! form in f32 and f64, files, and typed errors for bad documents.
+
+use burn::tensor::{backend::Backend, DType, Tensor};
+use mixture_core::{
+    tensor::{from_f64, to_vec_f64},
+    Error,
+};
+use mixture_em::experts::{two_planes, GateKind, MixtureOfExperts, MixtureOfExpertsConfig};
+use mixture_experts::PriorType;
+
+type N = burn_ndarray::NdArray<f64>;
+type F = burn_flex::Flex;
+
+fn planes<B: Backend>(dtype: DType) -> (Tensor<B, 2>, Tensor<B, 2>) {
+    let data = two_planes(120, 5.0, 3);
+    let dev = Default::default();
+    (
+        from_f64(data.x, [120, 2], &dev, dtype),
+        from_f64(data.y, [120, 1], &dev, dtype),
+    )
+}
+
+/// Everything a user reads from the model, as host values.
+fn outputs<B: Backend>(m: &MixtureOfExperts<B>, x: &Tensor<B, 2>, y: &Tensor<B, 2>) -> Vec<f64> {
+    let (pred, weights) = m.predict(x).unwrap();
+    let (_, var) = m.predict_distribution(x).unwrap();
+    let mut v = to_vec_f64(pred).unwrap();
+    v.extend(to_vec_f64(weights).unwrap());
+    v.extend(to_vec_f64(var).unwrap());
+    v.extend(to_vec_f64(m.predict_proba(x, y).unwrap()).unwrap());
+    v.extend(to_vec_f64(m.score_samples(x, y).unwrap()).unwrap());
+    v.extend(to_vec_f64(m.coefficients()).unwrap());
+    v.extend(to_vec_f64(m.noise_variance()).unwrap());
+    v.extend(to_vec_f64(m.mean_gate_weights()).unwrap());
+    v.extend(m.lower_bounds());
+    v.push(m.n_iter() as f64);
+    v.push(f64::from(u8::from(m.converged())));
+    v
+}
+
+/// Fits, writes, reads back: the same outputs bit for bit, and the same document again.
+fn round_trip<B: Backend>(config: MixtureOfExpertsConfig, dtype: DType) {
+    let (x, y) = planes::<B>(dtype);
+    let model = config.fit(&x, &y).unwrap();
+    let json = model.to_json().unwrap();
+    let back = MixtureOfExperts::<B>::from_json(&json, &Default::default()).unwrap();
+    let what = format!(
+        "{:?} gate, {:?} prior, {dtype:?}",
+        config.gate, config.prior
+    );
+    assert_eq!(back.config(), model.config(), "{what}");
+    assert_eq!(back.gate().kind(), config.gate, "{what}");
+    assert_eq!(back.coefficients().dtype(), dtype, "{what}");
+    let (a, b) = (outputs(&model, &x, &y), outputs(&back, &x, &y));
+    assert_eq!(a.len(), b.len());
+    for (i, (p, q)) in a.iter().zip(&b).enumerate() {
+        assert!(p.to_bits() == q.to_bits(), "{what}: output {i}: {p} vs {q}");
+    }
+    assert_eq!(back.to_json().unwrap(), json, "{what}");
+}
+
+#[test]
+fn every_gate_and_prior_round_trips_exactly() {
+    let quick = |gate| {
+        MixtureOfExpertsConfig::new(2)
+            .with_gate(gate)
+            .with_max_iter(8)
+    };
+    round_trip::<F>(quick(GateKind::Dirichlet), DType::F32);
+    round_trip::<N>(
+        quick(GateKind::Dirichlet).with_prior(PriorType::Full),
+        DType::F64,
+    );
+    round_trip::<F>(
+        quick(GateKind::PerSample).with_prior(PriorType::Full),
+        DType::F32,
+    );
+    round_trip::<N>(
+        quick(GateKind::Constant).with_prior(PriorType::None),
+        DType::F64,
+    );
+    round_trip::<F>(
+        quick(GateKind::Constant).with_fixed_weights(vec![0.3, 0.7]),
+        DType::F32,
+    );
+    round_trip::<F>(
+        quick(GateKind::Softmax)
+            .with_gate_hidden(1, 6)
+            .with_gate_epochs(5)
+            .with_max_iter(4),
+        DType::F32,
+    );
+    // f64 data on flex: the network computes in f32, the experts in f64.
+    round_trip::<F>(
+        quick(GateKind::Softmax)
+            .with_gate_hidden(1, 6)
+            .with_gate_epochs(5)
+            .with_max_iter(4),
+        DType::F64,
+    );
+}
+
+#[test]
+fn save_and_load_through_a_file() {
+    let (x, y) = planes::<F>(DType::F32);
+    let model = MixtureOfExpertsConfig::new(2)
+        .with_max_iter(8)
+        .fit(&x, &y)
+        .unwrap();
+    let path = std::env::temp_dir().join(format!("mixture-moe-{}.json", std::process::id()));
+    model.save(&path).unwrap();
+    let back = MixtureOfExperts::<F>::load(&path, &Default::default()).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(outputs(&back, &x, &y), outputs(&model, &x, &y));
+    let missing = MixtureOfExperts::<F>::load(&path, &Default::default()).unwrap_err();
+    assert!(
+        matches!(&missing, Error::Io(m) if m.contains("cannot read")),
+        "{missing}"
+    );
+}
+
+#[test]
+fn bad_documents_are_io_errors() {
+    let (x, y) = planes::<N>(DType::F64);
+    let model = MixtureOfExpertsConfig::new(2)
+        .with_prior(PriorType::Full)
+        .with_max_iter(5)
+        .fit(&x, &y)
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_str(&model.to_json().unwrap()).unwrap();
+    let dev = Default::default();
+    let load = |v: &serde_json::Value| {
+        MixtureOfExperts::<N>::from_json(&v.to_string(), &dev)
+            .map(|_| ())
+            .unwrap_err()
+    };
+    let tamper = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = json.clone();
+        f(&mut v);
+        load(&v)
+    };
+    let cases: Vec<(Error, &str)> = vec![
+        (
+            MixtureOfExperts::<N>::from_json("{ not json", &dev)
+                .map(|_| ())
+                .unwrap_err(),
+            "",
+        ),
+        (
+            MixtureOfExperts::<N>::from_json(
+                &serde_json::to_string(&serde_json::json!({"format": "x"})).unwrap(),
+                &dev,
+            )
+            .map(|_| ())
+            .unwrap_err(),
+            "",
+        ),
+        (
+            tamper(&|v| v["format"] = "mixture.gaussian-mixture".into()),
+            "format",
+        ),
+        (tamper(&|v| v["dtype"] = "f8".into()), "dtype"),
+        (
+            tamper(&|v| {
+                v["experts"]["mean"].as_array_mut().unwrap().pop();
+            }),
+            "sizes",
+        ),
+        (
+            tamper(&|v| {
+                v["experts"]["covariance"][0] = (-1.0).into();
+            }),
+            "positive definite",
+        ),
+        (tamper(&|v| v["config"]["gate"] = "constant".into()), "gate"),
+        (
+            tamper(&|v| {
+                v["gate"]["concentration"][0] = (-2.0).into();
+            }),
+            "finite and > 0",
+        ),
+    ];
+    for (err, needle) in cases {
+        let text = err.to_string();
+        assert!(text.contains(needle), "expected {needle:?} in {text}");
+        assert!(matches!(err, Error::Io(_)), "{err:?}");
+    }
+}
