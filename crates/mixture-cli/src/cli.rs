@@ -33,7 +33,8 @@ pub struct Cli {
 pub enum Command {
     /// Fit a Gaussian mixture (to the bundled iris data when no --input is given) and report it.
     Fit(FitArgs),
-    /// Assign rows of a file to the components of a saved model.
+    /// Assign rows of a file to the components of a saved Gaussian mixture, or predict the
+    /// target with a saved mixture of experts.
     Predict(PredictArgs),
     /// Fit a mixture of linear regressions (experts) by variational EM (to the bundled
     /// two-planes data when no --input is given) and report it.
@@ -356,19 +357,23 @@ pub struct FitArgs {
 /// Options of `mixture predict`.
 #[derive(Debug, Clone, Args)]
 pub struct PredictArgs {
-    /// A model saved by `mixture fit --save`.
+    /// A model saved by `mixture fit --save` (a Gaussian mixture) or `mixture regress --save`
+    /// (a mixture of experts).
     #[arg(short, long, value_name = "PATH")]
     pub model: PathBuf,
 
-    /// Data file (CSV or .npy) with the model's number of features.
+    /// Data file (CSV or .npy) with the model's number of features (a mixture of experts:
+    /// its input columns only, no target).
     #[arg(short, long, value_name = "FILE")]
     pub input: PathBuf,
 
-    /// Print the probability of every component (CSV rows) instead of labels.
+    /// Print the probability of every component (CSV rows) instead of labels; for a mixture
+    /// of experts, the gate's weights instead of the predictions.
     #[arg(long)]
     pub proba: bool,
 
-    /// Print one JSON object (`labels`, and `probabilities` with --proba).
+    /// Print one JSON object (`labels`, and `probabilities` with --proba; for a mixture of
+    /// experts `predictions`, and `gate_weights` with --proba).
     #[arg(long)]
     pub json: bool,
 

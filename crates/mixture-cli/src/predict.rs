@@ -1,70 +1,130 @@
-//! `mixture predict`: assign rows to the components of a saved model.
+//! `mixture predict`: assign rows to the components of a saved Gaussian mixture, or predict
+//! the target with a saved mixture of experts.
 
 use std::fmt::Write as _;
 
 use burn::tensor::{backend::Backend, DType};
 use mixture::core::tensor::{from_f64_like, to_vec_f64, to_vec_i64};
-use mixture::em::GaussianMixture;
+use mixture::em::{GaussianMixture, MixtureOfExperts};
 
 use crate::backend::{self, BackendJob, BackendKind, Dtype};
 use crate::cli::PredictArgs;
 use crate::data::{self, Matrix};
 use crate::error::CliError;
 
-/// Labels, and probabilities when asked for.
-struct Predictions {
-    labels: Vec<i64>,
-    /// `[N][K]`.
-    proba: Option<Vec<Vec<f64>>>,
+/// What a saved model gives for the rows.
+enum Predictions {
+    /// A Gaussian mixture: labels, and the components' probabilities when asked for.
+    Labels {
+        labels: Vec<i64>,
+        /// `[N][K]`.
+        proba: Option<Vec<Vec<f64>>>,
+    },
+    /// A mixture of experts: the prediction `Σ_k π_k(x) ŷ_k(x)` per row (`[N][P]`), and the
+    /// gate's weights `π(x)` (`[N][K]`) when asked for.
+    Regression {
+        prediction: Vec<Vec<f64>>,
+        weights: Option<Vec<Vec<f64>>>,
+    },
+}
+
+/// The format a mixture-of-experts file records (see `MixtureOfExperts::to_json`).
+const EXPERTS_FORMAT: &str = "mixture.mixture-of-experts";
+
+/// `[rows × cols]` host values as rows.
+fn rows(values: Vec<f64>, cols: usize) -> Vec<Vec<f64>> {
+    values.chunks(cols.max(1)).map(<[f64]>::to_vec).collect()
 }
 
 /// Prediction, as a job for any backend.
 struct PredictJob<'a> {
     json: &'a str,
+    experts: bool,
     model_name: String,
     input_name: String,
     x: &'a Matrix,
     proba: bool,
 }
 
-impl BackendJob for PredictJob<'_> {
-    type Output = Predictions;
-
-    fn run<B: Backend>(self, device: B::Device, _dtype: DType) -> Result<Predictions, CliError> {
-        let model = GaussianMixture::<B>::from_json(self.json, &device)
-            .map_err(|e| CliError::Usage(format!("{}: {e}", self.model_name)))?;
-        let d = model.n_features();
+impl PredictJob<'_> {
+    fn check_columns(&self, d: usize) -> Result<(), CliError> {
         if self.x.n_cols != d {
             return Err(CliError::Usage(format!(
                 "{} has {} columns but the model {} was fitted on {d} features",
                 self.input_name, self.x.n_cols, self.model_name
             )));
         }
+        Ok(())
+    }
+
+    fn load_error(&self, e: mixture::core::Error) -> CliError {
+        CliError::Usage(format!("{}: {e}", self.model_name))
+    }
+
+    fn gaussian<B: Backend>(self, device: B::Device) -> Result<Predictions, CliError> {
+        let model =
+            GaussianMixture::<B>::from_json(self.json, &device).map_err(|e| self.load_error(e))?;
+        let d = model.n_features();
+        self.check_columns(d)?;
         // The data takes the model's dtype.
         let x = from_f64_like::<B, 2, 2>(self.x.values.clone(), [self.x.n_rows, d], &model.means());
         let labels = to_vec_i64(model.predict(&x)?)?;
         let proba = if self.proba {
-            let k = model.n_components();
-            let p = to_vec_f64(model.predict_proba(&x)?)?;
-            Some(p.chunks(k).map(<[f64]>::to_vec).collect())
+            Some(rows(
+                to_vec_f64(model.predict_proba(&x)?)?,
+                model.n_components(),
+            ))
         } else {
             None
         };
-        Ok(Predictions { labels, proba })
+        Ok(Predictions::Labels { labels, proba })
+    }
+
+    fn regression<B: Backend>(self, device: B::Device) -> Result<Predictions, CliError> {
+        let model =
+            MixtureOfExperts::<B>::from_json(self.json, &device).map_err(|e| self.load_error(e))?;
+        let d = model.n_features();
+        self.check_columns(d)?;
+        let like = model.coefficients();
+        let x = from_f64_like::<B, 2, 3>(self.x.values.clone(), [self.x.n_rows, d], &like);
+        let (prediction, weights) = model.predict(&x)?;
+        Ok(Predictions::Regression {
+            prediction: rows(to_vec_f64(prediction)?, model.n_outputs()),
+            weights: if self.proba {
+                Some(rows(to_vec_f64(weights)?, model.n_experts()))
+            } else {
+                None
+            },
+        })
     }
 }
 
-/// The dtype recorded in a saved model (`f32` when the file does not say).
-fn saved_dtype(json: &str, model_name: &str) -> Result<Dtype, CliError> {
+impl BackendJob for PredictJob<'_> {
+    type Output = Predictions;
+
+    fn run<B: Backend>(self, device: B::Device, _dtype: DType) -> Result<Predictions, CliError> {
+        if self.experts {
+            self.regression::<B>(device)
+        } else {
+            self.gaussian::<B>(device)
+        }
+    }
+}
+
+/// The dtype recorded in a saved model (`f32` when the file does not say), and whether it is
+/// a mixture of experts.
+fn saved_kind(json: &str, model_name: &str) -> Result<(Dtype, bool), CliError> {
     let value: serde_json::Value = serde_json::from_str(json).map_err(|e| {
         CliError::Usage(format!(
-            "{model_name} is not a model file saved by `mixture fit --save`: {e}"
+            "{model_name} is not a model file saved by `mixture fit --save` or `mixture regress --save`: {e}"
         ))
     })?;
-    match value.get("dtype").and_then(|v| v.as_str()) {
-        Some("f64") => Ok(Dtype::F64),
-        _ => Ok(Dtype::F32),
-    }
+    let dtype = match value.get("dtype").and_then(|v| v.as_str()) {
+        Some("f64") => Dtype::F64,
+        _ => Dtype::F32,
+    };
+    let experts = value.get("format").and_then(|v| v.as_str()) == Some(EXPERTS_FORMAT);
+    Ok((dtype, experts))
 }
 
 /// Runs `mixture predict`.
@@ -79,7 +139,7 @@ pub fn run(args: &PredictArgs) -> Result<(), CliError> {
             }
         ))
     })?;
-    let dtype = saved_dtype(&json, &model_name)?;
+    let (dtype, experts) = saved_kind(&json, &model_name)?;
     if args.backend == BackendKind::Wgpu && dtype == Dtype::F64 {
         return Err(CliError::Usage(format!(
             "{model_name} is an f64 model and the wgpu backend supports only f32; use --backend flex"
@@ -88,6 +148,7 @@ pub fn run(args: &PredictArgs) -> Result<(), CliError> {
     let x = data::read_matrix(&args.input)?;
     let job = PredictJob {
         json: &json,
+        experts,
         model_name,
         input_name: args.input.display().to_string(),
         x: &x,
@@ -97,27 +158,48 @@ pub fn run(args: &PredictArgs) -> Result<(), CliError> {
     crate::write_stdout(&render(&p, args.json))
 }
 
-/// Labels one per line, probabilities as CSV rows, or one JSON object.
-fn render(p: &Predictions, json: bool) -> String {
-    if json {
-        let mut obj = serde_json::json!({ "labels": p.labels });
-        if let Some(proba) = &p.proba {
-            obj["probabilities"] = serde_json::json!(proba);
-        }
-        return format!("{obj}\n");
+/// CSV rows of six decimals.
+fn csv_rows(out: &mut String, rows: &[Vec<f64>]) {
+    for row in rows {
+        let cells: Vec<String> = row.iter().map(|v| format!("{v:.6}")).collect();
+        let _ = writeln!(out, "{}", cells.join(","));
     }
+}
+
+/// Labels (or predictions) one per line, probabilities (or gate weights) as CSV rows, or one
+/// JSON object.
+fn render(p: &Predictions, json: bool) -> String {
     let mut out = String::new();
-    match &p.proba {
-        Some(rows) => {
-            for row in rows {
-                let cells: Vec<String> = row.iter().map(|v| format!("{v:.6}")).collect();
-                let _ = writeln!(out, "{}", cells.join(","));
+    match p {
+        Predictions::Labels { labels, proba } => {
+            if json {
+                let mut obj = serde_json::json!({ "labels": labels });
+                if let Some(proba) = proba {
+                    obj["probabilities"] = serde_json::json!(proba);
+                }
+                return format!("{obj}\n");
+            }
+            match proba {
+                Some(rows) => csv_rows(&mut out, rows),
+                None => {
+                    for l in labels {
+                        let _ = writeln!(out, "{l}");
+                    }
+                }
             }
         }
-        None => {
-            for l in &p.labels {
-                let _ = writeln!(out, "{l}");
+        Predictions::Regression {
+            prediction,
+            weights,
+        } => {
+            if json {
+                let mut obj = serde_json::json!({ "predictions": prediction });
+                if let Some(w) = weights {
+                    obj["gate_weights"] = serde_json::json!(w);
+                }
+                return format!("{obj}\n");
             }
+            csv_rows(&mut out, weights.as_ref().unwrap_or(prediction));
         }
     }
     out
@@ -129,12 +211,12 @@ mod tests {
 
     #[test]
     fn renders_labels_probabilities_and_json() {
-        let p = Predictions {
+        let p = Predictions::Labels {
             labels: vec![1, 0],
             proba: None,
         };
         assert_eq!(render(&p, false), "1\n0\n");
-        let p = Predictions {
+        let p = Predictions::Labels {
             labels: vec![1, 0],
             proba: Some(vec![vec![0.25, 0.75], vec![1.0, 0.0]]),
         };
@@ -145,9 +227,29 @@ mod tests {
     }
 
     #[test]
-    fn dtype_of_a_saved_model() {
-        assert_eq!(saved_dtype(r#"{"dtype": "f64"}"#, "m").unwrap(), Dtype::F64);
-        assert_eq!(saved_dtype(r#"{"dtype": "f32"}"#, "m").unwrap(), Dtype::F32);
-        assert!(saved_dtype("not json", "m").is_err());
+    fn renders_regression_predictions_and_gate_weights() {
+        let p = Predictions::Regression {
+            prediction: vec![vec![1.5], vec![-2.0]],
+            weights: None,
+        };
+        assert_eq!(render(&p, false), "1.500000\n-2.000000\n");
+        let p = Predictions::Regression {
+            prediction: vec![vec![1.5], vec![-2.0]],
+            weights: Some(vec![vec![0.25, 0.75], vec![1.0, 0.0]]),
+        };
+        assert_eq!(render(&p, false), "0.250000,0.750000\n1.000000,0.000000\n");
+        let v: serde_json::Value = serde_json::from_str(&render(&p, true)).unwrap();
+        assert_eq!(v["predictions"], serde_json::json!([[1.5], [-2.0]]));
+        assert_eq!(v["gate_weights"][0][1], serde_json::json!(0.75));
+    }
+
+    #[test]
+    fn dtype_and_kind_of_a_saved_model() {
+        let kind = |s| saved_kind(s, "m").unwrap();
+        assert_eq!(kind(r#"{"dtype": "f64"}"#), (Dtype::F64, false));
+        assert_eq!(kind(r#"{"dtype": "f32"}"#), (Dtype::F32, false));
+        let moe = r#"{"format": "mixture.mixture-of-experts", "dtype": "f64"}"#;
+        assert_eq!(kind(moe), (Dtype::F64, true));
+        assert!(saved_kind("not json", "m").is_err());
     }
 }

@@ -608,6 +608,44 @@ fn regress_saves_the_fitted_model() {
     }
     let text = ok(&["regress", "--max-iter", "5", "--save", p]);
     assert!(text.contains("saved to"), "{text}");
+
+    // `predict` with the saved model on the bundled inputs reproduces the training MSE.
+    let data = mixture::em::experts::two_planes(200, 5.0, 0);
+    let mut csv = String::from("x1,x2\n");
+    for i in 0..200 {
+        csv.push_str(&format!("{},{}\n", data.x[2 * i], data.x[2 * i + 1]));
+    }
+    let inputs = dir.join("x.csv");
+    std::fs::write(&inputs, csv).unwrap();
+    let x = inputs.to_str().unwrap();
+    let pred = json(&["predict", "--model", p, "--input", x, "--json", "--proba"]);
+    let rows = pred["predictions"].as_array().unwrap();
+    assert_eq!(rows.len(), 200);
+    let mse = rows
+        .iter()
+        .zip(&data.y)
+        .map(|(r, y)| (f(&r[0]) - y).powi(2))
+        .sum::<f64>()
+        / 200.0;
+    let want = f(&v["train_mse"]);
+    // The same f32 model and inputs; the report sums in f32 on the device, this in f64.
+    assert!((mse - want).abs() < 1e-4 * want, "{mse} vs {want}");
+    for w in pred["gate_weights"].as_array().unwrap() {
+        assert!((f(&w[0]) + f(&w[1]) - 1.0).abs() < 1e-6, "{w}");
+    }
+    let lines = ok(&["predict", "--model", p, "--input", x]);
+    assert_eq!(lines.lines().count(), 200);
+    fails(
+        &[
+            "predict",
+            "--model",
+            p,
+            "--input",
+            dir.join("moe.json").to_str().unwrap(),
+        ],
+        2,
+        "",
+    );
     fails(
         &[
             "regress",
