@@ -501,8 +501,9 @@ impl<B: Backend> BayesianLinear<B> {
     /// The batch's design and products: its prepared [`features`](Batch::features) when the
     /// fit attached them ([`Components::prepare`]), else built here.
     fn prepared(&self, batch: &Batch<B>, y: &Tensor<B, 2>) -> Prepared<B> {
-        Prepared::from_features(&batch.features)
-            .unwrap_or_else(|| Prepared::new(self.design(&batch.x), y, self.n_experts()))
+        let [k, d, p] = self.mean.dims();
+        Prepared::from_features(&batch.features, k, d, p)
+            .unwrap_or_else(|| Prepared::new(self.design(&batch.x), y, k))
     }
 
     /// `Σ_n r_nk (‖y_n − m_kᵀx_n‖² + P x_nᵀB_k x_n)` from summed statistics and the current

@@ -111,20 +111,32 @@ impl<B: Backend> Prepared<B> {
         }
     }
 
-    /// Back from [`Self::into_features`], or `None` for a batch without (these) features.
-    pub(crate) fn from_features(features: &[Tensor<B, 2>]) -> Option<Self> {
+    /// Back from [`Self::into_features`] of K experts with D design columns (intercept
+    /// included) and P outputs, or `None` for a batch without these features (none, or
+    /// shapes another set of components prepared).
+    pub(crate) fn from_features(
+        features: &[Tensor<B, 2>],
+        k: usize,
+        d: usize,
+        p: usize,
+    ) -> Option<Self> {
+        let width = |t: &Tensor<B, 2>| t.dims()[1];
         match features {
-            [design, q] => Some(Self {
+            [design, q] if width(design) == d && width(q) == d * d + d * p + p => Some(Self {
                 design: design.clone(),
                 products: Products::Quadratic(q.clone()),
             }),
-            [design, design_rep, y_sq] => Some(Self {
-                design: design.clone(),
-                products: Products::Repeated {
-                    design_rep: design_rep.clone(),
-                    y_sq: y_sq.clone(),
-                },
-            }),
+            [design, design_rep, y_sq]
+                if width(design) == d && width(design_rep) == k * d && width(y_sq) == 1 =>
+            {
+                Some(Self {
+                    design: design.clone(),
+                    products: Products::Repeated {
+                        design_rep: design_rep.clone(),
+                        y_sq: y_sq.clone(),
+                    },
+                })
+            }
             _ => None,
         }
     }
@@ -157,6 +169,11 @@ mod tests {
             from_f64(y, [6, 2], &dev, DType::F64),
             from_f64(r, [6, 3], &dev, DType::F64),
         )
+    }
+
+    /// A `[rows, width]` tensor of ones beside a batch (a stand-in for foreign features).
+    fn x_like(batch: &Batch<N>, width: usize) -> Tensor<N, 2> {
+        Tensor::ones([batch.n_samples(), width], &Default::default())
     }
 
     fn close(a: Tensor<N, 3>, b: Tensor<N, 3>) {
@@ -202,6 +219,11 @@ mod tests {
         };
         let s1 = experts.e_step(&prepared, lw(), &mut keep);
         let s2 = experts.e_step(&batch, lw(), &mut keep);
+        // Features some other components prepared (other widths) are not taken for these.
+        let mut foreign = batch.clone();
+        foreign.features = vec![x_like(&batch, 5), x_like(&batch, 7)];
+        let s3 = experts.statistics(&foreign, r.clone());
+        close(s3.xx, experts.statistics(&batch, r.clone()).xx);
         close(s1.xx, s2.xx);
         let ll = experts
             .expected_log_likelihood(&design, &repeated, &y)
