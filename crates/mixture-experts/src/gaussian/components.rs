@@ -392,12 +392,17 @@ enum Features<B: Backend> {
 }
 
 impl<B: Backend> GaussianComponents<B> {
-    /// The batch's features: the prepared ones if the fit attached them, else built from `x`.
+    /// The batch's features: the prepared ones if the fit attached them (one tensor of this
+    /// family's width), else built from `x`.
     fn features_of(&self, batch: &Batch<B>) -> Features<B> {
-        match (batch.features.first(), self.covariance_type) {
-            (Some(f), CovarianceType::Diag | CovarianceType::Spherical) => {
-                Features::Linear(f.clone())
-            }
+        let d = batch.x.dims()[1];
+        let width = match self.covariance_type {
+            CovarianceType::Diag => 2 * d + 1,
+            CovarianceType::Spherical => d + 2,
+            CovarianceType::Full | CovarianceType::Tied => 0,
+        };
+        match batch.features.as_slice() {
+            [f] if width > 0 && f.dims()[1] == width => Features::Linear(f.clone()),
             _ => self.features(batch.x.clone()),
         }
     }
