@@ -152,12 +152,8 @@ impl GaussianMixtureConfig {
     /// Bytes of the features an in-memory fit prepares once: `[x − c, (x − c)², 1]` for
     /// diagonal, `[x − c, ‖x − c‖², 1]` for spherical; full and tied prepare nothing.
     pub(crate) fn feature_bytes(&self, n: usize, d: usize, elem: usize) -> usize {
-        let width = match self.covariance_type {
-            CovarianceType::Full | CovarianceType::Tied => 0,
-            CovarianceType::Diag => 2 * d + 1,
-            CovarianceType::Spherical => d + 2,
-        };
-        n.saturating_mul(width).saturating_mul(elem)
+        n.saturating_mul(self.covariance_type.feature_width(d))
+            .saturating_mul(elem)
     }
 
     fn check_sizes(&self, n: usize, d: usize) -> Result<()> {

@@ -395,12 +395,7 @@ impl<B: Backend> GaussianComponents<B> {
     /// The batch's features: the prepared ones if the fit attached them (one tensor of this
     /// family's width), else built from `x`.
     fn features_of(&self, batch: &Batch<B>) -> Features<B> {
-        let d = batch.x.dims()[1];
-        let width = match self.covariance_type {
-            CovarianceType::Diag => 2 * d + 1,
-            CovarianceType::Spherical => d + 2,
-            CovarianceType::Full | CovarianceType::Tied => 0,
-        };
+        let width = self.covariance_type.feature_width(batch.x.dims()[1]);
         match batch.features.as_slice() {
             [f] if width > 0 && f.dims()[1] == width => Features::Linear(f.clone()),
             _ => self.features(batch.x.clone()),
@@ -571,6 +566,9 @@ impl<B: Backend> Components<B> for GaussianComponents<B> {
     /// the squares and the concatenation. Full and tied covariances prepare nothing (their
     /// per-pass work is dominated by the products with the precision factors).
     fn prepare(&self, batch: &Batch<B>) -> Vec<Tensor<B, 2>> {
+        if self.covariance_type.feature_width(batch.x.dims()[1]) == 0 {
+            return Vec::new();
+        }
         match self.features(batch.x.clone()) {
             Features::Linear(f) => vec![f],
             Features::Centred { .. } => Vec::new(),
@@ -647,6 +645,27 @@ mod tests {
 
     type B = burn_ndarray::NdArray<f64>;
 
+    /// One covariance of each type for K = 2 components in D = 3 dimensions.
+    fn covariance_cases() -> [Covariances<B>; 4] {
+        let dev = Default::default();
+        let (k, d) = (2, 3);
+        let full = vec![
+            2.0, 0.3, 0.1, 0.3, 1.0, -0.2, 0.1, -0.2, 0.5, 1.0, 0.0, 0.2, 0.0, 3.0, 0.4, 0.2, 0.4,
+            1.5,
+        ];
+        [
+            Covariances::Full(from_f64(full.clone(), [k, d, d], &dev, DType::F64)),
+            Covariances::Tied(from_f64(full[..9].to_vec(), [d, d], &dev, DType::F64)),
+            Covariances::Diag(from_f64(
+                vec![2.0, 1.0, 0.5, 1.0, 3.0, 1.5],
+                [k, d],
+                &dev,
+                DType::F64,
+            )),
+            Covariances::Spherical(from_f64(vec![0.7, 2.5], [k], &dev, DType::F64)),
+        ]
+    }
+
     /// The E-step's feature GEMM (about a centre, bias folded in) and scikit-learn's direct
     /// densities agree for every covariance type, away from the origin too.
     #[test]
@@ -658,21 +677,7 @@ mod tests {
             .collect();
         let x = from_f64::<B, 2>(x, [n, d], &dev, DType::F64);
         let means = from_f64::<B, 2>(vec![4.0, 5.5, 6.0, 5.0, 4.5, 5.2], [k, d], &dev, DType::F64);
-        let full = vec![
-            2.0, 0.3, 0.1, 0.3, 1.0, -0.2, 0.1, -0.2, 0.5, 1.0, 0.0, 0.2, 0.0, 3.0, 0.4, 0.2, 0.4,
-            1.5,
-        ];
-        let cases = [
-            Covariances::Full(from_f64(full.clone(), [k, d, d], &dev, DType::F64)),
-            Covariances::Tied(from_f64(full[..9].to_vec(), [d, d], &dev, DType::F64)),
-            Covariances::Diag(from_f64(
-                vec![2.0, 1.0, 0.5, 1.0, 3.0, 1.5],
-                [k, d],
-                &dev,
-                DType::F64,
-            )),
-            Covariances::Spherical(from_f64(vec![0.7, 2.5], [k], &dev, DType::F64)),
-        ];
+        let cases = covariance_cases();
         for cov in cases {
             let (comps, pivot) = GaussianComponents::from_covariances(means.clone(), cov, 0.0);
             assert!(to_vec_f64(pivot).unwrap().iter().all(|p| *p > 0.0));
@@ -702,21 +707,7 @@ mod tests {
             .collect();
         let x = from_f64::<B, 2>(x, [n, d], &dev, DType::F64);
         let means = from_f64::<B, 2>(vec![2.5, 3.5, 3.0, 3.5, 2.5, 3.2], [k, d], &dev, DType::F64);
-        let full = vec![
-            2.0, 0.3, 0.1, 0.3, 1.0, -0.2, 0.1, -0.2, 0.5, 1.0, 0.0, 0.2, 0.0, 3.0, 0.4, 0.2, 0.4,
-            1.5,
-        ];
-        let cases = [
-            Covariances::Full(from_f64(full.clone(), [k, d, d], &dev, DType::F64)),
-            Covariances::Tied(from_f64(full[..9].to_vec(), [d, d], &dev, DType::F64)),
-            Covariances::Diag(from_f64(
-                vec![2.0, 1.0, 0.5, 1.0, 3.0, 1.5],
-                [k, d],
-                &dev,
-                DType::F64,
-            )),
-            Covariances::Spherical(from_f64(vec![0.7, 2.5], [k], &dev, DType::F64)),
-        ];
+        let cases = covariance_cases();
         let resp = from_f64::<B, 2>(
             (0..n * k)
                 .map(|i| ((i * 7 % 5) as f64 + 1.0) / 6.0)

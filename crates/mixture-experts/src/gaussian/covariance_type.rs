@@ -46,6 +46,17 @@ impl CovarianceType {
         }
     }
 
+    /// Columns of the data-only features the E-step scores with, `0` when there are none:
+    /// diagonal `[x − c, (x − c)², 1]` (`2D + 1`), spherical `[x − c, ‖x − c‖², 1]` (`D + 2`);
+    /// full and tied covariances score with the precision factors instead.
+    pub fn feature_width(self, d: usize) -> usize {
+        match self {
+            Self::Full | Self::Tied => 0,
+            Self::Diag => 2 * d + 1,
+            Self::Spherical => d + 2,
+        }
+    }
+
     /// The name used on the command line and in files.
     pub fn as_str(self) -> &'static str {
         match self {
