@@ -46,18 +46,16 @@ pub fn logsumexp_with_exp<B: Backend>(a: Tensor<B, 2>) -> (Tensor<B, 2>, Tensor<
 /// logarithm well conditioned. Every row must hold a finite entry: a row of `-inf` gives NaN
 /// (use [`logsumexp_with_exp`] where such rows can occur).
 ///
-/// Small matrices (fewer than [`SMALL_SOFTMAX`] entries) are normalised by the composed
-/// max, exp, sum and div instead: burn-flex hands its fused softmax to its thread pool
+/// Small matrices (fewer than [`SMALL_SOFTMAX`] entries) are normalised by
+/// [`logsumexp_with_exp`] (composed max, exp, sum and div) instead: burn-flex hands its fused softmax to its thread pool
 /// whatever the size, and on a two-planes fit (N = 200, K = 2) waking the pool every
 /// iteration cost more than the whole E-step's arithmetic.
 pub fn softmax_with_logsumexp<B: Backend>(a: Tensor<B, 2>) -> (Tensor<B, 2>, Tensor<B, 2>) {
     let [n, k] = a.dims();
-    let max = a.clone().max_dim(1);
     if n * k < SMALL_SOFTMAX {
-        let e = (a - max.clone()).clamp_min(EXP_FLOOR).exp();
-        let s = e.clone().sum_dim(1);
-        return (s.clone().log() + max, e / s);
+        return logsumexp_with_exp(a);
     }
+    let max = a.clone().max_dim(1);
     let resp = softmax((a - max.clone()).clamp_min(EXP_FLOOR), 1);
     let lse = max - resp.clone().max_dim(1).log();
     (lse, resp)
