@@ -117,13 +117,7 @@ impl<B: Backend> Dirichlet<B> {
     /// # Errors
     /// [`Error::InvalidConfig`] when an entry is not finite and positive.
     pub fn with_prior(self, prior: Tensor<B, 1>) -> Result<Self> {
-        let values = mixture_core::tensor::to_vec_f64(prior.clone())?;
-        if values.is_empty() || values.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
-            return Err(Error::InvalidConfig {
-                field: "dirichlet_prior",
-                reason: format!("every concentration must be finite and > 0, got {values:?}"),
-            });
-        }
+        let values = positive_concentrations(&prior, "dirichlet_prior")?;
         let log_norm =
             values.iter().map(|v| lgamma_f64(*v)).sum::<f64>() - lgamma_f64(values.iter().sum());
         Ok(Self::from_prior(prior, log_norm))
@@ -162,13 +156,7 @@ impl<B: Backend> Dirichlet<B> {
                 found: alpha.dims()[0],
             });
         }
-        let values = mixture_core::tensor::to_vec_f64(alpha.clone())?;
-        if values.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
-            return Err(Error::InvalidConfig {
-                field: "dirichlet_posterior",
-                reason: format!("every concentration must be finite and > 0, got {values:?}"),
-            });
-        }
+        positive_concentrations(&alpha, "dirichlet_posterior")?;
         self.alpha = alpha;
         self.refresh();
         Ok(self)
@@ -199,6 +187,18 @@ impl<B: Backend> Dirichlet<B> {
     pub fn kl_divergence(&self) -> Tensor<B, 1> {
         self.kl.clone()
     }
+}
+
+/// The entries of `t` on the host, if there are some and every one is finite and > 0.
+fn positive_concentrations<B: Backend>(t: &Tensor<B, 1>, field: &'static str) -> Result<Vec<f64>> {
+    let values = mixture_core::tensor::to_vec_f64(t.clone())?;
+    if values.is_empty() || values.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
+        return Err(Error::InvalidConfig {
+            field,
+            reason: format!("every concentration must be finite and > 0, got {values:?}"),
+        });
+    }
+    Ok(values)
 }
 
 /// `[−1, …, −1, 1]` (`K` minus ones, then one), with the dtype of `like`.
