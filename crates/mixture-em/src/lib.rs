@@ -15,6 +15,7 @@ pub mod driver;
 pub mod experts;
 pub mod gaussian_mixture;
 pub mod kmeans;
+mod persist;
 
 pub use driver::{EmMode, EmSettings, EmTrace};
 pub use experts::{GateKind, MixtureOfExperts, MixtureOfExpertsConfig};

@@ -21,6 +21,7 @@ use mixture_gates::{Dirichlet, PerSampleDirichlet, SoftmaxGateConfig, Weights};
 
 use super::{FittedGate, MixtureOfExperts, MixtureOfExpertsConfig};
 use crate::driver::EmTrace;
+use crate::persist::{dtype_name, parse_dtype, read, write};
 
 const FORMAT: &str = "mixture.mixture-of-experts";
 const VERSION: u32 = 1;
@@ -70,15 +71,6 @@ enum SavedGate {
     Constant {
         weights: Vec<f64>,
     },
-}
-
-fn dtype_name(dtype: DType) -> &'static str {
-    match dtype {
-        DType::F64 => "f64",
-        DType::F16 => "f16",
-        DType::BF16 => "bf16",
-        _ => "f32",
-    }
 }
 
 fn bad(reason: impl Into<String>) -> Error {
@@ -171,13 +163,8 @@ impl<B: Backend> MixtureOfExperts<B> {
         if s.format != FORMAT || s.version != VERSION {
             return Err(bad(format!("format {} version {}", s.format, s.version)));
         }
-        let dtype = match s.dtype.as_str() {
-            "f64" => DType::F64,
-            "f32" => DType::F32,
-            "f16" => DType::F16,
-            "bf16" => DType::BF16,
-            other => return Err(bad(format!("unknown dtype {other}"))),
-        };
+        let dtype =
+            parse_dtype(&s.dtype).ok_or_else(|| bad(format!("unknown dtype {}", s.dtype)))?;
         let experts = load_experts(s.experts, device, dtype)?;
         let k = experts.n_experts();
         if s.config.n_experts != k || s.mean_gate_weights.len() != k {
@@ -277,9 +264,7 @@ impl<B: Backend> MixtureOfExperts<B> {
     /// # Errors
     /// [`Error::Io`] when the file cannot be written.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        let path = path.as_ref();
-        std::fs::write(path, self.to_json()?)
-            .map_err(|e| Error::Io(format!("cannot write {}: {e}", path.display())))
+        write(path.as_ref(), &self.to_json()?)
     }
 
     /// Reads a model saved with [`save`](Self::save) onto `device`.
@@ -287,10 +272,7 @@ impl<B: Backend> MixtureOfExperts<B> {
     /// # Errors
     /// [`Error::Io`] when the file cannot be read or is not such a model.
     pub fn load(path: impl AsRef<Path>, device: &B::Device) -> Result<Self> {
-        let path = path.as_ref();
-        let json = std::fs::read_to_string(path)
-            .map_err(|e| Error::Io(format!("cannot read {}: {e}", path.display())))?;
-        Self::from_json(&json, device)
+        Self::from_json(&read(path.as_ref())?, device)
     }
 }
 

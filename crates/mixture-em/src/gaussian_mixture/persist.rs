@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use burn::tensor::{backend::Backend, DType};
+use burn::tensor::backend::Backend;
 use mixture_core::{
     tensor::{from_f64, to_vec_f64},
     Error, Result,
@@ -15,6 +15,7 @@ use mixture_experts::{CovarianceType, Covariances, GaussianComponents};
 use mixture_gates::Weights;
 
 use super::{GaussianMixture, GaussianMixtureConfig};
+use crate::persist::{dtype_name, parse_dtype, read, write};
 
 const FORMAT: &str = "mixture.gaussian-mixture";
 const VERSION: u32 = 1;
@@ -43,17 +44,10 @@ impl<B: Backend> GaussianMixture<B> {
     pub fn to_json(&self) -> Result<String> {
         let (comps, gate) = self.parts();
         let means = comps.means();
-        let dtype = match means.dtype() {
-            DType::F64 => "f64",
-            DType::F32 => "f32",
-            DType::F16 => "f16",
-            DType::BF16 => "bf16",
-            _ => "f32",
-        };
         let saved = Saved {
             format: FORMAT.into(),
             version: VERSION,
-            dtype: dtype.into(),
+            dtype: dtype_name(means.dtype()).into(),
             config: self.config().clone(),
             n_features: self.n_features(),
             weights: to_vec_f64(gate.weights())?,
@@ -75,13 +69,8 @@ impl<B: Backend> GaussianMixture<B> {
         if s.format != FORMAT || s.version != VERSION {
             return Err(bad(format!("format {} version {}", s.format, s.version)));
         }
-        let dtype = match s.dtype.as_str() {
-            "f64" => DType::F64,
-            "f32" => DType::F32,
-            "f16" => DType::F16,
-            "bf16" => DType::BF16,
-            other => return Err(bad(format!("unknown dtype {other}"))),
-        };
+        let dtype =
+            parse_dtype(&s.dtype).ok_or_else(|| bad(format!("unknown dtype {}", s.dtype)))?;
         let k = s.config.n_components;
         let d = s.n_features;
         let ct: CovarianceType = s.config.covariance_type;
@@ -119,16 +108,11 @@ impl<B: Backend> GaussianMixture<B> {
 
     /// Writes the model to `path` as JSON.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        let path = path.as_ref();
-        std::fs::write(path, self.to_json()?)
-            .map_err(|e| Error::Io(format!("cannot write {}: {e}", path.display())))
+        write(path.as_ref(), &self.to_json()?)
     }
 
     /// Reads a model saved with [`save`](Self::save) onto `device`.
     pub fn load(path: impl AsRef<Path>, device: &B::Device) -> Result<Self> {
-        let path = path.as_ref();
-        let json = std::fs::read_to_string(path)
-            .map_err(|e| Error::Io(format!("cannot read {}: {e}", path.display())))?;
-        Self::from_json(&json, device)
+        Self::from_json(&read(path.as_ref())?, device)
     }
 }
