@@ -84,21 +84,13 @@ fn every_gate_and_prior_round_trips_exactly() {
         quick(GateKind::Constant).with_fixed_weights(vec![0.3, 0.7]),
         DType::F32,
     );
-    round_trip::<F>(
-        quick(GateKind::Softmax)
-            .with_gate_hidden(1, 6)
-            .with_gate_epochs(5)
-            .with_max_iter(4),
-        DType::F32,
-    );
+    let network = quick(GateKind::Softmax)
+        .with_gate_hidden(1, 6)
+        .with_gate_epochs(5)
+        .with_max_iter(4);
+    round_trip::<F>(network.clone(), DType::F32);
     // f64 data on flex: the network computes in f32, the experts in f64.
-    round_trip::<F>(
-        quick(GateKind::Softmax)
-            .with_gate_hidden(1, 6)
-            .with_gate_epochs(5)
-            .with_max_iter(4),
-        DType::F64,
-    );
+    round_trip::<F>(network, DType::F64);
 }
 
 #[test]
