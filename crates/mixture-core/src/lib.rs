@@ -21,11 +21,20 @@
 //! [`logsumexp`], [`linalg::cholesky`], [`linalg::solve_lower`],
 //! [`linalg::log_det_from_cholesky`], [`special::digamma`], [`special::lgamma`],
 //! [`sampling::categorical`].
+//!
+//! ## Features
+//! * `flex` (off by default): the E-step normalisation
+//!   ([`logsumexp::softmax_with_logsumexp`]) runs as one fused, parallel pass on
+//!   [burn-flex](https://docs.rs/burn-flex) tensors (f32 and f64) instead of six tensor
+//!   operations; other backends are untouched. Leaf crates that use burn-flex enable it (the
+//!   facade `mixture` forwards it as its own `flex` feature).
 #![warn(missing_docs)]
 
 pub mod batch;
 pub mod components;
 pub mod error;
+#[cfg(feature = "flex")]
+mod flex_softmax;
 pub mod gate;
 pub mod host;
 pub mod linalg;

@@ -46,11 +46,20 @@ pub fn logsumexp_with_exp<B: Backend>(a: Tensor<B, 2>) -> (Tensor<B, 2>, Tensor<
 /// logarithm well conditioned. Every row must hold a finite entry: a row of `-inf` gives NaN
 /// (use [`logsumexp_with_exp`] where such rows can occur).
 ///
+/// With the `flex` feature and a burn-flex backend (f32 or f64), all of this is one fused
+/// pass instead (see the crate's `flex` feature): same values to rounding, rows of `-inf`
+/// included.
+///
 /// Small matrices (fewer than [`SMALL_SOFTMAX`] entries) are normalised by
 /// [`logsumexp_with_exp`] (composed max, exp, sum and div) instead: burn-flex hands its fused softmax to its thread pool
 /// whatever the size, and on a two-planes fit (N = 200, K = 2) waking the pool every
 /// iteration cost more than the whole E-step's arithmetic.
 pub fn softmax_with_logsumexp<B: Backend>(a: Tensor<B, 2>) -> (Tensor<B, 2>, Tensor<B, 2>) {
+    #[cfg(feature = "flex")]
+    let a = match crate::flex_softmax::try_softmax_with_logsumexp(a) {
+        Ok(fused) => return fused,
+        Err(a) => a,
+    };
     let [n, k] = a.dims();
     if n * k < SMALL_SOFTMAX {
         return logsumexp_with_exp(a);
@@ -62,7 +71,7 @@ pub fn softmax_with_logsumexp<B: Backend>(a: Tensor<B, 2>) -> (Tensor<B, 2>, Ten
 }
 
 /// Shifted log-probabilities are floored here before `exp`.
-const EXP_FLOOR: f64 = -80.0;
+pub(crate) const EXP_FLOOR: f64 = -80.0;
 
 /// [`softmax_with_logsumexp`] uses the backend's fused softmax from this many entries on.
 pub const SMALL_SOFTMAX: usize = 1 << 15;
