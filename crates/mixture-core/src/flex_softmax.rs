@@ -33,29 +33,38 @@ const TASK_ENTRIES: usize = 1 << 14;
 /// The fused normalisation of `a` (`[N, K]`) when `B`'s float tensors are burn-flex tensors
 /// of f32 or f64: `Ok((log-normaliser [N, 1], responsibilities [N, K]))`. Any other backend
 /// or dtype gets `a` back unchanged in `Err`.
+///
+/// The responsibilities overwrite the scores' buffer when the caller hands over the only
+/// reference to it (the E-step does); otherwise the buffer is copied first.
 pub(crate) fn try_softmax_with_logsumexp<B: Backend>(
     a: Tensor<B, 2>,
 ) -> Result<(Tensor<B, 2>, Tensor<B, 2>), Tensor<B, 2>> {
     let [n, k] = a.dims();
     let any: Box<dyn Any> = Box::new(a.into_primitive().tensor());
     let t = match any.downcast::<FlexTensor>() {
-        Ok(t) => t.to_contiguous(),
+        Ok(t) => *t,
         Err(any) => return Err(restore::<B>(any)),
     };
-    let (lse, resp) = match t.dtype() {
-        DType::F32 => {
-            let (lse, resp) = normalise::<f32>(t.as_slice().expect("contiguous"), n, k);
-            (TensorData::new(lse, [n, 1]), TensorData::new(resp, [n, k]))
-        }
-        DType::F64 => {
-            let (lse, resp) = normalise::<f64>(t.as_slice().expect("contiguous"), n, k);
-            (TensorData::new(lse, [n, 1]), TensorData::new(resp, [n, k]))
-        }
+    let size = match t.dtype() {
+        DType::F32 => 4,
+        DType::F64 => 8,
         _ => return Err(restore::<B>(Box::new(t))),
+    };
+    // A dense, exactly sized buffer (a copy only for views); `storage_mut` below copies it
+    // once more only if it is shared.
+    let mut t =
+        if t.is_contiguous() && t.layout().start_offset() == 0 && t.bytes().len() == n * k * size {
+            t
+        } else {
+            t.to_contiguous()
+        };
+    let lse = match t.dtype() {
+        DType::F32 => TensorData::new(normalise::<f32>(t.storage_mut(), n, k), [n, 1]),
+        _ => TensorData::new(normalise::<f64>(t.storage_mut(), n, k), [n, 1]),
     };
     Ok((
         restore::<B>(Box::new(FlexTensor::from_data(lse))),
-        restore::<B>(Box::new(FlexTensor::from_data(resp))),
+        restore::<B>(Box::new(t)),
     ))
 }
 
@@ -135,41 +144,35 @@ impl Real for f64 {
     }
 }
 
-/// Row-wise `(log Σ_k e^{a_k}, e^{a_k} / Σ_j e^{a_j})` of a row-major `[n, k]` matrix.
-fn normalise<T: Real>(a: &[T], n: usize, k: usize) -> (Vec<T>, Vec<T>) {
-    // Not `vec![0.0; len]`: that is `calloc`, which takes fresh zeroed pages from the kernel
-    // for blocks of this size on every call (page faults were a quarter of an iteration).
+/// Row-wise softmax of a row-major `[n, k]` matrix, in place; returns the rows'
+/// `log Σ_k e^{a_k}`.
+fn normalise<T: Real>(a: &mut [T], n: usize, k: usize) -> Vec<T> {
+    // Not `vec![0.0; n]`: that is `calloc`, which can take fresh zeroed pages from the
+    // kernel on every call.
     let mut lse = Vec::with_capacity(n);
     lse.resize(n, T::ZERO);
-    let mut resp = Vec::with_capacity(n * k);
-    resp.resize(n * k, T::ZERO);
     if k == 0 {
-        return (lse, resp);
+        return lse;
     }
     if n * k < PARALLEL_ENTRIES {
-        rows(a, &mut resp, &mut lse, k);
+        rows(a, &mut lse, k);
     } else {
         let per = (TASK_ENTRIES / k).max(1);
-        resp.par_chunks_mut(per * k)
+        a.par_chunks_mut(per * k)
             .zip(lse.par_chunks_mut(per))
-            .zip(a.par_chunks(per * k))
-            .for_each(|((r, l), a)| rows(a, r, l, k));
+            .for_each(|(a, l)| rows(a, l, k));
     }
-    (lse, resp)
+    lse
 }
 
 /// The kernel on a block of whole rows, in three sweeps so that the `exp` sweep has no
 /// reduction in it and vectorises: shift and floor every row, `exp` over the whole block,
 /// then normalise each row and take its logarithm.
-fn rows<T: Real>(a: &[T], resp: &mut [T], lse: &mut [T], k: usize) {
-    for ((row, out), l) in a
-        .chunks_exact(k)
-        .zip(resp.chunks_exact_mut(k))
-        .zip(lse.iter_mut())
-    {
+fn rows<T: Real>(a: &mut [T], lse: &mut [T], k: usize) {
+    for (row, l) in a.chunks_exact_mut(k).zip(lse.iter_mut()) {
         // The row maximum; a NaN entry is passed over here and poisons the row below.
         let mut max = T::NEG_INFINITY;
-        for &v in row {
+        for &v in row.iter() {
             if v > max {
                 max = v;
             }
@@ -178,16 +181,16 @@ fn rows<T: Real>(a: &[T], resp: &mut [T], lse: &mut [T], k: usize) {
         // A row of -inf is shifted by 0: its entries all floor to e^-80 (equal weights)
         // and its log-normaliser is -inf, as in `logsumexp_with_exp`.
         let shift = if max.is_finite() { max } else { T::ZERO };
-        for (o, &v) in out.iter_mut().zip(row) {
-            let t = v - shift;
+        for v in row.iter_mut() {
+            let t = *v - shift;
             // `t < FLOOR` is false for NaN, which stays NaN.
-            *o = if t < T::FLOOR { T::FLOOR } else { t };
+            *v = if t < T::FLOOR { T::FLOOR } else { t };
         }
     }
-    for o in resp.iter_mut() {
-        *o = o.exp();
+    for v in a.iter_mut() {
+        *v = v.exp();
     }
-    for (out, l) in resp.chunks_exact_mut(k).zip(lse.iter_mut()) {
+    for (out, l) in a.chunks_exact_mut(k).zip(lse.iter_mut()) {
         let mut sum = T::ZERO;
         for &e in out.iter() {
             sum = sum.add(e);
@@ -291,6 +294,24 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Unshared scores are overwritten in place; shared ones are copied first and left as
+    /// they were. Both give the same values.
+    #[test]
+    fn in_place_and_copied_paths_agree() {
+        let v: Vec<f64> = (0..40_000).map(|i| ((i * 13 % 29) as f64) - 14.0).collect();
+        let shared = rows_of(&v, 8, DType::F32);
+        let (lse_a, p_a) = try_softmax_with_logsumexp(shared.clone()).unwrap();
+        let before = to_vec_f64(rows_of(&v, 8, DType::F32)).unwrap();
+        assert_eq!(
+            to_vec_f64(shared).unwrap(),
+            before,
+            "the caller's tensor changed"
+        );
+        let (lse_b, p_b) = try_softmax_with_logsumexp(rows_of(&v, 8, DType::F32)).unwrap();
+        assert_eq!(to_vec_f64(lse_a).unwrap(), to_vec_f64(lse_b).unwrap());
+        assert_eq!(to_vec_f64(p_a).unwrap(), to_vec_f64(p_b).unwrap());
     }
 
     /// Other backends and dtypes get their tensor back untouched.

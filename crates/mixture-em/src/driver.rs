@@ -117,7 +117,10 @@ where
     data.for_each_batch(&mut |batch: Batch<B>| {
         let n = batch.n_samples();
         let mut respond = |joint: Tensor<B, 2>| -> Tensor<B, 2> {
-            let (lse, resp) = softmax_with_logsumexp(joint.clone());
+            // Hard EM's labels first, so that the scores go to the normalisation unshared
+            // (a backend kernel may then overwrite them with the responsibilities).
+            let labels = matches!(mode, EmMode::Hard).then(|| joint.clone().argmax(1).reshape([n]));
+            let (lse, resp) = softmax_with_logsumexp(joint);
             let lse = lse.reshape([n]);
             let part = match &batch.weight {
                 Some(w) => (lse * w.clone()).sum(),
@@ -129,7 +132,7 @@ where
             });
             let resp = match mode {
                 EmMode::Weighted => resp,
-                EmMode::Hard => one_hot_like(joint.argmax(1).reshape([n]), k, &resp),
+                EmMode::Hard => one_hot_like(labels.expect("hard mode"), k, &resp),
                 EmMode::Stochastic => one_hot_like(categorical(resp.clone(), rng), k, &resp),
             };
             let resp = batch.weigh(resp);
