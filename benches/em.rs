@@ -19,7 +19,9 @@
 use burn::tensor::{backend::Backend, Tensor};
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use mixture::core::{
-    logsumexp::logsumexp_with_exp, tensor::from_f64_like, Batch, Components, Gate, TensorSource,
+    logsumexp::{logsumexp_with_exp, softmax_with_logsumexp},
+    tensor::from_f64_like,
+    Batch, Components, Gate, TensorSource,
 };
 use mixture::em::driver::{e_step, EmMode};
 use mixture::em::GaussianMixtureConfig;
@@ -96,14 +98,35 @@ fn kernels(c: &mut Criterion) {
         group.bench_function(id("e_step"), |b| {
             b.iter(|| {
                 let joint = gate.log_weights(&batch) + components.log_likelihood(&batch);
-                let (lse, resp) = logsumexp_with_exp(joint);
+                let (lse, resp) = softmax_with_logsumexp(joint);
                 sync::<Bench>(&device);
                 (lse, resp)
             })
         });
 
+        // The E-step's normalisation alone: as the driver runs it (fused on burn-flex with
+        // the `flex` feature) and composed from tensor operations.
         let joint = gate.log_weights(&batch) + components.log_likelihood(&batch);
-        let (_, resp) = logsumexp_with_exp(joint);
+        group.bench_function(id("normalise"), |b| {
+            b.iter_batched(
+                || joint.clone() + 0.0,
+                |joint| {
+                    let out = softmax_with_logsumexp(joint);
+                    sync::<Bench>(&device);
+                    out
+                },
+                BatchSize::SmallInput,
+            )
+        });
+        group.bench_function(id("normalise_composed"), |b| {
+            b.iter(|| {
+                let out = logsumexp_with_exp(joint.clone());
+                sync::<Bench>(&device);
+                out
+            })
+        });
+
+        let (_, resp) = softmax_with_logsumexp(joint);
         group.bench_function(id("statistics"), |b| {
             b.iter(|| {
                 let stats = components.statistics(&batch, resp.clone());

@@ -171,12 +171,7 @@ fn normalise<T: Real>(a: &mut [T], n: usize, k: usize) -> Vec<T> {
 fn rows<T: Real>(a: &mut [T], lse: &mut [T], k: usize) {
     for (row, l) in a.chunks_exact_mut(k).zip(lse.iter_mut()) {
         // The row maximum; a NaN entry is passed over here and poisons the row below.
-        let mut max = T::NEG_INFINITY;
-        for &v in row.iter() {
-            if v > max {
-                max = v;
-            }
-        }
+        let max = lanes(row, T::NEG_INFINITY, |m, v| if v > m { v } else { m });
         *l = max;
         // A row of -inf is shifted by 0: its entries all floor to e^-80 (equal weights)
         // and its log-normaliser is -inf, as in `logsumexp_with_exp`.
@@ -191,16 +186,36 @@ fn rows<T: Real>(a: &mut [T], lse: &mut [T], k: usize) {
         *v = v.exp();
     }
     for (out, l) in a.chunks_exact_mut(k).zip(lse.iter_mut()) {
-        let mut sum = T::ZERO;
-        for &e in out.iter() {
-            sum = sum.add(e);
-        }
+        let sum = lanes(out, T::ZERO, |s, e| s.add(e));
         let inv = sum.recip();
         for o in out.iter_mut() {
             *o = o.mul(inv);
         }
         *l = sum.ln().add(*l);
     }
+}
+
+/// `f` folded over `row` in eight interleaved accumulators, then across them: independent
+/// steps the compiler can run in vector registers, instead of one chain of dependent scalar
+/// steps per row.
+#[inline(always)]
+fn lanes<T: Real>(row: &[T], init: T, f: impl Fn(T, T) -> T) -> T {
+    const W: usize = 8;
+    let mut acc = [init; W];
+    let mut chunks = row.chunks_exact(W);
+    for c in &mut chunks {
+        for j in 0..W {
+            acc[j] = f(acc[j], c[j]);
+        }
+    }
+    let mut out = init;
+    for &v in chunks.remainder() {
+        out = f(out, v);
+    }
+    for a in acc {
+        out = f(out, a);
+    }
+    out
 }
 
 /// `e^x` for `x` in `[-87, 88]` (the kernel passes `[-80, 0]`): Cephes' `expf` (range
