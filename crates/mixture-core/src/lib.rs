@@ -24,9 +24,10 @@
 //!
 //! ## Features
 //! * `flex` (off by default): the E-step normalisation
-//!   ([`logsumexp::softmax_with_logsumexp`]) runs as one fused, parallel pass on
-//!   [burn-flex](https://docs.rs/burn-flex) tensors (f32 and f64) instead of six tensor
-//!   operations; other backends are untouched. Leaf crates that use burn-flex enable it (the
+//!   ([`logsumexp::softmax_with_logsumexp`]) and the full-covariance row-wise operations
+//!   ([`rowwise`]) run as fused, parallel passes on [burn-flex](https://docs.rs/burn-flex)
+//!   tensors (f32 and f64) instead of chains of tensor operations; other backends are
+//!   untouched. Leaf crates that use burn-flex enable it (the
 //!   facade `mixture` forwards it as its own `flex` feature).
 #![warn(missing_docs)]
 
@@ -34,13 +35,14 @@ pub mod batch;
 pub mod components;
 pub mod error;
 #[cfg(feature = "flex")]
-mod flex_softmax;
+mod flex;
 pub mod gate;
 pub mod host;
 pub mod linalg;
 pub mod logsumexp;
 pub mod observer;
 pub mod prior;
+pub mod rowwise;
 pub mod sampling;
 pub mod special;
 pub mod stats;

@@ -56,7 +56,7 @@ pub fn logsumexp_with_exp<B: Backend>(a: Tensor<B, 2>) -> (Tensor<B, 2>, Tensor<
 /// iteration cost more than the whole E-step's arithmetic.
 pub fn softmax_with_logsumexp<B: Backend>(a: Tensor<B, 2>) -> (Tensor<B, 2>, Tensor<B, 2>) {
     #[cfg(feature = "flex")]
-    let a = match crate::flex_softmax::try_softmax_with_logsumexp(a) {
+    let a = match crate::flex::softmax::try_softmax_with_logsumexp(a) {
         Ok(fused) => return fused,
         Err(a) => a,
     };

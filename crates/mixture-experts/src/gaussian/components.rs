@@ -3,6 +3,7 @@
 use burn::tensor::{backend::Backend, Tensor};
 use mixture_core::{
     linalg::{cholesky, diagonal, inverse_lower, symmetrize},
+    rowwise::{group_square_norms, row_kron},
     tall::{matmul_rows, transpose_matmul},
     tensor::{eye_like, zeros_like_dtype},
     Batch, ComponentCheck, Components,
@@ -449,20 +450,14 @@ impl<B: Backend> GaussianComponents<B> {
                 let n = f.dims()[0];
                 let d = xc.dims()[1];
                 let xp = xc.clone().matmul(p.clone());
-                let sq = (xp.clone() * xp.clone()).sum_dim(1);
+                let sq = group_square_norms(xp.clone(), 1);
                 let g = Tensor::cat(vec![xp, sq, f.clone().slice([0..n, d..d + 1])], 1);
                 g.matmul(Tensor::cat(vec![w.clone(), bias_plus(bias)], 0))
             }
             (Features::Centred { f, .. }, Scoring::Full { side, bias }) => {
-                let n = f.dims()[0];
                 let k = bias.dims()[1];
-                let d = side.dims()[1] / k;
                 let y = f.clone().matmul(side.clone());
-                let quad = (y.clone() * y)
-                    .reshape([n, k, d])
-                    .sum_dim(2)
-                    .reshape([n, k]);
-                quad.mul_scalar(-0.5) + bias_plus(bias)
+                group_square_norms(y, k).mul_scalar(-0.5) + bias_plus(bias)
             }
             _ => unreachable!("features match the covariance type"),
         };
@@ -531,11 +526,7 @@ fn full_second_moment<B: Backend>(resp: Tensor<B, 2>, xc: Tensor<B, 2>) -> Tenso
                 xc.clone().slice([start..end, 0..d]),
             )
         };
-        let rows = end - start;
-        // Rows repeated per component (contiguous), times a per-(row, component) scalar: the
-        // broadcast pattern backends run fastest.
-        let z = (x.clone().unsqueeze_dim::<3>(1).repeat_dim(1, k) * r.unsqueeze_dim::<3>(2))
-            .reshape([rows, k * d]);
+        let z = row_kron(x.clone(), r);
         let part = z.transpose().matmul(x);
         acc = Some(match acc {
             Some(a) => a + part,

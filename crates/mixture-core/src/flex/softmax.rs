@@ -1,4 +1,4 @@
-//! A fused row softmax with log-sum-exp for burn-flex (feature `flex`): the E-step's
+//! A fused row softmax with log-sum-exp for burn-flex: the E-step's
 //! normalisation as one pass over the `[N, K]` matrix instead of burn-flex's composed or
 //! fused operations.
 //!
@@ -17,18 +17,11 @@
 //! [`logsumexp_with_exp`](crate::logsumexp::logsumexp_with_exp)'s to rounding, with the
 //! same floor of `e^-80` and the same result for rows of `-inf`.
 
-use std::any::Any;
-
-use burn::tensor::{backend::Backend, DType, Tensor, TensorData, TensorPrimitive};
+use burn::tensor::{backend::Backend, DType, Tensor, TensorData};
 use burn_flex::FlexTensor;
 use rayon::prelude::*;
 
-use super::logsumexp::EXP_FLOOR;
-
-/// Matrices with fewer entries run on the calling thread (waking the pool costs more).
-const PARALLEL_ENTRIES: usize = 1 << 15;
-/// Entries per parallel task.
-const TASK_ENTRIES: usize = 1 << 14;
+use super::{lanes, Real, PARALLEL_ENTRIES, TASK_ENTRIES};
 
 /// The fused normalisation of `a` (`[N, K]`) when `B`'s float tensors are burn-flex tensors
 /// of f32 or f64: `Ok((log-normaliser [N, 1], responsibilities [N, K]))`. Any other backend
@@ -40,117 +33,21 @@ pub(crate) fn try_softmax_with_logsumexp<B: Backend>(
     a: Tensor<B, 2>,
 ) -> Result<(Tensor<B, 2>, Tensor<B, 2>), Tensor<B, 2>> {
     let [n, k] = a.dims();
-    let any: Box<dyn Any> = Box::new(a.into_primitive().tensor());
-    let t = match any.downcast::<FlexTensor>() {
-        Ok(t) => *t,
-        Err(any) => return Err(restore::<B>(any)),
-    };
-    let size = match t.dtype() {
-        DType::F32 => 4,
-        DType::F64 => 8,
-        _ => return Err(restore::<B>(Box::new(t))),
-    };
-    // A dense, exactly sized buffer (a copy only for views); `storage_mut` below copies it
-    // once more only if it is shared.
-    let mut t =
-        if t.is_contiguous() && t.layout().start_offset() == 0 && t.bytes().len() == n * k * size {
-            t
-        } else {
-            t.to_contiguous()
-        };
+    let mut t = super::dense(a)?;
     let lse = match t.dtype() {
         DType::F32 => TensorData::new(normalise::<f32>(t.storage_mut(), n, k), [n, 1]),
         _ => TensorData::new(normalise::<f64>(t.storage_mut(), n, k), [n, 1]),
     };
     Ok((
-        restore::<B>(Box::new(FlexTensor::from_data(lse))),
-        restore::<B>(Box::new(t)),
+        super::restore(FlexTensor::from_data(lse)),
+        super::restore(t),
     ))
-}
-
-/// A burn-flex tensor (boxed as `Any`) back as a `Tensor<B, 2>`; only called with `B`'s own
-/// float primitive.
-fn restore<B: Backend>(any: Box<dyn Any>) -> Tensor<B, 2> {
-    let p = any
-        .downcast::<B::FloatTensorPrimitive>()
-        .expect("the primitive is the backend's own float tensor");
-    Tensor::from_primitive(TensorPrimitive::Float(*p))
-}
-
-/// The element types the kernel runs in.
-trait Real: Copy + Send + Sync + PartialOrd + std::ops::Sub<Output = Self> + 'static {
-    const NEG_INFINITY: Self;
-    const ZERO: Self;
-    const FLOOR: Self;
-    fn exp(self) -> Self;
-    fn ln(self) -> Self;
-    fn add(self, o: Self) -> Self;
-    fn mul(self, o: Self) -> Self;
-    fn recip(self) -> Self;
-    fn is_finite(self) -> bool;
-}
-
-impl Real for f32 {
-    const NEG_INFINITY: Self = f32::NEG_INFINITY;
-    const ZERO: Self = 0.0;
-    const FLOOR: Self = EXP_FLOOR as f32;
-    #[inline(always)]
-    fn exp(self) -> Self {
-        exp_f32(self)
-    }
-    fn ln(self) -> Self {
-        f32::ln(self)
-    }
-    #[inline(always)]
-    fn add(self, o: Self) -> Self {
-        self + o
-    }
-    #[inline(always)]
-    fn mul(self, o: Self) -> Self {
-        self * o
-    }
-    fn recip(self) -> Self {
-        1.0 / self
-    }
-    fn is_finite(self) -> bool {
-        f32::is_finite(self)
-    }
-}
-
-impl Real for f64 {
-    const NEG_INFINITY: Self = f64::NEG_INFINITY;
-    const ZERO: Self = 0.0;
-    const FLOOR: Self = EXP_FLOOR;
-    #[inline(always)]
-    fn exp(self) -> Self {
-        f64::exp(self)
-    }
-    fn ln(self) -> Self {
-        f64::ln(self)
-    }
-    #[inline(always)]
-    fn add(self, o: Self) -> Self {
-        self + o
-    }
-    #[inline(always)]
-    fn mul(self, o: Self) -> Self {
-        self * o
-    }
-    fn recip(self) -> Self {
-        1.0 / self
-    }
-    fn is_finite(self) -> bool {
-        f64::is_finite(self)
-    }
 }
 
 /// Row-wise softmax of a row-major `[n, k]` matrix, in place; returns the rows'
 /// `log Σ_k e^{a_k}`.
 fn normalise<T: Real>(a: &mut [T], n: usize, k: usize) -> Vec<T> {
-    // Not `vec![0.0; n]`: that is `calloc`, which can take fresh zeroed pages from the
-    // kernel on every call.
-    let mut lse = Vec::with_capacity(n);
-    lse.resize(n, T::ZERO);
+    let mut lse = super::buffer(n);
     if k == 0 {
         return lse;
     }
@@ -171,7 +68,8 @@ fn normalise<T: Real>(a: &mut [T], n: usize, k: usize) -> Vec<T> {
 fn rows<T: Real>(a: &mut [T], lse: &mut [T], k: usize) {
     for (row, l) in a.chunks_exact_mut(k).zip(lse.iter_mut()) {
         // The row maximum; a NaN entry is passed over here and poisons the row below.
-        let max = lanes(row, T::NEG_INFINITY, |m, v| if v > m { v } else { m });
+        let pick = |m: T, v: T| if v > m { v } else { m };
+        let max = lanes(row, T::NEG_INFINITY, pick, pick);
         *l = max;
         // A row of -inf is shifted by 0: its entries all floor to e^-80 (equal weights)
         // and its log-normaliser is -inf, as in `logsumexp_with_exp`.
@@ -186,7 +84,7 @@ fn rows<T: Real>(a: &mut [T], lse: &mut [T], k: usize) {
         *v = v.exp();
     }
     for (out, l) in a.chunks_exact_mut(k).zip(lse.iter_mut()) {
-        let sum = lanes(out, T::ZERO, |s, e| s.add(e));
+        let sum = lanes(out, T::ZERO, T::add, T::add);
         let inv = sum.recip();
         for o in out.iter_mut() {
             *o = o.mul(inv);
@@ -195,34 +93,11 @@ fn rows<T: Real>(a: &mut [T], lse: &mut [T], k: usize) {
     }
 }
 
-/// `f` folded over `row` in eight interleaved accumulators, then across them: independent
-/// steps the compiler can run in vector registers, instead of one chain of dependent scalar
-/// steps per row.
-#[inline(always)]
-fn lanes<T: Real>(row: &[T], init: T, f: impl Fn(T, T) -> T) -> T {
-    const W: usize = 8;
-    let mut acc = [init; W];
-    let mut chunks = row.chunks_exact(W);
-    for c in &mut chunks {
-        for j in 0..W {
-            acc[j] = f(acc[j], c[j]);
-        }
-    }
-    let mut out = init;
-    for &v in chunks.remainder() {
-        out = f(out, v);
-    }
-    for a in acc {
-        out = f(out, a);
-    }
-    out
-}
-
 /// `e^x` for `x` in `[-87, 88]` (the kernel passes `[-80, 0]`): Cephes' `expf` (range
 /// reduction by `ln 2` in two parts, a degree-5 polynomial; relative error ≈ 1e-7), written
 /// without branches or calls so that loops over it vectorise.
 #[inline(always)]
-fn exp_f32(x: f32) -> f32 {
+pub(crate) fn exp_f32(x: f32) -> f32 {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     const LN2_HI: f32 = 0.693_359_4;
     const LN2_LO: f32 = -2.121_944_4e-4;
