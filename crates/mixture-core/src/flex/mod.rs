@@ -64,77 +64,31 @@ fn restore_any<B: Backend, const D: usize>(any: Box<dyn Any>) -> Tensor<B, D> {
 /// iteration).
 pub(crate) fn buffer<T: Real>(len: usize) -> Vec<T> {
     let mut v = Vec::with_capacity(len);
-    v.resize(len, T::ZERO);
+    v.resize(len, T::zero());
     v
 }
 
-/// The element types the kernel runs in.
-pub(crate) trait Real:
-    Copy + Send + Sync + PartialOrd + std::ops::Sub<Output = Self> + 'static
-{
-    const NEG_INFINITY: Self;
-    const ZERO: Self;
+/// The element types the kernels run in: a float, plus what differs between f32 and f64.
+pub(crate) trait Real: num_traits::Float + Send + Sync + 'static {
     /// The floor of shifted log-probabilities before `exp` (`EXP_FLOOR`).
     const FLOOR: Self;
-    fn exp(self) -> Self;
-    fn ln(self) -> Self;
-    fn add(self, o: Self) -> Self;
-    fn mul(self, o: Self) -> Self;
-    fn recip(self) -> Self;
-    fn is_finite(self) -> bool;
+    /// `e^x` on the kernels' range `[-80, 0]`.
+    fn kernel_exp(self) -> Self;
 }
 
 impl Real for f32 {
-    const NEG_INFINITY: Self = f32::NEG_INFINITY;
-    const ZERO: Self = 0.0;
     const FLOOR: Self = EXP_FLOOR as f32;
     #[inline(always)]
-    fn exp(self) -> Self {
+    fn kernel_exp(self) -> Self {
         softmax::exp_f32(self)
-    }
-    fn ln(self) -> Self {
-        f32::ln(self)
-    }
-    #[inline(always)]
-    fn add(self, o: Self) -> Self {
-        self + o
-    }
-    #[inline(always)]
-    fn mul(self, o: Self) -> Self {
-        self * o
-    }
-    fn recip(self) -> Self {
-        1.0 / self
-    }
-    fn is_finite(self) -> bool {
-        f32::is_finite(self)
     }
 }
 
 impl Real for f64 {
-    const NEG_INFINITY: Self = f64::NEG_INFINITY;
-    const ZERO: Self = 0.0;
     const FLOOR: Self = EXP_FLOOR;
     #[inline(always)]
-    fn exp(self) -> Self {
-        f64::exp(self)
-    }
-    fn ln(self) -> Self {
-        f64::ln(self)
-    }
-    #[inline(always)]
-    fn add(self, o: Self) -> Self {
-        self + o
-    }
-    #[inline(always)]
-    fn mul(self, o: Self) -> Self {
-        self * o
-    }
-    fn recip(self) -> Self {
-        1.0 / self
-    }
-    fn is_finite(self) -> bool {
-        f64::is_finite(self)
+    fn kernel_exp(self) -> Self {
+        self.exp()
     }
 }
 

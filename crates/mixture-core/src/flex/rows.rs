@@ -67,7 +67,7 @@ fn square_norms<T: Real>(y: &[T], n: usize, cols: usize, groups: usize) -> Vec<T
     let run = |y: &[T], out: &mut [T]| {
         for (row, o) in y.chunks_exact(cols).zip(out.chunks_exact_mut(groups)) {
             for (g, o) in row.chunks_exact(w).zip(o.iter_mut()) {
-                *o = lanes(g, T::ZERO, |s, v| s.add(v.mul(v)), T::add);
+                *o = lanes(g, T::zero(), |s, v| s + v * v, |a, b| a + b);
             }
         }
     };
@@ -96,7 +96,7 @@ fn kron<T: Real>(x: &[T], w: &[T], n: usize, d: usize, k: usize) -> Vec<T> {
         {
             for (&wk, o) in wr.iter().zip(o.chunks_exact_mut(d)) {
                 for (o, &v) in o.iter_mut().zip(xr) {
-                    *o = wk.mul(v);
+                    *o = wk * v;
                 }
             }
         }

@@ -69,11 +69,11 @@ fn rows<T: Real>(a: &mut [T], lse: &mut [T], k: usize) {
     for (row, l) in a.chunks_exact_mut(k).zip(lse.iter_mut()) {
         // The row maximum; a NaN entry is passed over here and poisons the row below.
         let pick = |m: T, v: T| if v > m { v } else { m };
-        let max = lanes(row, T::NEG_INFINITY, pick, pick);
+        let max = lanes(row, T::neg_infinity(), pick, pick);
         *l = max;
         // A row of -inf is shifted by 0: its entries all floor to e^-80 (equal weights)
         // and its log-normaliser is -inf, as in `logsumexp_with_exp`.
-        let shift = if max.is_finite() { max } else { T::ZERO };
+        let shift = if max.is_finite() { max } else { T::zero() };
         for v in row.iter_mut() {
             let t = *v - shift;
             // `t < FLOOR` is false for NaN, which stays NaN.
@@ -81,15 +81,15 @@ fn rows<T: Real>(a: &mut [T], lse: &mut [T], k: usize) {
         }
     }
     for v in a.iter_mut() {
-        *v = v.exp();
+        *v = v.kernel_exp();
     }
     for (out, l) in a.chunks_exact_mut(k).zip(lse.iter_mut()) {
-        let sum = lanes(out, T::ZERO, T::add, T::add);
+        let sum = lanes(out, T::zero(), |a, b| a + b, |a, b| a + b);
         let inv = sum.recip();
         for o in out.iter_mut() {
-            *o = o.mul(inv);
+            *o = *o * inv;
         }
-        *l = sum.ln().add(*l);
+        *l = sum.ln() + *l;
     }
 }
 
