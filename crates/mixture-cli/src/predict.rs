@@ -28,9 +28,6 @@ enum Predictions {
     },
 }
 
-/// The format a mixture-of-experts file records (see `MixtureOfExperts::to_json`).
-const EXPERTS_FORMAT: &str = "mixture.mixture-of-experts";
-
 /// `[rows × cols]` host values as rows.
 fn rows(values: Vec<f64>, cols: usize) -> Vec<Vec<f64>> {
     values.chunks(cols.max(1)).map(<[f64]>::to_vec).collect()
@@ -123,7 +120,8 @@ fn saved_kind(json: &str, model_name: &str) -> Result<(Dtype, bool), CliError> {
         Some("f64") => Dtype::F64,
         _ => Dtype::F32,
     };
-    let experts = value.get("format").and_then(|v| v.as_str()) == Some(EXPERTS_FORMAT);
+    let experts =
+        value.get("format").and_then(|v| v.as_str()) == Some(mixture::em::experts::FORMAT);
     Ok((dtype, experts))
 }
 

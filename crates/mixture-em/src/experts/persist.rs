@@ -23,7 +23,9 @@ use super::{FittedGate, MixtureOfExperts, MixtureOfExpertsConfig};
 use crate::driver::EmTrace;
 use crate::persist::{dtype_name, parse_dtype, read, write};
 
-const FORMAT: &str = "mixture.mixture-of-experts";
+/// The `format` field of a saved mixture of experts (see
+/// [`MixtureOfExperts::to_json`]): how a reader tells it from a saved Gaussian mixture.
+pub const FORMAT: &str = "mixture.mixture-of-experts";
 const VERSION: u32 = 1;
 
 #[derive(serde::Serialize, serde::Deserialize)]
