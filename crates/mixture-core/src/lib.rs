@@ -24,10 +24,12 @@
 //!
 //! ## Features
 //! * `flex` (off by default): the E-step normalisation
-//!   ([`logsumexp::softmax_with_logsumexp`]) and the full-covariance row-wise operations
-//!   ([`rowwise`]) run as fused, parallel passes on [burn-flex](https://docs.rs/burn-flex)
-//!   tensors (f32 and f64) instead of chains of tensor operations; other backends are
-//!   untouched. Leaf crates that use burn-flex enable it (the
+//!   ([`logsumexp::softmax_with_logsumexp`]), the full covariance's Mahalanobis terms and
+//!   scatter matrices ([`rowwise`]) and the batched Cholesky factorisation
+//!   ([`linalg::cholesky`]) run as fused, parallel passes on
+//!   [burn-flex](https://docs.rs/burn-flex) tensors (f32 and f64) instead of chains of tensor
+//!   operations (the two products with run-time-dispatched AVX-512 or AVX2 through
+//!   [pulp](https://docs.rs/pulp)); other backends are untouched. Leaf crates that use burn-flex enable it (the
 //!   facade `mixture` forwards it as its own `flex` feature).
 #![warn(missing_docs)]
 

@@ -14,7 +14,11 @@ use burn_flex::FlexTensor;
 
 use crate::logsumexp::EXP_FLOOR;
 
+pub(crate) mod cholesky;
+pub(crate) mod mahalanobis;
 pub(crate) mod rows;
+pub(crate) mod scatter;
+pub(crate) mod simd;
 pub(crate) mod softmax;
 
 /// Matrices with fewer entries run on the calling thread (waking the pool costs more).

@@ -14,6 +14,11 @@ use mixture_experts::CovarianceType;
 
 /// Elements of the widest per-block intermediate (≈ 1 MiB in f32).
 const BLOCK_ELEMENTS: usize = 1 << 18;
+/// Elements of a full-covariance block's `[rows, K·D]` projections where they are composed
+/// (≈ 32 MiB in f32). On burn-flex the fused kernels never build them, and their parallel
+/// split and per-call set-up want blocks of thousands of rows (1024-row blocks made an
+/// iteration at K = 16, D = 64 a third slower than 8192-row ones).
+const FULL_BLOCK_ELEMENTS: usize = 1 << 23;
 /// Diagonal and spherical fits of large data use at most about this many blocks.
 const MAX_LINEAR_BLOCKS: usize = 64;
 /// Blocks never get smaller than this many rows (per-op overhead).
@@ -143,7 +148,8 @@ impl GaussianMixtureConfig {
             CovarianceType::Diag | CovarianceType::Spherical => {
                 (BLOCK_ELEMENTS / width.max(1)).max(n / MAX_LINEAR_BLOCKS)
             }
-            _ => BLOCK_ELEMENTS / width.max(1),
+            CovarianceType::Full => FULL_BLOCK_ELEMENTS / width.max(1),
+            CovarianceType::Tied => BLOCK_ELEMENTS / width.max(1),
         };
         // A multiple of 64 rows: the tall products split blocks into equal row chunks.
         (rows / 64 * 64).max(MIN_BLOCK_ROWS).min(n.max(1))

@@ -3,7 +3,7 @@
 use burn::tensor::{backend::Backend, Tensor};
 use mixture_core::{
     linalg::{cholesky, diagonal, inverse_lower, symmetrize},
-    rowwise::{group_square_norms, row_kron},
+    rowwise::{group_square_norms, triangular_square_norms, weighted_scatter},
     tall::{matmul_rows, transpose_matmul},
     tensor::{eye_like, zeros_like_dtype},
     Batch, ComponentCheck, Components,
@@ -15,7 +15,8 @@ use super::{stats::SecondMoment, CovarianceType, Covariances, GaussianStats};
 /// does (`10 · f64::EPSILON`), so that an empty component gives finite numbers.
 const NK_EPS: f64 = 10.0 * f64::EPSILON;
 
-/// Rows per chunk for the full-covariance statistics (`[rows, K·D]` intermediate ≈ 2²⁴).
+/// Rows per chunk when scoring raw inputs (the full covariance's composed `[rows, K·D]`
+/// projections stay near 2²⁴ entries).
 fn chunk_rows(n: usize, k: usize, d: usize) -> usize {
     ((1usize << 24) / (k * d).max(1)).clamp(1, n.max(1))
 }
@@ -456,8 +457,8 @@ impl<B: Backend> GaussianComponents<B> {
             }
             (Features::Centred { f, .. }, Scoring::Full { side, bias }) => {
                 let k = bias.dims()[1];
-                let y = f.clone().matmul(side.clone());
-                group_square_norms(y, k).mul_scalar(-0.5) + bias_plus(bias)
+                triangular_square_norms(f.clone(), side.clone(), k).mul_scalar(-0.5)
+                    + bias_plus(bias)
             }
             _ => unreachable!("features match the covariance type"),
         };
@@ -496,7 +497,7 @@ impl<B: Backend> GaussianComponents<B> {
                         let w = resp.sum_dim(1); // [N, 1]
                         SecondMoment::Tied((xc.clone() * w).transpose().matmul(xc))
                     }
-                    _ => SecondMoment::Full(full_second_moment(resp, xc)),
+                    _ => SecondMoment::Full(weighted_scatter(xc, resp)),
                 };
                 GaussianStats {
                     sx: t.clone().slice([0..k, 0..d]),
@@ -506,35 +507,6 @@ impl<B: Backend> GaussianComponents<B> {
             }
         }
     }
-}
-
-/// `Σ_n r_nk (x_n − c)(x_n − c)ᵀ`, `[K, D, D]`: the responsibility-weighted rows of every
-/// component laid side by side (`[N, K·D]`) times `X − c`, one GEMM per row chunk.
-fn full_second_moment<B: Backend>(resp: Tensor<B, 2>, xc: Tensor<B, 2>) -> Tensor<B, 3> {
-    let [n, d] = xc.dims();
-    let k = resp.dims()[1];
-    let step = chunk_rows(n, k, d);
-    let mut acc: Option<Tensor<B, 2>> = None;
-    let mut start = 0;
-    while start < n {
-        let end = (start + step).min(n);
-        let (r, x) = if step >= n {
-            (resp.clone(), xc.clone())
-        } else {
-            (
-                resp.clone().slice([start..end, 0..k]),
-                xc.clone().slice([start..end, 0..d]),
-            )
-        };
-        let z = row_kron(x.clone(), r);
-        let part = z.transpose().matmul(x);
-        acc = Some(match acc {
-            Some(a) => a + part,
-            None => part,
-        });
-        start = end;
-    }
-    acc.expect("a batch has rows").reshape([k, d, d])
 }
 
 impl<B: Backend> Components<B> for GaussianComponents<B> {
