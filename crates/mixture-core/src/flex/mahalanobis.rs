@@ -1,5 +1,5 @@
 //! The full covariance's Mahalanobis terms in one pass: `out[n, k] = ‖f_n · W_k‖²`, where
-//! `f = [x − c, 1]` and `W_k = [P_k; −μ_k P_k]` is component `k`'s block of the scoring
+//! `f = [x − c, 1]` and `W_k = [P_k; −(μ_k − c) P_k]` is component `k`'s block of the scoring
 //! matrix, `P_k` the upper-triangular Cholesky factor of its precision.
 //!
 //! Composed, this is a GEMM `[N, D + 1] × [D + 1, K·D]` that writes all `K·D` projections

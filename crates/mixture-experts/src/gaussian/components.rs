@@ -324,6 +324,8 @@ fn derive_scoring<B: Backend>(
         }
         Covariances::Full(p) => {
             // [K, D, D] -> [D, K, D] -> [D, K·D]: column block k is P_k; the last row is −μ_k P_k.
+            // Every P_k here comes from `precision_cholesky`: upper triangular with exact
+            // zeros below the diagonal, which `triangular_square_norms` relies on.
             let side = p.clone().swap_dims(0, 1).reshape([d, k * d]);
             let mu_p = mean_c
                 .unsqueeze_dim::<3>(1)
