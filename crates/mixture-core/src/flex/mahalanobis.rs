@@ -35,18 +35,11 @@ pub(crate) fn try_triangular_square_norms<B: Backend>(
     groups: usize,
 ) -> Result<Tensor<B, 2>, (Tensor<B, 2>, Tensor<B, 2>)> {
     let [n, w] = f.dims();
-    if f.dtype() != side.dtype() || w < 2 {
+    if w < 2 {
         return Err((f, side));
     }
     let d = w - 1;
-    let ft = match super::dense(f) {
-        Ok(t) => t,
-        Err(f) => return Err((f, side)),
-    };
-    let st = match super::dense(side) {
-        Ok(t) => t,
-        Err(side) => return Err((super::restore(ft), side)),
-    };
+    let (ft, st) = super::dense_pair(f, side)?;
     let out = match ft.dtype() {
         DType::F32 => TensorData::new(
             norms::<f32>(ft.storage(), st.storage(), n, d, groups),

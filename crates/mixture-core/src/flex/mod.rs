@@ -50,6 +50,40 @@ pub(crate) fn dense<B: Backend, const D: usize>(
     }
 }
 
+/// Both tensors as [`dense`] burn-flex buffers when `B` is burn-flex and they share an f32 or
+/// f64 dtype; otherwise both back, untouched.
+#[allow(clippy::type_complexity)]
+pub(crate) fn dense_pair<B: Backend, const D: usize>(
+    a: Tensor<B, D>,
+    b: Tensor<B, D>,
+) -> Result<(FlexTensor, FlexTensor), (Tensor<B, D>, Tensor<B, D>)> {
+    if a.dtype() != b.dtype() {
+        return Err((a, b));
+    }
+    let at = match dense(a) {
+        Ok(t) => t,
+        Err(a) => return Err((a, b)),
+    };
+    match dense(b) {
+        Ok(bt) => Ok((at, bt)),
+        Err(b) => Err((restore(at), b)),
+    }
+}
+
+/// A test matrix `[n, m]` of deterministic values in about [−3, 3] (`seed` shifts them).
+#[cfg(test)]
+pub(crate) fn test_matrix(
+    n: usize,
+    m: usize,
+    seed: usize,
+    dtype: DType,
+) -> Tensor<burn_flex::Flex, 2> {
+    let v = (0..n * m)
+        .map(|i| (((i + seed) * 37 % 101) as f64 - 50.0) / 17.0)
+        .collect();
+    crate::tensor::from_f64(v, [n, m], &Default::default(), dtype)
+}
+
 /// A burn-flex tensor back as a `Tensor<B, D>`; only called when `B`'s float primitive is
 /// burn-flex's.
 pub(crate) fn restore<B: Backend, const D: usize>(t: FlexTensor) -> Tensor<B, D> {

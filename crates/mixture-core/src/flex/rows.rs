@@ -40,17 +40,7 @@ pub(crate) fn try_row_kron<B: Backend>(
 ) -> Result<Tensor<B, 2>, (Tensor<B, 2>, Tensor<B, 2>)> {
     let [n, d] = x.dims();
     let k = w.dims()[1];
-    if x.dtype() != w.dtype() {
-        return Err((x, w));
-    }
-    let xt = match super::dense(x) {
-        Ok(t) => t,
-        Err(x) => return Err((x, w)),
-    };
-    let wt = match super::dense(w) {
-        Ok(t) => t,
-        Err(w) => return Err((super::restore(xt), w)),
-    };
+    let (xt, wt) = super::dense_pair(x, w)?;
     let out = match xt.dtype() {
         DType::F32 => TensorData::new(kron::<f32>(xt.storage(), wt.storage(), n, d, k), [n, k * d]),
         _ => TensorData::new(kron::<f64>(xt.storage(), wt.storage(), n, d, k), [n, k * d]),
@@ -117,14 +107,7 @@ mod tests {
     use super::*;
     use crate::tensor::{from_f64, to_vec_f64};
 
-    type F = burn_flex::Flex;
-
-    fn matrix(n: usize, m: usize, seed: usize, dtype: DType) -> Tensor<F, 2> {
-        let v = (0..n * m)
-            .map(|i| (((i + seed) * 37 % 101) as f64 - 50.0) / 17.0)
-            .collect();
-        from_f64(v, [n, m], &Default::default(), dtype)
-    }
+    use crate::flex::test_matrix as matrix;
 
     /// Both kernels against their composed definitions, sequential and parallel sizes,
     /// both dtypes; strided (transposed) inputs go through a copy first.

@@ -33,17 +33,10 @@ pub(crate) fn try_weighted_scatter<B: Backend>(
 ) -> Result<Tensor<B, 3>, (Tensor<B, 2>, Tensor<B, 2>)> {
     let [n, d] = x.dims();
     let k = w.dims()[1];
-    if x.dtype() != w.dtype() || d == 0 {
+    if d == 0 {
         return Err((x, w));
     }
-    let xt = match super::dense(x) {
-        Ok(t) => t,
-        Err(x) => return Err((x, w)),
-    };
-    let wt = match super::dense(w) {
-        Ok(t) => t,
-        Err(w) => return Err((super::restore(xt), w)),
-    };
+    let (xt, wt) = super::dense_pair(x, w)?;
     let out = match xt.dtype() {
         DType::F32 => TensorData::new(
             scatter::<f32>(xt.storage(), wt.storage(), n, d, k),
@@ -238,12 +231,7 @@ mod tests {
 
     type F = burn_flex::Flex;
 
-    fn matrix(n: usize, m: usize, seed: usize, dtype: DType) -> Tensor<F, 2> {
-        let v = (0..n * m)
-            .map(|i| (((i + seed) * 37 % 101) as f64 - 50.0) / 17.0)
-            .collect();
-        from_f64(v, [n, m], &Default::default(), dtype)
-    }
+    use crate::flex::test_matrix as matrix;
 
     /// Against `Σ_n w[n, k] x_n x_nᵀ` composed (`(x ⊙ w_k)ᵀ x` per component), at sizes on
     /// one thread and in parallel, partial blocks and vectors, both dtypes; the result is
