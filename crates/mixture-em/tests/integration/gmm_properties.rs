@@ -71,6 +71,28 @@ fn identity(d: usize) -> Vec<f64> {
         .collect()
 }
 
+/// An upper bound of the largest condition number among the fitted covariances:
+/// κ(Σ) = λ_max/λ_min ≤ tr(Σ)·tr(Σ⁻¹).
+fn condition_bound<B: burn::tensor::backend::Backend>(g: &GaussianMixture<B>) -> f64 {
+    let d = g.n_features();
+    let traces = |v: Vec<f64>| -> Vec<f64> {
+        match g.covariance_type() {
+            CovarianceType::Full | CovarianceType::Tied => v
+                .chunks(d * d)
+                .map(|m| (0..d).map(|i| m[i * (d + 1)]).sum())
+                .collect(),
+            CovarianceType::Diag => v.chunks(d).map(|m| m.iter().sum()).collect(),
+            CovarianceType::Spherical => v.iter().map(|s| s * d as f64).collect(),
+        }
+    };
+    let cov = traces(g.covariances().to_vec_f64().unwrap());
+    let prec = traces(g.precisions().to_vec_f64().unwrap());
+    cov.iter()
+        .zip(&prec)
+        .map(|(a, b)| a * b)
+        .fold(1.0, f64::max)
+}
+
 fn cov_type() -> impl Strategy<Value = CovarianceType> {
     prop::sample::select(CovarianceType::ALL.to_vec())
 }
@@ -94,13 +116,21 @@ proptest! {
     fn lower_bound_never_decreases(seed in 0u64..1000, n in 10usize..60, d in 1usize..4, ct in cov_type(),
                                    init in prop::sample::select(vec![InitMethod::Random, InitMethod::KMeans])) {
         // EM increases the likelihood exactly when the M-step maximises it: reg_covar adds a
-        // bias, so (as scikit-learn's own test does) keep it negligible here.
+        // bias, so (as scikit-learn's own test does) keep it negligible here. What remains is
+        // round-off, and it is not always small: a component that collapses onto fewer points
+        // than dimensions (two points of ten in 2-D, say) has a covariance of condition number
+        // κ ≈ spread / reg_covar, whose entries, rounded at ε·λ_max, fix its thin direction only
+        // to a relative ε·κ. Measured on such fits (reg_covar 1e-6 … 1e-14): decreases of
+        // 0.03–0.3 ε·κ, the same in scikit-learn's formulas. So the allowance is 1e-10 plus
+        // 4 ε·κ, with κ bounded by tr(Σ)·tr(Σ⁻¹) of the final fit; for well-conditioned fits
+        // (κ < 10³) that is still ~1e-10, far below what a wrong M-step loses.
         let x = blobs(n, d, seed);
         let g = GaussianMixtureConfig::new(3).with_covariance_type(ct).with_reg_covar(1e-10)
             .with_init(init).with_tol(0.0).with_max_iter(25).with_seed(seed)
             .fit(&t64(&x, n, d)).unwrap();
+        let rel = 1e-10 + 4.0 * f64::EPSILON * condition_bound(&g);
         for w in g.lower_bounds().windows(2) {
-            prop_assert!(w[1] >= w[0] - 1e-10 * w[0].abs().max(1.0), "{} then {}", w[0], w[1]);
+            prop_assert!(w[1] >= w[0] - rel * w[0].abs().max(1.0), "{} then {} (allowed {rel:e})", w[0], w[1]);
         }
     }
 
