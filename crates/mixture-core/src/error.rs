@@ -58,6 +58,15 @@ pub enum Error {
         /// The covariance regularisation in force.
         reg_covar: f64,
     },
+    /// A linear expert's posterior (or prior) precision is singular to working precision.
+    #[error("fitting the mixture of experts failed because expert {expert} is not identifiable: its posterior precision is singular to working precision (smallest pivot {pivot:e}, at most D·ε of its largest diagonal entry), because it holds fewer rows in general position than weights. Use a prior (a diagonal or full prior keeps every expert well defined), fewer experts, or more data")]
+    SingularExpert {
+        /// The expert whose precision failed (index in 0..K).
+        expert: usize,
+        /// The smallest pivot of its precision, after the singularity test (0 when the test
+        /// failed, negative or NaN when the factorisation itself did).
+        pivot: f64,
+    },
     /// A component received (almost) no responsibility.
     #[error("component {component} is empty: it received a total responsibility of {weight:e}; use fewer components, another initialisation (init or seed), or check the data for duplicated points")]
     EmptyComponent {

@@ -30,6 +30,26 @@ pub fn from_f64_like<B: Backend, const D: usize, const E: usize>(
     from_f64(values, shape, &like.device(), like.dtype())
 }
 
+/// The machine epsilon of a float dtype (the gap between 1 and the next value); integer and
+/// other dtypes get f32's, the coarsest precision any workspace computation runs at
+/// otherwise.
+///
+/// ```
+/// use burn::tensor::DType;
+/// use mixture_core::tensor::epsilon;
+/// assert_eq!(epsilon(DType::F64), f64::EPSILON);
+/// assert_eq!(epsilon(DType::F32), f32::EPSILON as f64);
+/// assert_eq!(epsilon(DType::BF16), 2f64.powi(-7));
+/// ```
+pub fn epsilon(dtype: DType) -> f64 {
+    match dtype {
+        DType::F64 => f64::EPSILON,
+        DType::F16 => 2f64.powi(-10),
+        DType::BF16 => 2f64.powi(-7),
+        _ => f32::EPSILON as f64,
+    }
+}
+
 /// A tensor of zeros with the dtype and device of `like`.
 pub fn zeros_like_dtype<B: Backend, const D: usize, const E: usize>(
     shape: [usize; D],

@@ -78,8 +78,9 @@ impl MixtureOfExpertsConfig {
                 n_init: self.n_init,
             });
             let seed = self.seed.wrapping_add(init as u64);
-            let (experts, gate, trace) =
-                self.fit_once(&batch, &scale, seed, init, regularizers, observer)?;
+            let (experts, gate, trace) = self
+                .fit_once(&batch, &scale, seed, init, regularizers, observer)
+                .map_err(expert_error)?;
             observer.observe(&FitEvent::InitEnd {
                 init,
                 converged: trace.converged,
@@ -271,4 +272,19 @@ pub fn random_responsibilities<B: Backend>(
         v.extend(row.iter().map(|e| e / s));
     }
     from_f64_like(v, [n, k], like)
+}
+
+/// The driver names a failed pivot as a covariance that is not positive definite, with the
+/// Gaussian mixture's remedy (`reg_covar`); for linear experts the same pivot means an expert
+/// that its rows do not determine, and the remedy is a prior.
+fn expert_error(e: Error) -> Error {
+    match e {
+        Error::NotPositiveDefinite {
+            component, pivot, ..
+        } => Error::SingularExpert {
+            expert: component,
+            pivot,
+        },
+        e => e,
+    }
 }

@@ -77,7 +77,7 @@ fn fit(
 ) -> Option<MixtureOfExperts<N>> {
     match config.fit(x, y) {
         Ok(m) => Some(m),
-        Err(Error::EmptyComponent { .. } | Error::NotPositiveDefinite { .. })
+        Err(Error::EmptyComponent { .. } | Error::SingularExpert { .. })
             if config.prior == PriorType::None =>
         {
             None
@@ -142,9 +142,19 @@ proptest! {
             .with_seed(seed);
         if let Some(model) = fit(&config, &x, &y) {
             let b = model.lower_bounds();
+            // An expert whose noise sits at its floor interpolates its rows (about D of them,
+            // without a prior): the likelihood there is unbounded but for the floor, the
+            // precision 1/floor multiplies the residuals' round-off, and the bound wobbles by
+            // that round-off: measured up to 5e-6 on a bound of −0.45, in a pattern that changes
+            // when y is scaled by 3 or 0.7 (so not the algorithm); 1 fit in ~600 generated here.
+            // Such fits get 1e-4 relative; every other fit 1e-9.
+            let var = to_vec_f64(model.experts().noise_precision().recip()).unwrap();
+            let floor = model.experts().noise_variance_floor();
+            let at_floor = var.iter().any(|v| *v <= 1.01 * floor);
             for t in 1..b.len() {
                 // f64 round-off on sums of ~50 terms of size ~10 (per unit weight: ~1e-13)
-                let slack = 1e-9 * b[t - 1].abs().max(1.0);
+                let rel = if at_floor { 1e-4 } else { 1e-9 };
+                let slack = rel * b[t - 1].abs().max(1.0);
                 prop_assert!(
                     b[t] >= b[t - 1] - slack,
                     "bound decreased at iteration {}: {} -> {} ({:?})", t + 1, b[t - 1], b[t], b

@@ -15,7 +15,9 @@ use super::{BayesianLinear, Prior};
 #[serde(rename_all = "kebab-case")]
 pub enum PriorType {
     /// No prior: the weights are point estimates, fitted by weighted least squares
-    /// (maximum likelihood). An expert that receives no rows cannot be fitted.
+    /// (maximum likelihood). An expert whose rows do not determine its weights (no rows, or
+    /// fewer rows in general position than weights) cannot be fitted:
+    /// [`Error::SingularExpert`](mixture_core::Error::SingularExpert).
     None,
     /// A diagonal prior covariance (one variance per input dimension and expert).
     #[default]

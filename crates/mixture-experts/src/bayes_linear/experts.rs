@@ -5,7 +5,7 @@ use core::f64::consts::PI;
 use burn::tensor::{backend::Backend, Tensor};
 use mixture_core::{
     linalg::{cholesky, inverse_spd, log_det_from_cholesky, symmetrize},
-    tensor::{full_like_dtype, zeros_like_dtype},
+    tensor::{epsilon, full_like_dtype, zeros_like_dtype},
     Batch, ComponentCheck, Components, Error, Result,
 };
 
@@ -23,6 +23,30 @@ const PRIOR_WEIGHT: f64 = 1e30;
 /// Below this total responsibility an expert keeps its previous noise precision (there is
 /// nothing to estimate it from).
 const EMPTY_WEIGHT: f64 = 1e-12;
+
+/// The smallest pivot of each expert's `D×D` posterior precision, set to 0 where that matrix
+/// is singular although its computed pivot may be positive round-off:
+/// * without a prior, where the expert holds fewer than `D` rows (`rows`): `Σ r x xᵀ` then
+///   has rank below `D` exactly (hard and stochastic EM leave such experts);
+/// * where the pivot is at most `D·ε` of the largest diagonal entry (`scale`; numpy's
+///   `matrix_rank` tolerance with pivots for singular values): rows that are not in general
+///   position, duplicated or collinear, caught as far as round-off lets a tolerance tell.
+///
+/// Either way its "inverse" would hold entries of order 1/ε and is no posterior.
+fn singular_to_zero<B: Backend>(
+    pivot: Tensor<B, 1>,
+    scale: Tensor<B, 1>,
+    rows: Option<Tensor<B, 1>>,
+    d: usize,
+) -> Tensor<B, 1> {
+    let tol = scale.mul_scalar(d as f64 * epsilon(pivot.dtype()));
+    let mut singular = pivot.clone().lower_equal(tol);
+    if let Some(rows) = rows {
+        singular = singular.bool_or(rows.lower_elem(d as f64));
+    }
+    let singular = singular.bool_and(pivot.clone().greater_elem(0.0));
+    pivot.mask_fill(singular, 0.0)
+}
 
 /// K Bayesian linear regression experts, held as batched tensors.
 ///
@@ -571,8 +595,13 @@ impl<B: Backend> BayesianLinear<B> {
         };
         // B = P⁻¹, log |P| and the smallest pivot in one batched sweep (see `sweep`), then
         // m = B · rhs.
-        let (covariance, log_det, pivot) = inverse_spd(symmetrize(precision));
+        let precision = symmetrize(precision);
+        let [_, d, _] = precision.dims();
+        let scale = diag_of(precision.clone()).max_dim(1).reshape([k]);
+        let (covariance, log_det, pivot) = inverse_spd(precision);
         let mean = covariance.clone().matmul(rhs);
+        let rows = self.factors.is_none().then(|| stats.rows.clone());
+        let pivot = singular_to_zero(pivot, scale, rows, d);
         (mean, covariance, log_det.neg(), pivot)
     }
 

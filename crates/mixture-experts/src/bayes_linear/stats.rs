@@ -6,8 +6,9 @@ use mixture_core::Statistics;
 use super::prepared::Products;
 
 /// Responsibility-weighted sums over rows, per expert (`x` includes the intercept column):
-/// `Σ r x xᵀ`, `Σ r x yᵀ`, `Σ r ‖y‖²` and `Σ r`. They add up across batches, so the update
-/// from merged batches equals the update from the whole data.
+/// `Σ r x xᵀ`, `Σ r x yᵀ`, `Σ r ‖y‖²` and `Σ r`, and the number of rows with `r > 0`. They
+/// add up across batches, so the update from merged batches equals the update from the whole
+/// data.
 #[derive(Debug, Clone)]
 pub struct LinearStats<B: Backend> {
     /// `Σ_n r_nk x_n x_nᵀ`, `[K, D, D]`.
@@ -18,6 +19,10 @@ pub struct LinearStats<B: Backend> {
     pub yy: Tensor<B, 1>,
     /// `Σ_n r_nk`, `[K]`.
     pub weight: Tensor<B, 1>,
+    /// `Σ_n [r_nk > 0]`, `[K]`: the rows an expert holds. Fewer than `D` rows (as hard and
+    /// stochastic EM can leave) make `Σ r x xᵀ` singular, which its pivots alone cannot
+    /// always tell from round-off.
+    pub rows: Tensor<B, 1>,
 }
 
 impl<B: Backend> Statistics for LinearStats<B> {
@@ -27,6 +32,7 @@ impl<B: Backend> Statistics for LinearStats<B> {
             xy: self.xy + other.xy,
             yy: self.yy + other.yy,
             weight: self.weight + other.weight,
+            rows: self.rows + other.rows,
         }
     }
 }
@@ -54,6 +60,12 @@ impl<B: Backend> LinearStats<B> {
         let [n, d] = x.dims();
         let p = y.dims()[1];
         let k = resp.dims()[1];
+        let rows = resp
+            .clone()
+            .greater_elem(0.0)
+            .float()
+            .sum_dim(0)
+            .reshape([k]);
         match products {
             Products::Quadratic(q) => {
                 let sums = resp.clone().swap_dims(0, 1).matmul(q.clone()); // [K, D² + D·P + P]
@@ -66,6 +78,7 @@ impl<B: Backend> LinearStats<B> {
                     xy: column(dd..dd + dp).reshape([k, d, p]),
                     yy: yy.reshape([k]),
                     weight: resp.sum_dim(0).reshape([k]),
+                    rows,
                 }
             }
             Products::Repeated { design_rep, y_sq } => {
@@ -82,7 +95,13 @@ impl<B: Backend> LinearStats<B> {
                     .matmul(y_sq.clone())
                     .reshape([k]);
                 let weight = resp.sum_dim(0).reshape([k]);
-                Self { xx, xy, yy, weight }
+                Self {
+                    xx,
+                    xy,
+                    yy,
+                    weight,
+                    rows,
+                }
             }
         }
     }
