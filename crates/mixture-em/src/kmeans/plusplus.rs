@@ -2,7 +2,9 @@
 
 use burn::tensor::{backend::Backend, Tensor};
 use mixture_core::{
-    host::weighted_batch, tensor::to_vec_f64, Batch, DataSource, Error, Result, TensorSource,
+    host::weighted_batch,
+    tensor::{epsilon, to_vec_f64},
+    Batch, DataSource, Error, Result, TensorSource,
 };
 use rand::{Rng, RngExt};
 
@@ -17,7 +19,9 @@ use super::{
 /// The first centre is a row drawn with probability ∝ its sample weight (uniformly without
 /// weights). Each further centre is the best of `2 + ⌊ln k⌋` candidate rows drawn with
 /// probability ∝ `w(x)·D(x)²` (`D(x)`: distance to the nearest centre so far): the one that
-/// minimises the potential `Σ_x w(x)·min(D(x)², d(x, candidate)²)` (the first on ties).
+/// minimises the potential `Σ_x w(x)·min(D(x)², d(x, candidate)²)` (the first on ties, where
+/// potentials that differ by no more than their sums' round-off count as tied; see
+/// `best_candidate`).
 /// When every remaining potential is zero (fewer distinct rows than `k`), candidates are
 /// drawn ∝ weight instead, and centres may repeat.
 ///
@@ -172,12 +176,7 @@ where
             });
         };
         let cand_pot = to_vec_f64(total)?;
-        let mut best = 0;
-        for (j, &p) in cand_pot.iter().enumerate() {
-            if p < cand_pot[best] || cand_pot[best].is_nan() {
-                best = j;
-            }
-        }
+        let best = best_candidate(&cand_pot, info.n_samples, epsilon(cand.dtype()));
         (closest, potential) = updated
             .into_iter()
             .map(|(m, wm)| {
@@ -193,4 +192,43 @@ where
         indices.push(candidates[best]);
     }
     Ok((centres, indices))
+}
+
+/// The index of the candidate with the smallest potential; the first drawn among those within
+/// `2·N·ε` (relative) of the smallest, and the first finite one when some are NaN.
+///
+/// Exact ties are not rare: two candidate rows that only capture each other (a pair far from
+/// every centre so far) leave the same potential. Summed in another order (by batches, say)
+/// the two values may then differ in the last bits, and a strict `<` would let the batch size
+/// choose the centre. `2·N·ε` bounds the round-off of a sum of `N` non-negative terms.
+fn best_candidate(potentials: &[f64], n_samples: usize, eps: f64) -> usize {
+    let min = potentials
+        .iter()
+        .copied()
+        .filter(|p| !p.is_nan())
+        .fold(f64::INFINITY, f64::min);
+    let tol = 2.0 * n_samples as f64 * eps * min.abs();
+    potentials.iter().position(|&p| p <= min + tol).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::best_candidate;
+
+    #[test]
+    fn ties_within_round_off_go_to_the_first_candidate() {
+        let tie: f64 = 35.3035138290157;
+        let next = f64::from_bits(tie.to_bits() + 1);
+        // one ulp apart, either way round: the first candidate wins
+        assert_eq!(best_candidate(&[next, tie, tie], 7, f64::EPSILON), 0);
+        assert_eq!(best_candidate(&[tie, next, tie], 7, f64::EPSILON), 0);
+        // a real difference still decides
+        assert_eq!(
+            best_candidate(&[tie * (1.0 + 1e-9), tie], 7, f64::EPSILON),
+            1
+        );
+        // NaN candidates are skipped; all NaN falls back to the first
+        assert_eq!(best_candidate(&[f64::NAN, 2.0, 1.0], 7, f64::EPSILON), 2);
+        assert_eq!(best_candidate(&[f64::NAN, f64::NAN], 7, f64::EPSILON), 0);
+    }
 }

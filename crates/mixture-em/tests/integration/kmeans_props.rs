@@ -52,6 +52,37 @@ fn assert_same_fit(a: &KMeans<Nd>, b: &KMeans<Nd>) {
     }
 }
 
+/// Whether the weighted fit from `init` leaves a cluster empty at some assignment (and so
+/// relocates it): the centres before each iteration, from fits stopped one iteration
+/// earlier, assigned on the host.
+fn relocates(config: &KMeansConfig, v: &[f64], w: &Tensor<Nd, 1>, init: &Tensor<Nd, 2>) -> bool {
+    let [k, d] = init.dims();
+    let n = v.len() / d;
+    let fit = config
+        .fit_from_centroids(&t2(v.to_vec(), n, d), Some(w), init)
+        .unwrap();
+    (0..fit.n_iter()).any(|m| {
+        let centres = if m == 0 {
+            init.clone()
+        } else {
+            config
+                .clone()
+                .with_max_iter(m)
+                .fit_from_centroids(&t2(v.to_vec(), n, d), Some(w), init)
+                .unwrap()
+                .centroids()
+        };
+        let c = to_vec_f64(centres).unwrap();
+        let mut held = vec![false; k];
+        for row in v.chunks(d) {
+            let dist = |j: usize| -> f64 { (0..d).map(|a| (row[a] - c[j * d + a]).powi(2)).sum() };
+            let nearest = (0..k).fold(0, |b, j| if dist(j) < dist(b) { j } else { b });
+            held[nearest] = true;
+        }
+        held.contains(&false)
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
 
@@ -84,7 +115,10 @@ proptest! {
         prop_assert_eq!(full.labels(), batched.labels());
     }
 
-    /// Integer weights give the fit of the data with rows repeated (same initial centres).
+    /// Integer weights give the fit of the data with rows repeated (same initial centres),
+    /// unless the fit relocates an empty cluster: relocation moves a row with its whole
+    /// weight, where the repeated data moves one copy of it (scikit-learn's rule, and its
+    /// behaviour too), so those fits are set aside.
     #[test]
     fn integer_weights_equal_repeated_rows(
         (n, d, k, v) in data(),
@@ -100,6 +134,7 @@ proptest! {
         let init = t2(v[..k * d].to_vec(), k, d);
         let w = t1(reps[..n].iter().map(|&r| r as f64).collect());
         let config = KMeansConfig::new(k);
+        prop_assume!(!relocates(&config, &v, &w, &init));
         let weighted = config.fit_from_centroids(&t2(v, n, d), Some(&w), &init).unwrap();
         let repeated = config.fit_from_centroids(&t2(rep, n_rep, d), None, &init).unwrap();
         assert_same_fit(&weighted, &repeated);
