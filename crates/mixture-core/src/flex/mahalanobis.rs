@@ -10,10 +10,10 @@
 
 use burn::tensor::{backend::Backend, DType, Tensor, TensorData};
 use burn_flex::FlexTensor;
-use pulp::{Arch, Simd, WithSimd};
+use pulp::Simd;
 use rayon::prelude::*;
 
-use super::simd::{dispatch_lanes, load, SimdReal};
+use super::simd::{dispatch_lanes, dispatch_tiled, load, RowTiled, SimdReal};
 use super::{buffer, PARALLEL_ENTRIES};
 
 /// Vectors of one component's projections held per group of accumulators.
@@ -69,7 +69,7 @@ fn norms<T: SimdReal>(f: &[T], side: &[T], n: usize, d: usize, k: usize) -> Vec<
         }
     }
     let task = |f: &[T], out: &mut [T]| {
-        Arch::new().dispatch(Task {
+        dispatch_tiled(Task {
             f,
             w: &w,
             out,
@@ -98,17 +98,11 @@ struct Task<'a, T> {
     v: usize,
 }
 
-impl<T: SimdReal> WithSimd for Task<'_, T> {
-    type Output = ();
+impl<T: SimdReal> RowTiled for Task<'_, T> {
+    type Real = T;
     #[inline(always)]
-    fn with_simd<S: Simd>(self, s: S) {
-        // Row tiles as tall as the register file allows: 6 × 4 accumulators of 32 vector
-        // registers (AVX-512), 3 × 4 of 16 (AVX2 and narrower).
-        if std::mem::size_of::<T::V<S>>() >= 64 {
-            run::<S, T, 6>(s, self)
-        } else {
-            run::<S, T, 3>(s, self)
-        }
+    fn run<S: Simd, const R: usize>(self, s: S) {
+        run::<S, T, R>(s, self)
     }
 }
 

@@ -9,10 +9,10 @@
 
 use burn::tensor::{backend::Backend, DType, Tensor, TensorData};
 use burn_flex::FlexTensor;
-use pulp::{Arch, Simd, WithSimd};
+use pulp::Simd;
 use rayon::prelude::*;
 
-use super::simd::{add_into, dispatch_lanes, load, SimdReal};
+use super::simd::{add_into, dispatch_lanes, dispatch_tiled, load, RowTiled, SimdReal};
 use super::{buffer, PARALLEL_ENTRIES};
 
 /// Vectors of columns per register tile.
@@ -56,7 +56,7 @@ fn scatter<T: SimdReal>(x: &[T], w: &[T], n: usize, d: usize, k: usize) -> Vec<T
     let dp = v * lanes;
     let task = |x: &[T], w: &[T]| {
         let mut out = buffer::<T>(k * d * dp);
-        Arch::new().dispatch(Task {
+        dispatch_tiled(Task {
             x,
             w,
             out: &mut out,
@@ -107,15 +107,11 @@ struct Task<'a, T> {
     v: usize,
 }
 
-impl<T: SimdReal> WithSimd for Task<'_, T> {
-    type Output = ();
+impl<T: SimdReal> RowTiled for Task<'_, T> {
+    type Real = T;
     #[inline(always)]
-    fn with_simd<S: Simd>(self, s: S) {
-        if std::mem::size_of::<T::V<S>>() >= 64 {
-            run::<S, T, 6>(s, self)
-        } else {
-            run::<S, T, 3>(s, self)
-        }
+    fn run<S: Simd, const R: usize>(self, s: S) {
+        run::<S, T, R>(s, self)
     }
 }
 

@@ -101,6 +101,33 @@ pub(crate) fn add_into<S: Simd, T: SimdReal>(s: S, v: &mut [T], at: usize, x: T:
     v[at..at + lanes].copy_from_slice(bytemuck::cast_slice(std::slice::from_ref(&sum)));
 }
 
+/// A kernel written for register tiles of `R` rows, `R` a compile-time constant.
+pub(crate) trait RowTiled {
+    /// The element type, whose vector width sets `R`.
+    type Real: SimdReal;
+    /// Runs the kernel with tiles of `R` rows under instruction set `S`.
+    fn run<S: Simd, const R: usize>(self, s: S);
+}
+
+/// Runs `kernel` under the instruction set `Arch::dispatch` picks, with row tiles as tall as
+/// the register file allows: 6 × 4 accumulators of 32 vector registers (AVX-512), 3 × 4 of
+/// 16 (AVX2 and narrower).
+pub(crate) fn dispatch_tiled<K: RowTiled>(kernel: K) {
+    struct Tiled<K>(K);
+    impl<K: RowTiled> WithSimd for Tiled<K> {
+        type Output = ();
+        #[inline(always)]
+        fn with_simd<S: Simd>(self, s: S) {
+            if std::mem::size_of::<<K::Real as SimdReal>::V<S>>() >= 64 {
+                self.0.run::<S, 6>(s)
+            } else {
+                self.0.run::<S, 3>(s)
+            }
+        }
+    }
+    Arch::new().dispatch(Tiled(kernel))
+}
+
 /// The number of `T` lanes of the instruction set `Arch::dispatch` picks on this machine
 /// (buffers are padded to it).
 pub(crate) fn dispatch_lanes<T: SimdReal>() -> usize {
