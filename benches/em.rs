@@ -1,6 +1,7 @@
 //! Criterion benchmarks of the kernels of one EM iteration of a Gaussian mixture, for each
-//! covariance type: the N×K log-likelihood, the E-step (log-likelihood, log-weights and the
-//! log-sum-exp into responsibilities), the sufficient statistics, the M-step, one whole
+//! covariance type: the N×K log-likelihood (features and scores), the E-step (features, the
+//! scores with the log-weights and the log-sum-exp into responsibilities), the sufficient
+//! statistics from the features, the M-step, one whole
 //! iteration through the EM driver on the data as one batch, and a whole two-iteration fit
 //! through `GaussianMixtureConfig` (which runs in cache-sized row blocks).
 //!
@@ -23,7 +24,7 @@ use mixture::core::{
     tensor::from_f64_like,
     Batch, Components, Gate, TensorSource,
 };
-use mixture::em::driver::{e_step, EmMode};
+use mixture::em::driver::{e_step, EmMode, FitData};
 use mixture::em::GaussianMixtureConfig;
 use mixture::experts::{Covariances, GaussianComponents};
 use mixture::gates::Weights;
@@ -89,7 +90,7 @@ fn kernels(c: &mut Criterion) {
 
         group.bench_function(id("log_likelihood"), |b| {
             b.iter(|| {
-                let ll = components.log_likelihood(&batch);
+                let ll = components.log_likelihood(&batch).expect("scores");
                 sync::<Bench>(&device);
                 ll
             })
@@ -97,7 +98,8 @@ fn kernels(c: &mut Criterion) {
 
         group.bench_function(id("e_step"), |b| {
             b.iter(|| {
-                let joint = gate.log_weights(&batch) + components.log_likelihood(&batch);
+                let features = components.prepare(&batch).expect("features");
+                let joint = components.score(&features, gate.log_weights(&batch));
                 let (lse, resp) = softmax_with_logsumexp(joint);
                 sync::<Bench>(&device);
                 (lse, resp)
@@ -106,7 +108,8 @@ fn kernels(c: &mut Criterion) {
 
         // The E-step's normalisation alone: as the driver runs it (fused on burn-flex with
         // the `flex` feature) and composed from tensor operations.
-        let joint = gate.log_weights(&batch) + components.log_likelihood(&batch);
+        let features = components.prepare(&batch).expect("features");
+        let joint = components.score(&features, gate.log_weights(&batch));
         group.bench_function(id("normalise"), |b| {
             b.iter_batched(
                 || joint.clone() + 0.0,
@@ -129,13 +132,13 @@ fn kernels(c: &mut Criterion) {
         let (_, resp) = softmax_with_logsumexp(joint);
         group.bench_function(id("statistics"), |b| {
             b.iter(|| {
-                let stats = components.statistics(&batch, resp.clone());
+                let stats = components.summarize(&features, resp.clone());
                 sync::<Bench>(&device);
                 stats
             })
         });
 
-        let stats = components.statistics(&batch, resp.clone());
+        let stats = components.summarize(&features, resp.clone());
         group.bench_function(id("m_step"), |b| {
             b.iter_batched(
                 || (components.clone(), stats.clone()),
@@ -149,13 +152,14 @@ fn kernels(c: &mut Criterion) {
         });
 
         // One whole iteration as the driver runs it (without its host read of the bound).
+        let data = FitData::new(&source, n as f64);
         group.bench_function(id("iteration"), |b| {
             let mut rng = StdRng::seed_from_u64(SEED);
             b.iter_batched(
                 || (components.clone(), gate.clone()),
                 |(mut comps, mut gate)| {
                     let e =
-                        e_step(&comps, &gate, &source, EmMode::Weighted, &mut rng).expect("e-step");
+                        e_step(&comps, &gate, &data, EmMode::Weighted, &mut rng).expect("e-step");
                     let check = comps.update(e.components);
                     gate.update(e.gate);
                     sync::<Bench>(&device);

@@ -5,6 +5,7 @@
 use burn::backend::Autodiff;
 use burn::tensor::{backend::Backend, Tensor};
 use mixture::core::{
+    criteria,
     tensor::{to_vec_f64, to_vec_i64},
     FitObserver,
 };
@@ -103,8 +104,8 @@ pub fn fit<B: Backend>(
         n_iter: report.n_iter,
         lower_bound: mean_log_likelihood,
         mean_log_likelihood,
-        bic: -2.0 * total_ll + n_parameters as f64 * (n as f64).ln(),
-        aic: -2.0 * total_ll + 2.0 * n_parameters as f64,
+        bic: criteria::bic(total_ll, n_parameters, n as f64),
+        aic: criteria::aic(total_ll, n_parameters),
         n_parameters,
         weights: to_vec_f64(model.mixture_probs())?,
         means: means.chunks(d).map(<[f64]>::to_vec).collect(),

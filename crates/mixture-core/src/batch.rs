@@ -2,9 +2,9 @@
 
 use core::ops::Range;
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{backend::Backend, Int, Tensor, TensorData};
 
-use crate::Result;
+use crate::{Error, Result};
 
 /// A batch of rows: inputs, optional targets and optional sample weights.
 #[derive(Debug, Clone)]
@@ -17,12 +17,6 @@ pub struct Batch<B: Backend> {
     pub weight: Option<Tensor<B, 1>>,
     /// Where these rows sit in the whole data set (used by per-row gates).
     pub rows: Range<usize>,
-    /// Data-only features of these rows, prepared once per fit by
-    /// [`Components::prepare`](crate::Components::prepare) and reused on every pass (for
-    /// example the Gaussian components' `[x − c, (x − c)², 1]`, or the Bayesian linear
-    /// experts' design and its per-row products), each with one row per sample. Empty: the
-    /// components derive what they need from `x` on each pass.
-    pub features: Vec<Tensor<B, 2>>,
 }
 
 impl<B: Backend> Batch<B> {
@@ -34,7 +28,6 @@ impl<B: Backend> Batch<B> {
             y: None,
             weight: None,
             rows: 0..n,
-            features: Vec::new(),
         }
     }
 
@@ -86,21 +79,12 @@ impl<B: Backend> Batch<B> {
             .weight
             .as_ref()
             .map(|w| w.clone().slice([range.clone()]));
-        let features = self
-            .features
-            .iter()
-            .map(|f| {
-                let w = f.dims()[1];
-                f.clone().slice([range.clone(), 0..w])
-            })
-            .collect();
         let start = self.rows.start + range.start;
         Self {
             x,
             y,
             weight,
             rows: start..start + range.len(),
-            features,
         }
     }
 }
@@ -152,20 +136,6 @@ impl<B: Backend> TensorSource<B> {
     pub fn batch(&self) -> &Batch<B> {
         &self.data
     }
-
-    /// Attaches data-only features to every batch the source serves, computed once here by
-    /// `prepare` (typically [`Components::prepare`](crate::Components::prepare)) and reused
-    /// on every pass. Costs the features' memory for the life of the source.
-    pub fn with_features(mut self, prepare: impl Fn(&Batch<B>) -> Vec<Tensor<B, 2>>) -> Self {
-        if self.chunks.is_empty() {
-            self.data.features = prepare(&self.data);
-        } else {
-            for chunk in &mut self.chunks {
-                chunk.features = prepare(chunk);
-            }
-        }
-        self
-    }
 }
 
 /// Copies every tensor of a batch into a buffer of its own.
@@ -175,7 +145,6 @@ fn materialize<B: Backend>(b: Batch<B>) -> Batch<B> {
         y: b.y.map(|y| y.mul_scalar(1.0)),
         weight: b.weight.map(|w| w.mul_scalar(1.0)),
         rows: b.rows,
-        features: b.features.into_iter().map(|f| f.mul_scalar(1.0)).collect(),
     }
 }
 
@@ -219,4 +188,84 @@ impl<B: Backend, S: DataSource<B> + ?Sized> DataSource<B> for &S {
     fn device(&self) -> B::Device {
         (**self).device()
     }
+}
+
+/// The rows `indices` (global row numbers, any order, repeats allowed) of `source`, with
+/// their sample weights, as one batch in the order of `indices`: one pass over the source and
+/// one `select` per batch that holds any of them (an initialisation's seeds, not a hot path).
+///
+/// # Errors
+/// [`Error::DimensionMismatch`] when an index is past the source's last row; the source's
+/// own errors.
+///
+/// ```
+/// use burn::tensor::{DType, Tensor};
+/// use mixture_core::{batch::gather_rows, tensor::{from_f64, to_vec_f64}, Batch, TensorSource};
+///
+/// type B = burn_ndarray::NdArray<f64>;
+/// let x: Tensor<B, 2> = from_f64((0..10).map(f64::from).collect(), [5, 2], &Default::default(), DType::F64);
+/// let source = TensorSource::new(Batch::new(x), Some(2)); // batches of 2 rows
+/// let rows = gather_rows(&source, &[4, 0, 4])?;
+/// assert_eq!(to_vec_f64(rows.x)?, vec![8.0, 9.0, 0.0, 1.0, 8.0, 9.0]);
+/// # Ok::<(), mixture_core::Error>(())
+/// ```
+pub fn gather_rows<B: Backend, S: DataSource<B> + ?Sized>(
+    source: &S,
+    indices: &[usize],
+) -> Result<Batch<B>> {
+    let mut xs: Vec<Tensor<B, 2>> = Vec::new();
+    let mut ws: Vec<Tensor<B, 1>> = Vec::new();
+    // order[j] = position in `indices` of the j-th gathered row.
+    let mut order: Vec<usize> = Vec::with_capacity(indices.len());
+    let mut start = 0usize;
+    source.for_each_batch(&mut |batch: Batch<B>| {
+        let end = start + batch.n_samples();
+        let mut local = Vec::new();
+        for (pos, &i) in indices.iter().enumerate() {
+            if (start..end).contains(&i) {
+                order.push(pos);
+                local.push((i - start) as i64);
+            }
+        }
+        if !local.is_empty() {
+            let idx = index_tensor::<B>(local, &batch.x.device());
+            xs.push(batch.x.clone().select(0, idx.clone()));
+            if let Some(w) = &batch.weight {
+                ws.push(w.clone().select(0, idx));
+            }
+        }
+        start = end;
+        Ok(())
+    })?;
+    if order.len() != indices.len() || xs.is_empty() {
+        return Err(Error::DimensionMismatch {
+            what: "rows of the data source (a row index past its end was requested)",
+            expected: indices.iter().max().map_or(1, |m| m + 1),
+            found: start,
+        });
+    }
+    // A source's batches are all weighted or none is.
+    let weighted = ws.len() == xs.len();
+    let mut out = Batch::new(Tensor::cat(xs, 0));
+    if weighted {
+        out = out.with_weight(Tensor::cat(ws, 0));
+    }
+    let mut inverse = vec![0i64; indices.len()];
+    for (j, &pos) in order.iter().enumerate() {
+        inverse[pos] = j as i64;
+    }
+    if inverse.iter().enumerate().all(|(j, &v)| v == j as i64) {
+        return Ok(out);
+    }
+    let idx = index_tensor::<B>(inverse, &out.x.device());
+    let weight = out.weight.take().map(|w| w.select(0, idx.clone()));
+    let mut out = Batch::new(out.x.select(0, idx));
+    out.weight = weight;
+    Ok(out)
+}
+
+/// Row indices as an `[n]` integer tensor on `device`.
+fn index_tensor<B: Backend>(idx: Vec<i64>, device: &B::Device) -> Tensor<B, 1, Int> {
+    let n = idx.len();
+    Tensor::from_data(TensorData::new(idx, [n]), device)
 }

@@ -18,6 +18,12 @@ pub enum Error {
         /// Columns in the data.
         n_features: usize,
     },
+    /// A supervised model (a mixture of experts) was given rows without targets.
+    #[error("the {what} needs targets (y, one row per row of x), but the batch has none; pass them with Batch::with_targets")]
+    MissingTargets {
+        /// The model or components that need them.
+        what: &'static str,
+    },
     /// A value is NaN or infinite.
     #[error("non-finite value ({value}) in {what} at row {row}, column {column}; remove or impute it before fitting")]
     NonFinite {

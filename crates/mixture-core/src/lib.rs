@@ -35,6 +35,7 @@
 
 pub mod batch;
 pub mod components;
+pub mod criteria;
 pub mod error;
 #[cfg(feature = "flex")]
 mod flex;
@@ -52,7 +53,7 @@ pub mod tall;
 pub mod tensor;
 
 pub use batch::{Batch, DataSource, TensorSource};
-pub use components::{ComponentCheck, Components};
+pub use components::{ComponentCheck, ComponentFailure, Components};
 pub use error::{Error, Result};
 pub use gate::Gate;
 pub use logsumexp::{logsumexp, logsumexp_keepdim};

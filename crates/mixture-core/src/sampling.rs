@@ -1,4 +1,4 @@
-//! Seeded sampling: categorical draws and multinomial counts.
+//! Seeded sampling: categorical draws, multinomial counts and standard normal deviates.
 //!
 //! Uniform numbers come from a seeded host RNG and travel to the device as one tensor, so a
 //! draw is reproducible on every backend and independent of other users of the backend's
@@ -45,6 +45,53 @@ pub fn multinomial_counts<R: Rng + ?Sized>(n: usize, p: &[f64], rng: &mut R) -> 
         counts[idx] += 1;
     }
     counts
+}
+
+/// Two independent standard normal deviates from two uniforms by the Box–Muller transform,
+/// `u1` in `(0, 1]` (so that its log is finite) and `u2` in `[0, 1)`.
+fn box_muller(u1: f64, u2: f64) -> (f64, f64) {
+    let r = (-2.0 * u1.ln()).sqrt();
+    let t = core::f64::consts::TAU * u2;
+    (r * t.cos(), r * t.sin())
+}
+
+/// One standard normal deviate (Box–Muller on two uniforms of `rng`, the cosine branch):
+/// the stream of scikit-learn-style samplers that draw one value at a time.
+///
+/// ```
+/// use rand::{rngs::StdRng, SeedableRng};
+/// let mut rng = StdRng::seed_from_u64(0);
+/// let z = mixture_core::sampling::standard_normal(&mut rng);
+/// assert!(z.is_finite());
+/// ```
+pub fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
+    let u1 = 1.0 - rng.random::<f64>();
+    let u2 = rng.random::<f64>();
+    box_muller(u1, u2).0
+}
+
+/// `n` independent standard normal deviates (Box–Muller, both branches of each pair of
+/// uniforms of `rng`).
+///
+/// ```
+/// use rand::{rngs::StdRng, SeedableRng};
+/// let mut rng = StdRng::seed_from_u64(0);
+/// let z = mixture_core::sampling::standard_normals(10_000, &mut rng);
+/// let mean = z.iter().sum::<f64>() / 1e4;
+/// let var = z.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 1e4;
+/// assert!(mean.abs() < 0.05 && (var - 1.0).abs() < 0.05, "{mean} {var}");
+/// ```
+pub fn standard_normals<R: Rng + ?Sized>(n: usize, rng: &mut R) -> Vec<f64> {
+    let mut out = Vec::with_capacity(n + 1);
+    while out.len() < n {
+        let u1 = 1.0 - rng.random::<f64>();
+        let u2 = rng.random::<f64>();
+        let (a, b) = box_muller(u1, u2);
+        out.push(a);
+        out.push(b);
+    }
+    out.truncate(n);
+    out
 }
 
 #[cfg(test)]

@@ -6,7 +6,12 @@
 //! statistics into an accumulator. After the pass, one M-step updates the components, then the
 //! regularizers, then the gate. The lower bound of the iteration (the weighted mean
 //! log-likelihood of the parameters *before* the M-step, as scikit-learn reports it, plus any
-//! variational correction) and the components' health checks come back in one host read.
+//! variational correction) and the components' health checks come back in one host read; a
+//! failed check becomes the components' own error ([`Components::failure`]).
+//!
+//! The driver also owns what every estimator does around that loop: the initial M-step from
+//! given responsibilities ([`start_from`], checked by [`verify`]), and restarts
+//! ([`best_of`]: `n_init` runs, the best final bound kept, the observer told).
 
 use burn::tensor::{backend::Backend, Tensor};
 use mixture_core::{
@@ -14,7 +19,8 @@ use mixture_core::{
     sampling::categorical,
     stats::accumulate,
     tensor::{one_hot_like, to_vec_f64},
-    Batch, Components, DataSource, Error, FitEvent, FitObserver, Gate, Regularizer, Result,
+    Batch, ComponentCheck, ComponentFailure, Components, DataSource, Error, FitEvent, FitObserver,
+    Gate, Regularizer, Result,
 };
 use rand::{rngs::StdRng, SeedableRng};
 
@@ -45,11 +51,6 @@ pub struct EmSettings {
     pub mode: EmMode,
     /// Seed for the stochastic mode.
     pub seed: u64,
-    /// The covariance regularisation in force, quoted in error messages.
-    pub reg_covar: f64,
-    /// A component whose total responsibility falls at or below this fraction of the total
-    /// sample weight is reported as empty.
-    pub min_weight_fraction: f64,
 }
 
 impl Default for EmSettings {
@@ -59,8 +60,6 @@ impl Default for EmSettings {
             tol: 1e-3,
             mode: EmMode::Weighted,
             seed: 0,
-            reg_covar: 1e-6,
-            min_weight_fraction: 0.0,
         }
     }
 }
@@ -86,6 +85,74 @@ impl EmTrace {
     }
 }
 
+/// The data of a fit: a source of batches, its total sample weight, and optionally the
+/// [`Features`](Components::Features) of every batch, prepared once and kept for every pass
+/// (they depend on the data and on settings fixed for the fit, never on the parameters).
+pub struct FitData<'a, B: Backend, F> {
+    source: &'a dyn DataSource<B>,
+    total_weight: f64,
+    kept: Option<Vec<F>>,
+}
+
+impl<'a, B: Backend, F: Clone> FitData<'a, B, F> {
+    /// `source`, whose sample weights sum to `total_weight` (the number of rows when
+    /// unweighted); features are prepared per batch on every pass.
+    pub fn new(source: &'a dyn DataSource<B>, total_weight: f64) -> Self {
+        Self {
+            source,
+            total_weight,
+            kept: None,
+        }
+    }
+
+    /// Prepares the features of every batch once, with `components` (any value of the
+    /// family the fit runs, with the fit's fixed settings), and keeps them for every pass.
+    /// Costs their memory for the life of the value.
+    ///
+    /// # Errors
+    /// Those of [`Components::prepare`] and of the source.
+    pub fn keep_features<C: Components<B, Features = F>>(mut self, components: &C) -> Result<Self> {
+        let mut kept = Vec::new();
+        self.source.for_each_batch(&mut |batch: Batch<B>| {
+            kept.push(components.prepare(&batch)?);
+            Ok(())
+        })?;
+        self.kept = Some(kept);
+        Ok(self)
+    }
+
+    /// The source of the batches.
+    pub fn source(&self) -> &'a dyn DataSource<B> {
+        self.source
+    }
+
+    /// The sum of the sample weights.
+    pub fn total_weight(&self) -> f64 {
+        self.total_weight
+    }
+
+    /// Calls `f` on each batch with its features: the kept ones, else prepared now.
+    fn for_each_prepared<C: Components<B, Features = F>>(
+        &self,
+        components: &C,
+        f: &mut dyn FnMut(Batch<B>, F) -> Result<()>,
+    ) -> Result<()> {
+        let mut index = 0;
+        self.source.for_each_batch(&mut |batch: Batch<B>| {
+            let features = match &self.kept {
+                Some(kept) => kept.get(index).cloned().ok_or(Error::DimensionMismatch {
+                    what: "batches of the data source (a source must yield the same batches on every pass)",
+                    expected: kept.len(),
+                    found: index + 1,
+                })?,
+                None => components.prepare(&batch)?,
+            };
+            index += 1;
+            f(batch, features)
+        })
+    }
+}
+
 /// The pieces of one E-step pass: summed statistics and the summed weighted log-likelihood.
 pub struct EStep<B: Backend, CS, GS> {
     /// Merged component statistics.
@@ -96,11 +163,12 @@ pub struct EStep<B: Backend, CS, GS> {
     pub log_likelihood: Tensor<B, 1>,
 }
 
-/// One pass over the data: responsibilities per batch, statistics merged across batches.
-pub fn e_step<B, C, G, S>(
+/// One pass over the data: per batch, features → scores → responsibilities → statistics,
+/// the statistics merged across batches.
+pub fn e_step<B, C, G>(
     components: &C,
     gate: &G,
-    data: &S,
+    data: &FitData<'_, B, C::Features>,
     mode: EmMode,
     rng: &mut StdRng,
 ) -> Result<EStep<B, C::Stats, G::Stats>>
@@ -108,39 +176,35 @@ where
     B: Backend,
     C: Components<B>,
     G: Gate<B>,
-    S: DataSource<B> + ?Sized,
 {
     let mut cs = None;
     let mut gs = None;
     let mut ll: Option<Tensor<B, 1>> = None;
     let k = components.n_components();
-    data.for_each_batch(&mut |batch: Batch<B>| {
+    data.for_each_prepared(components, &mut |batch: Batch<B>, features: C::Features| {
         let n = batch.n_samples();
-        let mut respond = |joint: Tensor<B, 2>| -> Tensor<B, 2> {
-            // Hard EM's labels first, so that the scores go to the normalisation unshared
-            // (a backend kernel may then overwrite them with the responsibilities).
-            let labels = matches!(mode, EmMode::Hard).then(|| joint.clone().argmax(1).reshape([n]));
-            let (lse, resp) = softmax_with_logsumexp(joint);
-            let lse = lse.reshape([n]);
-            let part = match &batch.weight {
-                Some(w) => (lse * w.clone()).sum(),
-                None => lse.sum(),
-            };
-            ll = Some(match ll.take() {
-                Some(acc) => acc + part,
-                None => part,
-            });
-            let resp = match mode {
-                EmMode::Weighted => resp,
-                EmMode::Hard => one_hot_like(labels.expect("hard mode"), k, &resp),
-                EmMode::Stochastic => one_hot_like(categorical(resp.clone(), rng), k, &resp),
-            };
-            let resp = batch.weigh(resp);
-            gs = accumulate(gs.take(), gate.statistics(&batch, resp.clone()));
-            resp
+        let joint = components.score(&features, gate.log_weights(&batch));
+        // Hard EM's labels first, so that the scores go to the normalisation unshared (a
+        // backend kernel may then overwrite them with the responsibilities).
+        let labels = matches!(mode, EmMode::Hard).then(|| joint.clone().argmax(1).reshape([n]));
+        let (lse, resp) = softmax_with_logsumexp(joint);
+        let lse = lse.reshape([n]);
+        let part = match &batch.weight {
+            Some(w) => (lse * w.clone()).sum(),
+            None => lse.sum(),
         };
-        let stats = components.e_step(&batch, gate.log_weights(&batch), &mut respond);
-        cs = accumulate(cs.take(), stats);
+        ll = Some(match ll.take() {
+            Some(acc) => acc + part,
+            None => part,
+        });
+        let resp = match (mode, labels) {
+            (EmMode::Hard, Some(labels)) => one_hot_like(labels, k, &resp),
+            (EmMode::Stochastic, _) => one_hot_like(categorical(resp.clone(), rng), k, &resp),
+            _ => resp,
+        };
+        let resp = batch.weigh(resp);
+        gs = accumulate(gs.take(), gate.statistics(&batch, resp.clone()));
+        cs = accumulate(cs.take(), components.summarize(&features, resp));
         Ok(())
     })?;
     match (cs, gs, ll) {
@@ -151,7 +215,7 @@ where
         }),
         _ => Err(Error::EmptyData {
             n_samples: 0,
-            n_features: data.n_features(),
+            n_features: data.source.n_features(),
         }),
     }
 }
@@ -159,19 +223,17 @@ where
 /// Runs EM from the current parameters until the bound changes by less than `tol` or
 /// `max_iter` iterations have run.
 ///
-/// `total_weight` is the sum of the sample weights (the number of rows when unweighted); the
-/// bound is the weighted mean log-likelihood plus the gate's and components'
-/// [`bound_correction`](Components::bound_correction) divided by it.
+/// The bound is the weighted mean log-likelihood plus the gate's and components'
+/// [`bound_correction`](Components::bound_correction), divided by the data's total weight.
 ///
 /// # Errors
-/// [`Error::NotPositiveDefinite`] or [`Error::EmptyComponent`] naming the component when an
-/// M-step fails, [`Error::Diverged`] when the bound is not finite.
-pub fn run<B, C, G, S>(
+/// The components' [`failure`](Components::failure) error naming the first component whose
+/// check fails after an M-step, [`Error::Diverged`] when the bound is not finite.
+pub fn run<B, C, G>(
     components: &mut C,
     gate: &mut G,
     regularizers: &mut [&mut dyn Regularizer<C>],
-    data: &S,
-    total_weight: f64,
+    data: &FitData<'_, B, C::Features>,
     settings: &EmSettings,
     init: usize,
     observer: &mut dyn FitObserver,
@@ -180,7 +242,6 @@ where
     B: Backend,
     C: Components<B>,
     G: Gate<B>,
-    S: DataSource<B> + ?Sized,
 {
     let mut rng = StdRng::seed_from_u64(settings.seed);
     let mut trace = EmTrace {
@@ -203,11 +264,15 @@ where
             r.regularize(components);
         }
         gate.update(e.gate);
-        // The single host read of the iteration: [bound, pivots (K), weights (K)].
-        let read = to_vec_f64(Tensor::cat(vec![bound, check.pivot, check.weight], 0))?;
-        let value = read[0] / total_weight;
+        // The single host read of the iteration: [bound, pivots (K), weights (K)?].
+        let mut parts = vec![bound, check.pivot];
+        parts.extend(check.weight);
+        let read = to_vec_f64(Tensor::cat(parts, 0))?;
+        let value = read[0] / data.total_weight;
         let (pivots, weights) = read[1..].split_at(k);
-        check_components(pivots, weights, total_weight, settings)?;
+        if let Some(failure) = ComponentFailure::find(pivots, weights) {
+            return Err(components.failure(failure));
+        }
         if !value.is_finite() {
             return Err(Error::Diverged {
                 iteration,
@@ -235,29 +300,117 @@ where
     Ok(trace)
 }
 
-/// Turns the components' health values into the error that names the first bad component.
-pub fn check_components(
-    pivots: &[f64],
-    weights: &[f64],
-    total_weight: f64,
-    settings: &EmSettings,
+/// The M-step from given responsibilities, as an initialisation: one pass over `data` in
+/// which `responsibilities` gives each batch's `[N, K]` responsibilities (before the sample
+/// weights, which are applied here), then the components' update, the regularizers and the
+/// gate's update, in the order of every iteration of [`run`]. Returns the components' check
+/// unread, for [`verify`] (a caller that replaces some parameters afterwards may check only
+/// what it keeps).
+///
+/// # Errors
+/// Those of `responsibilities`, of the source and of [`Components::prepare`].
+pub fn start_from<B, C, G>(
+    components: &mut C,
+    gate: &mut G,
+    regularizers: &mut [&mut dyn Regularizer<C>],
+    data: &FitData<'_, B, C::Features>,
+    responsibilities: &mut dyn FnMut(&Batch<B>) -> Result<Tensor<B, 2>>,
+) -> Result<ComponentCheck<B>>
+where
+    B: Backend,
+    C: Components<B>,
+    G: Gate<B>,
+{
+    let mut cs = None;
+    let mut gs = None;
+    data.for_each_prepared(
+        &*components,
+        &mut |batch: Batch<B>, features: C::Features| {
+            let resp = batch.weigh(responsibilities(&batch)?);
+            gs = accumulate(gs.take(), gate.statistics(&batch, resp.clone()));
+            cs = accumulate(cs.take(), components.summarize(&features, resp));
+            Ok(())
+        },
+    )?;
+    let (Some(cs), Some(gs)) = (cs, gs) else {
+        return Err(Error::EmptyData {
+            n_samples: 0,
+            n_features: data.source.n_features(),
+        });
+    };
+    let check = components.update(cs);
+    for r in regularizers.iter_mut() {
+        r.regularize(components);
+    }
+    gate.update(gs);
+    Ok(check)
+}
+
+/// Reads a [`ComponentCheck`] (one host read) and returns the components' own error for the
+/// first failed component.
+///
+/// # Errors
+/// [`Components::failure`] of the first failure; [`Error::Backend`] if the read fails.
+pub fn verify<B: Backend, C: Components<B>>(
+    components: &C,
+    check: ComponentCheck<B>,
 ) -> Result<()> {
-    for (component, &w) in weights.iter().enumerate() {
-        if w.is_nan() || w <= settings.min_weight_fraction * total_weight {
-            return Err(Error::EmptyComponent {
-                component,
-                weight: w,
-            });
+    let k = components.n_components();
+    let mut parts = vec![check.pivot];
+    parts.extend(check.weight);
+    let read = to_vec_f64(Tensor::cat(parts, 0))?;
+    let (pivots, weights) = read.split_at(k);
+    match ComponentFailure::find(pivots, weights) {
+        Some(failure) => Err(components.failure(failure)),
+        None => Ok(()),
+    }
+}
+
+/// One fitted run: the components, the gate and what EM did.
+#[derive(Debug, Clone)]
+pub struct EmFit<C, G> {
+    /// The fitted components.
+    pub components: C,
+    /// The fitted gate.
+    pub gate: G,
+    /// The run's bounds, convergence and iterations.
+    pub trace: EmTrace,
+}
+
+/// Restarts: runs `fit_one(init, observer)` for `init` in `0..n_init` (each an
+/// initialisation and [`run`], usually seeded by `seed + init`) and keeps the fit with the
+/// highest final bound (the first on ties), telling the observer where each starts and ends.
+/// An error in any run is the result (as scikit-learn, which does not skip failed inits).
+///
+/// # Errors
+/// The first error of a run; [`Error::InvalidConfig`] when `n_init` is zero.
+pub fn best_of<C, G, F>(
+    n_init: usize,
+    observer: &mut dyn FitObserver,
+    mut fit_one: F,
+) -> Result<EmFit<C, G>>
+where
+    F: FnMut(usize, &mut dyn FitObserver) -> Result<EmFit<C, G>>,
+{
+    let mut best: Option<EmFit<C, G>> = None;
+    for init in 0..n_init {
+        observer.observe(&FitEvent::InitStart { init, n_init });
+        let fit = fit_one(init, observer)?;
+        observer.observe(&FitEvent::InitEnd {
+            init,
+            converged: fit.trace.converged,
+            n_iter: fit.trace.n_iter,
+            value: fit.trace.lower_bound(),
+        });
+        if best
+            .as_ref()
+            .is_none_or(|b| fit.trace.lower_bound() > b.trace.lower_bound())
+        {
+            best = Some(fit);
         }
     }
-    for (component, &p) in pivots.iter().enumerate() {
-        if p.is_nan() || p <= 0.0 {
-            return Err(Error::NotPositiveDefinite {
-                component,
-                pivot: p,
-                reg_covar: settings.reg_covar,
-            });
-        }
-    }
-    Ok(())
+    best.ok_or(Error::InvalidConfig {
+        field: "n_init",
+        reason: "must be at least 1".into(),
+    })
 }

@@ -17,7 +17,7 @@ pub mod gaussian_mixture;
 pub mod kmeans;
 mod persist;
 
-pub use driver::{EmMode, EmSettings, EmTrace};
+pub use driver::{EmFit, EmMode, EmSettings, EmTrace};
 pub use experts::{GateKind, MixtureOfExperts, MixtureOfExpertsConfig};
 pub use gaussian_mixture::{GaussianMixture, GaussianMixtureConfig, InitMethod};
 pub use kmeans::{KMeans, KMeansConfig, KMeansInit};

@@ -220,8 +220,7 @@ impl<B: Backend> Gate<B> for Dirichlet<B> {
     }
 
     fn statistics(&self, _batch: &Batch<B>, resp: Tensor<B, 2>) -> Counts<B> {
-        let k = resp.dims()[1];
-        Counts(resp.sum_dim(0).reshape([k]))
+        Counts::of(resp)
     }
 
     fn update(&mut self, stats: Counts<B>) {

@@ -33,6 +33,14 @@ pub struct Weights<B: Backend> {
 #[derive(Debug, Clone)]
 pub struct Counts<B: Backend>(pub Tensor<B, 1>);
 
+impl<B: Backend> Counts<B> {
+    /// The column sums of `[N, K]` responsibilities.
+    pub fn of(resp: Tensor<B, 2>) -> Self {
+        let k = resp.dims()[1];
+        Self(resp.sum_dim(0).reshape([k]))
+    }
+}
+
 impl<B: Backend> Statistics for Counts<B> {
     fn merge(self, other: Self) -> Self {
         Self(self.0 + other.0)
@@ -85,8 +93,7 @@ impl<B: Backend> Gate<B> for Weights<B> {
     }
 
     fn statistics(&self, _batch: &Batch<B>, resp: Tensor<B, 2>) -> Counts<B> {
-        let k = resp.dims()[1];
-        Counts(resp.sum_dim(0).reshape([k]))
+        Counts::of(resp)
     }
 
     fn update(&mut self, stats: Counts<B>) {

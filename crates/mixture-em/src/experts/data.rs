@@ -1,6 +1,7 @@
 //! MixtureLib's two-planes data set, seeded, for examples, tests and benchmarks.
 
-use rand::{rngs::StdRng, RngExt, SeedableRng};
+use mixture_core::sampling::standard_normal;
+use rand::{rngs::StdRng, SeedableRng};
 
 /// The two true planes of [`two_planes`]: `y = 10·x₁` and `y = 30·x₂`.
 pub const TWO_PLANES: [[f64; 2]; 2] = [[10.0, 0.0], [0.0, 30.0]];
@@ -45,11 +46,7 @@ impl TwoPlanes {
 /// from numpy's but follow the same law.
 pub fn two_planes(n: usize, noise: f64, seed: u64) -> TwoPlanes {
     let mut rng = StdRng::seed_from_u64(seed);
-    let mut normal = move || {
-        let u1: f64 = 1.0 - rng.random::<f64>();
-        let u2: f64 = rng.random::<f64>();
-        (-2.0 * u1.ln()).sqrt() * (2.0 * core::f64::consts::PI * u2).cos()
-    };
+    let mut normal = move || standard_normal(&mut rng);
     let half = n / 2;
     let mut x = Vec::with_capacity(2 * n);
     let mut labels = Vec::with_capacity(n);

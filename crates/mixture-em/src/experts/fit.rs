@@ -4,22 +4,20 @@ use burn::tensor::{backend::Backend, Tensor};
 use mixture_core::{
     host::{check_data, check_weights},
     tensor::{from_f64_like, to_vec_f64},
-    Batch, Components, Error, FitEvent, FitObserver, Gate, NoopObserver, Regularizer, Result,
-    TensorSource,
+    Batch, Error, FitObserver, NoopObserver, Regularizer, Result, TensorSource,
 };
-use mixture_experts::{BayesianLinear, BayesianLinearConfig};
+use mixture_experts::{BayesianLinear, BayesianLinearConfig, Prepared};
 use mixture_gates::{Dirichlet, PerSampleDirichlet, SoftmaxGateConfig, Weights};
 use rand::{rngs::StdRng, RngExt, SeedableRng};
 
 use super::{FittedGate, GateKind, MixtureOfExperts, MixtureOfExpertsConfig};
-use crate::driver::{check_components, run, EmSettings, EmTrace};
+use crate::driver::{best_of, run, start_from, verify, EmFit, EmSettings, FitData};
 
 /// The regularizers a fit applies after every experts' M-step.
 pub type ExpertRegularizers<'a, B> = [&'a mut dyn Regularizer<BayesianLinear<B>>];
 
 /// Sizes and scales of the training data, read once.
 struct DataScale {
-    n: usize,
     d: usize,
     p: usize,
     total: f64,
@@ -71,37 +69,31 @@ impl MixtureOfExpertsConfig {
         if let Some(w) = sample_weight {
             batch = batch.with_weight(w.clone());
         }
-        let mut best: Option<(BayesianLinear<B>, FittedGate<B>, EmTrace)> = None;
-        for init in 0..self.n_init {
-            observer.observe(&FitEvent::InitStart {
-                init,
-                n_init: self.n_init,
-            });
+        // The design and its products, once for the whole fit (every restart starts from
+        // the same experts, so any of them prepares the same features).
+        let template = self.experts_config(&scale).init(x)?;
+        let source = TensorSource::new(batch, None);
+        let data = FitData::new(&source, scale.total).keep_features(&template)?;
+        let best = best_of(self.n_init, observer, |init, observer| {
             let seed = self.seed.wrapping_add(init as u64);
-            let (experts, gate, trace) = self
-                .fit_once(&batch, &scale, seed, init, regularizers, observer)
-                .map_err(expert_error)?;
-            observer.observe(&FitEvent::InitEnd {
+            self.fit_once(
+                template.clone(),
+                x,
+                &data,
+                &scale,
+                seed,
                 init,
-                converged: trace.converged,
-                n_iter: trace.n_iter,
-                value: trace.lower_bound(),
-            });
-            if best
-                .as_ref()
-                .is_none_or(|(_, _, t)| trace.lower_bound() > t.lower_bound())
-            {
-                best = Some((experts, gate, trace));
-            }
-        }
-        let (experts, gate, trace) = best.expect("n_init >= 1");
+                regularizers,
+                observer,
+            )
+        })?;
         let k = self.n_experts;
-        let mean_weights = gate.predict_weights(x).mean_dim(0).reshape([k]);
+        let mean_weights = best.gate.predict_weights(x).mean_dim(0).reshape([k]);
         Ok(MixtureOfExperts::from_parts(
             self.clone(),
-            experts,
-            gate,
-            trace,
+            best.components,
+            best.gate,
+            best.trace,
             mean_weights,
         ))
     }
@@ -142,7 +134,6 @@ impl MixtureOfExpertsConfig {
         let var_x = v[..d].iter().sum::<f64>() / d as f64;
         let var_y = v[d..].iter().sum::<f64>() / p as f64;
         Ok(DataScale {
-            n,
             d,
             p,
             total,
@@ -173,49 +164,43 @@ impl MixtureOfExpertsConfig {
             tol: self.tol,
             mode: self.mode,
             seed,
-            reg_covar: 0.0,
-            min_weight_fraction: 0.0,
         }
     }
 
     fn fit_once<B: Backend>(
         &self,
-        batch: &Batch<B>,
+        mut experts: BayesianLinear<B>,
+        x: &Tensor<B, 2>,
+        data: &FitData<'_, B, Prepared<B>>,
         scale: &DataScale,
         seed: u64,
         init: usize,
         regularizers: &mut ExpertRegularizers<'_, B>,
         observer: &mut dyn FitObserver,
-    ) -> Result<(BayesianLinear<B>, FittedGate<B>, EmTrace)> {
-        let x = &batch.x;
+    ) -> Result<EmFit<BayesianLinear<B>, FittedGate<B>>> {
         let k = self.n_experts;
-        let mut experts = self.experts_config(scale).init(x)?;
-        // The design and its products, once for the whole fit (`Components::prepare`).
-        let source = TensorSource::new(batch.clone(), None).with_features(|b| experts.prepare(b));
-        let batch = source.batch();
-        let resp = batch.weigh(random_responsibilities(scale.n, k, seed, x));
-        let check = experts.update(experts.statistics(batch, resp.clone()));
-        let read = to_vec_f64(Tensor::cat(vec![check.pivot, check.weight], 0))?;
         let settings = self.em_settings(seed);
-        check_components(&read[..k], &read[k..], scale.total, &settings)?;
-        for r in regularizers.iter_mut() {
-            r.regularize(&mut experts);
-        }
+        // Random responsibilities, one M-step of the experts, the regularizers and the gate.
+        let mut resp = |b: &Batch<B>| Ok(random_responsibilities(b.n_samples(), k, seed, &b.x));
         macro_rules! fit_gate {
             ($gate:expr, $wrap:expr) => {{
                 let mut gate = $gate;
-                gate.update(gate.statistics(batch, resp.clone()));
+                let check = start_from(&mut experts, &mut gate, regularizers, data, &mut resp)?;
+                verify(&experts, check)?;
                 let trace = run(
                     &mut experts,
                     &mut gate,
                     regularizers,
-                    &source,
-                    scale.total,
+                    data,
                     &settings,
                     init,
                     observer,
                 )?;
-                (experts, ($wrap)(gate), trace)
+                EmFit {
+                    components: experts,
+                    gate: ($wrap)(gate),
+                    trace,
+                }
             }};
         }
         Ok(match self.gate {
@@ -272,19 +257,4 @@ pub fn random_responsibilities<B: Backend>(
         v.extend(row.iter().map(|e| e / s));
     }
     from_f64_like(v, [n, k], like)
-}
-
-/// The driver names a failed pivot as a covariance that is not positive definite, with the
-/// Gaussian mixture's remedy (`reg_covar`); for linear experts the same pivot means an expert
-/// that its rows do not determine, and the remedy is a prior.
-fn expert_error(e: Error) -> Error {
-    match e {
-        Error::NotPositiveDefinite {
-            component, pivot, ..
-        } => Error::SingularExpert {
-            expert: component,
-            pivot,
-        },
-        e => e,
-    }
 }

@@ -3,11 +3,9 @@
 use burn::tensor::{backend::Backend, Int, Tensor};
 use mixture_core::{
     host::{check_data, check_finite, check_weights, weighted_batch},
-    Batch, Components, DataSource, Error, FitEvent, FitObserver, NoopObserver, Result,
-    TensorSource,
+    Batch, DataSource, Error, FitObserver, NoopObserver, Result, TensorSource,
 };
-use mixture_experts::GaussianComponents;
-use mixture_gates::Weights;
+use mixture_experts::{GaussianComponents, GaussianFeatures};
 
 use super::{init::initialize, GaussianMixture, GaussianMixtureConfig};
 use mixture_experts::CovarianceType;
@@ -24,10 +22,9 @@ const MAX_LINEAR_BLOCKS: usize = 64;
 /// Blocks never get smaller than this many rows (per-op overhead).
 const MIN_BLOCK_ROWS: usize = 1024;
 /// An in-memory fit keeps the data-only features of every block (see
-/// [`Components::prepare`](mixture_core::Components::prepare)) when they take at most this
-/// many bytes.
+/// [`FitData::keep_features`]) when they take at most this many bytes.
 pub(crate) const FEATURE_CACHE_BYTES: usize = 1 << 30;
-use crate::driver::{run, EmMode, EmSettings, EmTrace};
+use crate::driver::{best_of, run, EmFit, EmMode, EmSettings, FitData};
 
 impl GaussianMixtureConfig {
     /// Fits the mixture to `x` (`[N, D]`).
@@ -67,16 +64,17 @@ impl GaussianMixtureConfig {
             None => n as f64,
         };
         let center = weighted_mean(&batch, total);
-        let mut source = TensorSource::new(batch.clone(), Some(self.block_rows(n, d)));
+        let source = TensorSource::new(batch.clone(), Some(self.block_rows(n, d)));
+        let mut data = FitData::new(&source, total);
         let bytes = self.feature_bytes(n, d, x.dtype().size());
         if self.batch_size.is_none() && bytes > 0 && bytes <= FEATURE_CACHE_BYTES {
             let k = self.n_components;
             let template =
                 GaussianComponents::standard(self.covariance_type, k, d, self.reg_covar, x)
                     .with_center(center.clone());
-            source = source.with_features(|b| template.prepare(b));
+            data = data.keep_features(&template)?;
         }
-        self.fit_inits(&source, Some(&batch), total, center, observer)
+        self.fit_inits(&data, Some(&batch), center, observer)
     }
 
     /// Fits the mixture to data served in batches by `source` (data larger than memory):
@@ -116,8 +114,13 @@ impl GaussianMixtureConfig {
             });
             Ok(())
         })?;
-        let center = sum.expect("non-empty source").div_scalar(total);
-        self.fit_inits(source, None, total, center, observer)
+        let center = sum
+            .ok_or(Error::EmptyData {
+                n_samples: 0,
+                n_features: d,
+            })?
+            .div_scalar(total);
+        self.fit_inits(&FitData::new(source, total), None, center, observer)
     }
 
     /// Fits the mixture and returns it with the labels of `x` (scikit-learn's `fit_predict`).
@@ -178,57 +181,40 @@ impl GaussianMixtureConfig {
             tol: self.tol,
             mode: EmMode::Weighted,
             seed,
-            reg_covar: self.reg_covar,
-            min_weight_fraction: 0.0,
         }
     }
 
     fn fit_inits<B: Backend>(
         &self,
-        source: &dyn DataSource<B>,
+        data: &FitData<'_, B, GaussianFeatures<B>>,
         full: Option<&Batch<B>>,
-        total: f64,
         center: Tensor<B, 2>,
         observer: &mut dyn FitObserver,
     ) -> Result<GaussianMixture<B>> {
-        let mut best: Option<(GaussianComponents<B>, Weights<B>, EmTrace)> = None;
-        for init in 0..self.n_init {
-            observer.observe(&FitEvent::InitStart {
-                init,
-                n_init: self.n_init,
-            });
+        let best = best_of(self.n_init, observer, |init, observer| {
             let seed = self.seed.wrapping_add(init as u64);
-            let (mut comps, mut gate) = initialize(self, source, full, &center, seed)?;
+            let (mut components, mut gate) = initialize(self, data, full, &center, seed)?;
+            let settings = self.em_settings(seed);
             let trace = run(
-                &mut comps,
+                &mut components,
                 &mut gate,
                 &mut [],
-                source,
-                total,
-                &self.em_settings(seed),
+                data,
+                &settings,
                 init,
                 observer,
             )?;
-            observer.observe(&FitEvent::InitEnd {
-                init,
-                converged: trace.converged,
-                n_iter: trace.n_iter,
-                value: trace.lower_bound(),
-            });
-            let better = match &best {
-                None => true,
-                Some((_, _, t)) => trace.lower_bound() > t.lower_bound(),
-            };
-            if better {
-                best = Some((comps, gate, trace));
-            }
-        }
-        let (comps, gate, trace) = best.expect("n_init >= 1");
+            Ok(EmFit {
+                components,
+                gate,
+                trace,
+            })
+        })?;
         Ok(GaussianMixture::from_parts(
             self.clone(),
-            comps,
-            gate,
-            trace,
+            best.components,
+            best.gate,
+            best.trace,
         ))
     }
 }

@@ -5,28 +5,30 @@
 //! `precisions_init` then replace what they name. When all three are given no
 //! responsibilities are drawn at all.
 
-use burn::tensor::{backend::Backend, Int, Tensor, TensorData};
+use burn::tensor::{backend::Backend, Tensor};
 use mixture_core::{
-    stats::accumulate,
+    batch::gather_rows,
     tensor::{eye_like, from_f64, from_f64_like, one_hot_like, to_vec_f64},
-    Batch, Components, DataSource, Error, Gate, Result,
+    Batch, Error, Result, TensorSource,
 };
-use mixture_experts::{Covariances, GaussianComponents, GaussianStats};
-use mixture_gates::{weights::Counts, Weights};
+use mixture_experts::{Covariances, GaussianComponents, GaussianFeatures};
+use mixture_gates::Weights;
 use rand::{rngs::StdRng, seq::index::sample, RngExt, SeedableRng};
 
 use super::{GaussianMixtureConfig, InitMethod};
+use crate::driver::{start_from, verify, FitData};
 use crate::kmeans::{kmeans_plusplus, KMeansConfig};
 
 /// Starting components and weights for one initialisation.
 pub(crate) fn initialize<B: Backend>(
     config: &GaussianMixtureConfig,
-    source: &dyn DataSource<B>,
+    data: &FitData<'_, B, GaussianFeatures<B>>,
     full: Option<&Batch<B>>,
     center: &Tensor<B, 2>,
     seed: u64,
 ) -> Result<(GaussianComponents<B>, Weights<B>)> {
     let k = config.n_components;
+    let source = data.source();
     let d = source.n_features();
     let like = center.clone();
     let mut comps =
@@ -38,10 +40,15 @@ pub(crate) fn initialize<B: Backend>(
     let all_given = config.weights_init.is_some()
         && config.means_init.is_some()
         && config.precisions_init.is_some();
-    let mut pivot: Option<Tensor<B, 1>> = None;
+    let mut check = None;
     if !all_given {
         let mut rng = StdRng::seed_from_u64(seed);
-        let (cs, gs) = match config.init {
+        let mut start =
+            |data: &FitData<'_, B, GaussianFeatures<B>>,
+             resp: &mut dyn FnMut(&Batch<B>) -> Result<Tensor<B, 2>>| {
+                start_from(&mut comps, &mut gate, &mut [], data, resp)
+            };
+        check = Some(match config.init {
             InitMethod::KMeans => {
                 let km = KMeansConfig::new(k)
                     .with_n_init(1)
@@ -54,11 +61,11 @@ pub(crate) fn initialize<B: Backend>(
                     },
                     None => km.fit_source(&source)?,
                 };
-                pass(source, &comps, &gate, &mut |batch: &Batch<B>| {
+                start(data, &mut |batch: &Batch<B>| {
                     Ok(one_hot_like(km.predict(&batch.x)?, k, &batch.x))
                 })?
             }
-            InitMethod::Random => pass(source, &comps, &gate, &mut |batch: &Batch<B>| {
+            InitMethod::Random => start(data, &mut |batch: &Batch<B>| {
                 let n = batch.n_samples();
                 let mut v = Vec::with_capacity(n * k);
                 for _ in 0..n {
@@ -80,17 +87,14 @@ pub(crate) fn initialize<B: Backend>(
                 };
                 // Only the chosen rows carry responsibility (one each): their statistics are
                 // the statistics of the whole data under the one-hot responsibilities.
-                let rows = gather_rows(source, full, &indices)?;
-                let resp = eye_like(k, &rows.x);
-                let resp = rows.weigh(resp);
-                (
-                    comps.statistics(&rows, resp.clone()),
-                    gate.statistics(&rows, resp),
-                )
+                let rows = gather_rows(source, &indices)?;
+                let total = rows.n_samples() as f64;
+                let rows = TensorSource::new(rows, None);
+                start(&FitData::new(&rows, total), &mut |batch: &Batch<B>| {
+                    Ok(eye_like(k, &batch.x))
+                })?
             }
-        };
-        pivot = Some(comps.update(cs).pivot);
-        gate.update(gs);
+        });
     }
     let device = like.device();
     let dtype = like.dtype();
@@ -112,83 +116,16 @@ pub(crate) fn initialize<B: Backend>(
                 ),
             });
         }
-    } else if let Some(piv) = pivot {
-        let piv = to_vec_f64(piv)?;
-        if let Some(component) = piv.iter().position(|v| !(*v > 0.0)) {
-            return Err(Error::NotPositiveDefinite {
-                component,
-                pivot: piv[component],
-                reg_covar: config.reg_covar,
-            });
-        }
+    } else if let Some(check) = check {
+        // The covariances of the initial M-step are kept: check them (an initial component
+        // without responsibility is not an error, as in scikit-learn: EM may revive it).
+        verify(
+            &comps,
+            mixture_core::ComponentCheck {
+                weight: None,
+                ..check
+            },
+        )?;
     }
     Ok((comps, gate))
-}
-
-/// One pass over the data with responsibilities from `resp`, summing statistics.
-fn pass<B: Backend>(
-    source: &dyn DataSource<B>,
-    comps: &GaussianComponents<B>,
-    gate: &Weights<B>,
-    resp: &mut dyn FnMut(&Batch<B>) -> Result<Tensor<B, 2>>,
-) -> Result<(GaussianStats<B>, Counts<B>)> {
-    let mut cs = None;
-    let mut gs = None;
-    source.for_each_batch(&mut |batch: Batch<B>| {
-        let r = batch.weigh(resp(&batch)?);
-        gs = accumulate(gs.take(), gate.statistics(&batch, r.clone()));
-        cs = accumulate(cs.take(), comps.statistics(&batch, r));
-        Ok(())
-    })?;
-    match (cs, gs) {
-        (Some(c), Some(g)) => Ok((c, g)),
-        _ => Err(Error::EmptyData {
-            n_samples: 0,
-            n_features: source.n_features(),
-        }),
-    }
-}
-
-/// The rows at `indices` (in that order) as one batch, with their weights.
-fn gather_rows<B: Backend>(
-    source: &dyn DataSource<B>,
-    full: Option<&Batch<B>>,
-    indices: &[usize],
-) -> Result<Batch<B>> {
-    let to_index = |idx: Vec<i64>, device: &B::Device| {
-        let n = idx.len();
-        Tensor::<B, 1, Int>::from_data(TensorData::new(idx, [n]), device)
-    };
-    if let Some(b) = full {
-        let idx = to_index(indices.iter().map(|&i| i as i64).collect(), &b.x.device());
-        let x = b.x.clone().select(0, idx.clone());
-        let mut out = Batch::new(x);
-        if let Some(w) = &b.weight {
-            out = out.with_weight(w.clone().select(0, idx));
-        }
-        return Ok(out);
-    }
-    // Streamed: pick the rows batch by batch, then restore the requested order.
-    let mut picked: Vec<(usize, Batch<B>)> = Vec::with_capacity(indices.len());
-    source.for_each_batch(&mut |batch: Batch<B>| {
-        for (pos, &i) in indices.iter().enumerate() {
-            if batch.rows.contains(&i) {
-                let r = i - batch.rows.start;
-                picked.push((pos, batch.slice(r..r + 1)));
-            }
-        }
-        Ok(())
-    })?;
-    picked.sort_by_key(|(pos, _)| *pos);
-    let has_weight = picked.first().is_some_and(|(_, b)| b.weight.is_some());
-    let xs: Vec<_> = picked.iter().map(|(_, b)| b.x.clone()).collect();
-    let mut out = Batch::new(Tensor::cat(xs, 0));
-    if has_weight {
-        let ws: Vec<_> = picked
-            .iter()
-            .filter_map(|(_, b)| b.weight.clone())
-            .collect();
-        out = out.with_weight(Tensor::cat(ws, 0));
-    }
-    Ok(out)
 }

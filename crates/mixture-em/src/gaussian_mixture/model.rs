@@ -2,18 +2,19 @@
 
 use burn::tensor::{backend::Backend, Int, Tensor};
 use mixture_core::{
+    criteria::{aic, bic},
     host::check_input,
     logsumexp::logsumexp_with_exp,
-    sampling::multinomial_counts,
+    sampling::{multinomial_counts, standard_normal},
     tensor::{from_f64_like, to_vec_f64},
     Batch, Error, Gate, NoopObserver, Result, TensorSource,
 };
 use mixture_experts::{CovarianceType, Covariances, GaussianComponents};
 use mixture_gates::Weights;
-use rand::{rngs::StdRng, RngExt, SeedableRng};
+use rand::{rngs::StdRng, SeedableRng};
 
 use super::GaussianMixtureConfig;
-use crate::driver::{run, EmTrace};
+use crate::driver::{run, EmTrace, FitData};
 
 /// A fitted Gaussian mixture: weights, means, covariances and their precision Cholesky
 /// factors, with the record of the fit (converged, iterations, lower bounds).
@@ -167,13 +168,13 @@ impl<B: Backend> GaussianMixture<B> {
     /// Bayesian information criterion on `x`: `−2 · score · N + p · ln N` (lower is better).
     pub fn bic(&self, x: &Tensor<B, 2>) -> Result<f64> {
         let n = x.dims()[0] as f64;
-        Ok(-2.0 * self.score(x)? * n + self.n_parameters() as f64 * n.ln())
+        Ok(bic(self.score(x)? * n, self.n_parameters(), n))
     }
 
     /// Akaike information criterion on `x`: `−2 · score · N + 2p` (lower is better).
     pub fn aic(&self, x: &Tensor<B, 2>) -> Result<f64> {
         let n = x.dims()[0] as f64;
-        Ok(-2.0 * self.score(x)? * n + 2.0 * self.n_parameters() as f64)
+        Ok(aic(self.score(x)? * n, self.n_parameters()))
     }
 
     /// Draws `n` points, returned grouped by component (as scikit-learn does) with their
@@ -230,12 +231,12 @@ impl<B: Backend> GaussianMixture<B> {
         let mut comps = self.components.clone();
         let mut gate = self.gate.clone();
         let settings = self.config.em_settings(self.config.seed);
+        let data = FitData::new(&source, n as f64);
         let trace = run(
             &mut comps,
             &mut gate,
             &mut [],
-            &source,
-            n as f64,
+            &data,
             &settings,
             0,
             &mut NoopObserver,
@@ -264,11 +265,4 @@ impl<B: Backend> GaussianMixture<B> {
             lower_bounds,
         }
     }
-}
-
-/// A standard normal draw (Box–Muller).
-fn standard_normal(rng: &mut StdRng) -> f64 {
-    let u1: f64 = 1.0 - rng.random::<f64>(); // (0, 1]
-    let u2: f64 = rng.random::<f64>();
-    (-2.0 * u1.ln()).sqrt() * (2.0 * core::f64::consts::PI * u2).cos()
 }

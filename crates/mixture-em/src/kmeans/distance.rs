@@ -1,7 +1,7 @@
 //! Batched squared Euclidean distances and row gathering from a data source.
 
-use burn::tensor::{backend::Backend, Int, Tensor, TensorData};
-use mixture_core::{Batch, DataSource, Error, Result};
+use burn::tensor::{backend::Backend, Int, Tensor};
+use mixture_core::{DataSource, Result};
 
 /// `‖c_k‖²` as a `[1, K]` row, computed once per set of centres.
 pub(crate) fn sq_norms_row<B: Backend>(centres: &Tensor<B, 2>) -> Tensor<B, 2> {
@@ -37,53 +37,13 @@ pub(crate) fn nearest<B: Backend>(
 }
 
 /// The rows `indices` (global row numbers, any order, repeats allowed) of `source`, as a
-/// `[indices.len(), D]` tensor in the order of `indices`. One pass over the source.
+/// `[indices.len(), D]` tensor in the order of `indices` ([`mixture_core::batch::gather_rows`]
+/// without the weights).
 pub(crate) fn gather_rows<B: Backend, S: DataSource<B> + ?Sized>(
     source: &S,
     indices: &[usize],
 ) -> Result<Tensor<B, 2>> {
-    let mut pieces: Vec<Tensor<B, 2>> = Vec::new();
-    // order[j] = position in `indices` of the j-th gathered row.
-    let mut order: Vec<usize> = Vec::with_capacity(indices.len());
-    let mut start = 0usize;
-    source.for_each_batch(&mut |batch: Batch<B>| {
-        let nb = batch.n_samples();
-        let end = start + nb;
-        let mut local = Vec::new();
-        for (pos, &i) in indices.iter().enumerate() {
-            if (start..end).contains(&i) {
-                order.push(pos);
-                local.push((i - start) as i64);
-            }
-        }
-        if !local.is_empty() {
-            let device = batch.x.device();
-            let idx = Tensor::<B, 1, Int>::from_data(
-                TensorData::new(local.clone(), [local.len()]),
-                &device,
-            );
-            pieces.push(batch.x.clone().select(0, idx));
-        }
-        start = end;
-        Ok(())
-    })?;
-    if order.len() != indices.len() || pieces.is_empty() {
-        return Err(Error::Backend(format!(
-            "the data source yielded {start} rows, fewer than the row index {} requested",
-            indices.iter().max().copied().unwrap_or(0)
-        )));
-    }
-    let gathered = Tensor::cat(pieces, 0);
-    let mut inverse = vec![0i64; indices.len()];
-    for (j, &pos) in order.iter().enumerate() {
-        inverse[pos] = j as i64;
-    }
-    if inverse.iter().enumerate().all(|(j, &v)| v == j as i64) {
-        return Ok(gathered);
-    }
-    let device = gathered.device();
-    let idx = Tensor::<B, 1, Int>::from_data(TensorData::new(inverse, [indices.len()]), &device);
-    Ok(gathered.select(0, idx))
+    Ok(mixture_core::batch::gather_rows(source, indices)?.x)
 }
 
 /// Index of the first entry of the non-decreasing cumulative sums `cum` that exceeds `r`

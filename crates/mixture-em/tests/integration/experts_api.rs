@@ -1,5 +1,5 @@
 //! The mixture-of-experts estimator: modes, gates, restarts, sample weights, regularizers,
-//! several outputs, heterogeneous experts on the driver, and typed errors.
+//! several outputs, the experts on the driver's public pieces, and typed errors.
 
 use burn::tensor::{DType, Tensor};
 use mixture_core::{
@@ -7,11 +7,11 @@ use mixture_core::{
     Batch, Components, Error, FitEvent, Regularizer, TensorSource,
 };
 use mixture_em::{
-    driver::{run, EmSettings},
+    driver::{run, start_from, verify, EmSettings, FitData},
     experts::{random_responsibilities, two_planes, GateKind, MixtureOfExpertsConfig, TWO_PLANES},
     EmMode,
 };
-use mixture_experts::{BayesianLinear, BayesianLinearConfig, ExpertList, Learned, PriorType};
+use mixture_experts::{BayesianLinear, BayesianLinearConfig, Learned, PriorType};
 use mixture_gates::Dirichlet;
 use mixture_regularizers::TiePriorMeans;
 use rand::{rngs::StdRng, RngExt, SeedableRng};
@@ -242,10 +242,11 @@ fn tie_prior_means_runs_inside_the_fit() {
 }
 
 #[test]
-fn heterogeneous_experts_run_on_the_driver() {
-    // one expert with a prior and one without, as an ExpertList, fitted by the EM driver
+fn experts_run_on_the_driver_directly() {
+    // The driver's public pieces, as a new estimator would use them: features kept for the
+    // fit, an initial M-step from random responsibilities, its check, then EM.
     let (x, y) = planes::<N>(0, DType::F64);
-    let with = BayesianLinearConfig::new(1, 2)
+    let mut experts = BayesianLinearConfig::new(2, 2)
         .with_intercept(false)
         .with_learn(Learned {
             prior_covariance: false,
@@ -255,58 +256,43 @@ fn heterogeneous_experts_run_on_the_driver() {
         .with_noise_variance(400.0)
         .init(&x)
         .unwrap();
-    let without = BayesianLinearConfig::new(1, 2)
-        .with_intercept(false)
-        .with_prior(PriorType::None)
-        .with_noise_variance(400.0)
-        .init(&x)
+    let source = TensorSource::new(Batch::new(x.clone()).with_targets(y), None);
+    let data = FitData::new(&source, 200.0)
+        .keep_features(&experts)
         .unwrap();
-    let mut list = ExpertList::<N>::new().with(with).with(without);
-    let batch = Batch::new(x.clone()).with_targets(y);
-    let resp = random_responsibilities(200, 2, 1, &x);
-    list.update(list.statistics(&batch, resp.clone()));
     let mut gate = Dirichlet::new(2, &x);
-    let stats = mixture_core::Gate::statistics(&gate, &batch, resp);
-    mixture_core::Gate::update(&mut gate, stats);
-    let source = TensorSource::new(batch, None);
+    let check = start_from(&mut experts, &mut gate, &mut [], &data, &mut |b: &Batch<
+        N,
+    >| {
+        Ok(random_responsibilities(b.n_samples(), 2, 1, &b.x))
+    })
+    .unwrap();
+    verify(&experts, check).unwrap();
     let settings = EmSettings {
         max_iter: 200,
         tol: 1e-8,
         ..EmSettings::default()
     };
     let trace = run(
-        &mut list,
+        &mut experts,
         &mut gate,
         &mut [],
-        &source,
-        200.0,
+        &data,
         &settings,
         0,
         &mut mixture_core::NoopObserver,
     )
     .unwrap();
     assert!(trace.converged);
-    // the bound of weighted variational EM never decreases, across the groups too
+    // the bound of weighted variational EM never decreases
     for t in 1..trace.lower_bounds.len() {
         assert!(trace.lower_bounds[t] >= trace.lower_bounds[t - 1] - 1e-10);
     }
-    let w = to_vec_f64(list.predict_mean(&x.slice([0..2, 0..2]))).unwrap();
-    assert_eq!(w.len(), 4);
-    let coef: Vec<f64> = list
-        .groups()
-        .iter()
-        .flat_map(|g| {
-            to_vec_f64(g.predict_mean(&from_f64(
-                vec![1.0, 0.0, 0.0, 1.0],
-                [2, 2],
-                &Default::default(),
-                DType::F64,
-            )))
-            .unwrap()
-        })
-        .collect();
-    // predictions at e1 and e2 are the slopes: [w_00, w_01] then [w_10, w_11]
+    let coef = to_vec_f64(experts.mean()).unwrap(); // [K, D, 1]: slopes per expert
     assert!(plane_error(&coef, 2) < 1.0, "{coef:?}");
+    // A batch without targets is a typed error, not a panic.
+    let err = experts.prepare(&Batch::new(x)).unwrap_err();
+    assert!(matches!(err, Error::MissingTargets { .. }), "{err}");
 }
 
 #[test]

@@ -292,7 +292,7 @@ mod metrics {
             let r = tensor::<Nd>(resp, DType::F64);
             let batch = Batch::new(x).with_rows(start..start + data.len());
             start += data.len();
-            stats = accumulate(stats, comps.statistics(&batch, r));
+            stats = accumulate(stats, comps.statistics(&batch, r).unwrap());
         }
         let stats = stats.expect("at least one batch");
         let nk = to_vec_f64(stats.nk.clone()).unwrap();

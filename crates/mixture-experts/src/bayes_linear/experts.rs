@@ -6,7 +6,7 @@ use burn::tensor::{backend::Backend, Tensor};
 use mixture_core::{
     linalg::{cholesky, inverse_spd, log_det_from_cholesky, symmetrize},
     tensor::{epsilon, full_like_dtype, zeros_like_dtype},
-    Batch, ComponentCheck, Components, Error, Result,
+    Batch, ComponentCheck, ComponentFailure, Components, Error, Result,
 };
 
 use super::{
@@ -14,11 +14,6 @@ use super::{
     prior::{diag_of, PriorFactors},
     BayesianLinearConfig, Learned, LinearStats, NoiseSharing, Prior,
 };
-
-/// The value reported as an expert's weight in the [`ComponentCheck`] when it has a prior:
-/// such an expert is well defined with no rows at all (its posterior is its prior), so the
-/// driver must not report it as empty.
-const PRIOR_WEIGHT: f64 = 1e30;
 
 /// Below this total responsibility an expert keeps its previous noise precision (there is
 /// nothing to estimate it from).
@@ -94,11 +89,10 @@ pub struct BayesianLinear<B: Backend> {
 ///
 /// # Panics
 /// If the batch has none (experts need `y`).
-fn targets<B: Backend>(batch: &Batch<B>) -> &Tensor<B, 2> {
-    batch
-        .y
-        .as_ref()
-        .expect("Bayesian linear experts need targets: build the batch with `with_targets`")
+fn targets<B: Backend>(batch: &Batch<B>) -> Result<&Tensor<B, 2>> {
+    batch.y.as_ref().ok_or(Error::MissingTargets {
+        what: "Bayesian linear experts",
+    })
 }
 
 fn mismatch(what: &'static str, expected: usize, found: usize) -> Error {
@@ -522,14 +516,6 @@ impl<B: Backend> BayesianLinear<B> {
         resid.div(var).mul_scalar(-0.5) + log_norm
     }
 
-    /// The batch's design and products: its prepared [`features`](Batch::features) when the
-    /// fit attached them ([`Components::prepare`]), else built here.
-    fn prepared(&self, batch: &Batch<B>, y: &Tensor<B, 2>) -> Prepared<B> {
-        let [k, d, p] = self.mean.dims();
-        Prepared::from_features(&batch.features, k, d, p)
-            .unwrap_or_else(|| Prepared::new(self.design(&batch.x), y, k))
-    }
-
     /// `Σ_n r_nk (‖y_n − m_kᵀx_n‖² + P x_nᵀB_k x_n)` from summed statistics and the current
     /// posterior, `[K]` (without a prior, the `B` term is left out). It is the numerator of
     /// the noise update; divided by the number of rows, it is MixtureLib's
@@ -665,56 +651,60 @@ impl<B: Backend> BayesianLinear<B> {
 
 impl<B: Backend> Components<B> for BayesianLinear<B> {
     type Stats = LinearStats<B>;
+    type Features = Prepared<B>;
 
     fn n_components(&self) -> usize {
         self.n_experts()
     }
 
-    /// # Panics
-    /// If the batch has no targets (experts need `y`).
-    fn log_likelihood(&self, batch: &Batch<B>) -> Tensor<B, 2> {
-        let design = self.design(&batch.x);
-        let y = targets(batch);
-        let products = Products::repeated(&design, y, self.n_experts());
-        self.expected_log_likelihood(&design, &products, y)
-    }
-
-    /// # Panics
-    /// If the batch has no targets (experts need `y`).
-    fn statistics(&self, batch: &Batch<B>, resp: Tensor<B, 2>) -> LinearStats<B> {
-        let y = targets(batch);
-        let p = self.prepared(batch, y);
-        LinearStats::from_products(&p.products, &p.design, y, resp)
-    }
-
-    /// The design `[x, 1]` and its per-row products (see [`Prepared`]), `[]` for a batch
-    /// without targets.
-    fn prepare(&self, batch: &Batch<B>) -> Vec<Tensor<B, 2>> {
-        match &batch.y {
-            Some(y) => Prepared::new(self.design(&batch.x), y, self.n_experts()).into_features(),
-            None => Vec::new(),
-        }
-    }
-
-    /// The expected log-likelihood plus the gate's `log_weights`, handed to `respond` for
-    /// the responsibilities, and the statistics of those: the log-likelihood and the
-    /// statistics share one design matrix and its products (prepared once per fit when the
-    /// batch carries them).
+    /// The design `[x, 1]`, the targets and their per-row products (see [`Prepared`]),
+    /// shared by the scores and the statistics.
     ///
-    /// # Panics
-    /// If the batch has no targets (experts need `y`).
-    fn e_step(
-        &self,
-        batch: &Batch<B>,
-        log_weights: Tensor<B, 2>,
-        respond: &mut dyn FnMut(Tensor<B, 2>) -> Tensor<B, 2>,
-    ) -> LinearStats<B> {
-        let y = targets(batch);
-        let p = self.prepared(batch, y);
-        // The [N, K] log-likelihood first: a [1, K] gate row is then the broadcast operand.
-        let joint = self.expected_log_likelihood(&p.design, &p.products, y) + log_weights;
-        let resp = respond(joint);
-        LinearStats::from_products(&p.products, &p.design, y, resp)
+    /// # Errors
+    /// [`Error::MissingTargets`] for a batch without targets, [`Error::DimensionMismatch`]
+    /// for inputs or targets of another width than the experts'.
+    fn prepare(&self, batch: &Batch<B>) -> Result<Prepared<B>> {
+        let y = targets(batch)?;
+        if batch.n_features() != self.n_features {
+            return Err(mismatch(
+                "number of input columns",
+                self.n_features,
+                batch.n_features(),
+            ));
+        }
+        if y.dims()[1] != self.n_outputs {
+            return Err(mismatch(
+                "number of target columns",
+                self.n_outputs,
+                y.dims()[1],
+            ));
+        }
+        Ok(Prepared::new(self.design(&batch.x), y, self.n_experts()))
+    }
+
+    /// The expected log-likelihood plus the gate's `log_weights` (the `[N, K]` scores first,
+    /// so that a `[1, K]` gate row is the broadcast operand).
+    fn score(&self, f: &Prepared<B>, log_weights: Tensor<B, 2>) -> Tensor<B, 2> {
+        self.expected_log_likelihood(&f.design, &f.products, &f.y) + log_weights
+    }
+
+    fn summarize(&self, f: &Prepared<B>, resp: Tensor<B, 2>) -> LinearStats<B> {
+        LinearStats::from_products(&f.products, &f.design, &f.y, resp)
+    }
+
+    /// An expert without a prior whose precision is singular is
+    /// [`Error::SingularExpert`] (the remedy is a prior); an empty one (only reported without
+    /// a prior) is [`Error::EmptyComponent`].
+    fn failure(&self, failure: ComponentFailure) -> Error {
+        match failure {
+            ComponentFailure::Empty { component, weight } => {
+                Error::EmptyComponent { component, weight }
+            }
+            ComponentFailure::Singular { component, pivot } => Error::SingularExpert {
+                expert: component,
+                pivot,
+            },
+        }
     }
 
     fn update(&mut self, stats: LinearStats<B>) -> ComponentCheck<B> {
@@ -733,11 +723,8 @@ impl<B: Backend> Components<B> for BayesianLinear<B> {
             Some(f) => pivot.min_pair(f.pivot.clone()),
             None => pivot,
         };
-        let weight = if has_prior {
-            full_like_dtype::<B, 1, 1>([self.n_experts()], PRIOR_WEIGHT, &stats.weight)
-        } else {
-            stats.weight
-        };
+        // With a prior an expert that receives no rows stays defined (it keeps the prior).
+        let weight = (!has_prior).then_some(stats.weight);
         ComponentCheck { pivot, weight }
     }
 

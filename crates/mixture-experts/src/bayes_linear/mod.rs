@@ -21,10 +21,11 @@
 //! let y = Tensor::<B, 2>::from_floats([[1.0], [3.0], [5.0], [7.0]], &device);
 //! let mut experts = BayesianLinearConfig::new(1, 1).with_prior(PriorType::None).init(&x).unwrap();
 //! let batch = Batch::new(x.clone()).with_targets(y);
-//! let stats = experts.statistics(&batch, Tensor::ones([4, 1], &device));
+//! let stats = experts.statistics(&batch, Tensor::ones([4, 1], &device))?;
 //! experts.update(stats);
 //! let w: Vec<f32> = experts.mean().into_data().to_vec().unwrap();
 //! assert!((w[0] - 2.0).abs() < 1e-4 && (w[1] - 1.0).abs() < 1e-4);
+//! # Ok::<(), mixture_core::Error>(())
 //! ```
 
 mod config;
@@ -35,5 +36,6 @@ mod stats;
 
 pub use config::{BayesianLinearConfig, Learned, NoiseSharing, PriorType};
 pub use experts::BayesianLinear;
+pub use prepared::Prepared;
 pub use prior::Prior;
 pub use stats::LinearStats;

@@ -3,16 +3,14 @@
 use burn::tensor::{backend::Backend, Tensor};
 use mixture_core::tensor::from_f64_like;
 
-/// What the experts' E-step derives from a batch's data alone: the design matrix `[x, 1]`
-/// (`[N, D]`) and per-row products of it (see below).
+/// What the experts' E-step derives from a batch's data alone (the experts'
+/// [`Components::Features`](mixture_core::Components::Features)): the design matrix `[x, 1]`
+/// (`[N, D]`), the targets, and per-row products of them (see below).
 ///
-/// An EM fit sees the same batch every iteration. The experts'
-/// [`Components::prepare`](mixture_core::Components::prepare) returns these as the batch's
-/// [`features`](mixture_core::Batch::features) (`[design, products…]`), which the fit attaches
-/// once ([`TensorSource::with_features`](mixture_core::TensorSource::with_features)); the
-/// E-step and the statistics then reuse them instead of rebuilding them. On small data, where
-/// a tensor op costs its dispatch and allocation rather than its arithmetic, that is a good
-/// part of the E-step.
+/// An EM fit sees the same batch every iteration, so it prepares these once and the scores
+/// and the statistics of every pass reuse them instead of rebuilding them. On small data,
+/// where a tensor op costs its dispatch and allocation rather than its arithmetic, that is a
+/// good part of the E-step.
 ///
 /// The products take one of two forms, chosen by size. With few weights (the quadratic row
 /// below at most about twice as wide as the design repeated per expert) every row's
@@ -20,8 +18,9 @@ use mixture_core::tensor::from_f64_like;
 /// one product with the responsibilities and `xᵀB_k x` is one product with the covariances.
 /// Otherwise the design repeated once per expert (`[N, K·D]`) and `‖y‖²` (`[N, 1]`).
 #[derive(Debug, Clone)]
-pub(crate) struct Prepared<B: Backend> {
+pub struct Prepared<B: Backend> {
     pub(crate) design: Tensor<B, 2>,
+    pub(crate) y: Tensor<B, 2>,
     pub(crate) products: Products<B>,
 }
 
@@ -100,44 +99,10 @@ impl<B: Backend> Prepared<B> {
     /// The design rows `design` (`[N, D]`) with targets `y` (`[N, P]`), for K experts.
     pub(crate) fn new(design: Tensor<B, 2>, y: &Tensor<B, 2>, k: usize) -> Self {
         let products = Products::new(&design, y, k);
-        Self { design, products }
-    }
-
-    /// As [`Batch::features`]: `[design, x xᵀ…]` or `[design, design per expert, ‖y‖²]`.
-    pub(crate) fn into_features(self) -> Vec<Tensor<B, 2>> {
-        match self.products {
-            Products::Quadratic(q) => vec![self.design, q],
-            Products::Repeated { design_rep, y_sq } => vec![self.design, design_rep, y_sq],
-        }
-    }
-
-    /// Back from [`Self::into_features`] of K experts with D design columns (intercept
-    /// included) and P outputs, or `None` for a batch without these features (none, or
-    /// shapes another set of components prepared).
-    pub(crate) fn from_features(
-        features: &[Tensor<B, 2>],
-        k: usize,
-        d: usize,
-        p: usize,
-    ) -> Option<Self> {
-        let width = |t: &Tensor<B, 2>| t.dims()[1];
-        match features {
-            [design, q] if width(design) == d && width(q) == d * d + d * p + p => Some(Self {
-                design: design.clone(),
-                products: Products::Quadratic(q.clone()),
-            }),
-            [design, design_rep, y_sq]
-                if width(design) == d && width(design_rep) == k * d && width(y_sq) == 1 =>
-            {
-                Some(Self {
-                    design: design.clone(),
-                    products: Products::Repeated {
-                        design_rep: design_rep.clone(),
-                        y_sq: y_sq.clone(),
-                    },
-                })
-            }
-            _ => None,
+        Self {
+            design,
+            y: y.clone(),
+            products,
         }
     }
 }
@@ -171,11 +136,6 @@ mod tests {
         )
     }
 
-    /// A `[rows, width]` tensor of ones beside a batch (a stand-in for foreign features).
-    fn x_like(batch: &Batch<N>, width: usize) -> Tensor<N, 2> {
-        Tensor::ones([batch.n_samples(), width], &Default::default())
-    }
-
     fn close(a: Tensor<N, 3>, b: Tensor<N, 3>) {
         for (g, w) in to_vec_f64(a).unwrap().iter().zip(to_vec_f64(b).unwrap()) {
             // Same sums in another order: f64 rounding on O(10) values.
@@ -205,26 +165,23 @@ mod tests {
             b.weight.reshape([1, 1, 3]),
         );
         // After an update the experts differ, and so does xᵀBx per expert: the expected
-        // log-likelihood through both forms, and through the unprepared E-step.
+        // log-likelihood through both forms, and through the prepared batch (quadratic here).
         experts.update(a);
         let batch = Batch::new(x).with_targets(y.clone());
-        let mut prepared = batch.clone();
-        prepared.features = experts.prepare(&batch);
-        assert_eq!(prepared.features.len(), 2, "the quadratic form");
-        let lw = || from_f64::<N, 2>(vec![0.0; 3], [1, 3], &Default::default(), DType::F64);
-        let mut joints = Vec::new();
-        let mut keep = |j: Tensor<N, 2>| {
-            joints.push(j.clone().unsqueeze_dim::<3>(0));
-            mixture_core::logsumexp::softmax_log(j)
-        };
-        let s1 = experts.e_step(&prepared, lw(), &mut keep);
-        let s2 = experts.e_step(&batch, lw(), &mut keep);
-        // Features some other components prepared (other widths) are not taken for these.
-        let mut foreign = batch.clone();
-        foreign.features = vec![x_like(&batch, 5), x_like(&batch, 7)];
-        let s3 = experts.statistics(&foreign, r.clone());
-        close(s3.xx, experts.statistics(&batch, r.clone()).xx);
-        close(s1.xx, s2.xx);
+        let prepared = experts.prepare(&batch).unwrap();
+        assert!(matches!(prepared.products, Products::Quadratic(_)));
+        let lw = from_f64::<N, 2>(vec![0.0; 3], [1, 3], &Default::default(), DType::F64);
+        let joints = [
+            experts.score(&prepared, lw).unsqueeze_dim::<3>(0),
+            experts
+                .log_likelihood(&batch)
+                .unwrap()
+                .unsqueeze_dim::<3>(0),
+        ];
+        close(
+            experts.summarize(&prepared, r.clone()).xx,
+            LinearStats::from_products(&repeated, &design, &y, r.clone()).xx,
+        );
         let ll = experts
             .expected_log_likelihood(&design, &repeated, &y)
             .unsqueeze_dim::<3>(0);

@@ -6,7 +6,7 @@ use mixture_core::{
     rowwise::{group_square_norms, triangular_square_norms, weighted_scatter},
     tall::{matmul_rows, transpose_matmul},
     tensor::{eye_like, zeros_like_dtype},
-    Batch, ComponentCheck, Components,
+    Batch, ComponentCheck, ComponentFailure, Components, Error, Result,
 };
 
 use super::{stats::SecondMoment, CovarianceType, Covariances, GaussianStats};
@@ -258,7 +258,7 @@ impl<B: Backend> GaussianComponents<B> {
         let k = self.means.dims()[0];
         let step = chunk_rows(n, k, d);
         if step >= n {
-            return self.score(&self.features(x), log_weights);
+            return self.score_features(&self.features(x), log_weights);
         }
         let per_row = log_weights.dims()[0] == n;
         let parts: Vec<_> = (0..n)
@@ -270,7 +270,7 @@ impl<B: Backend> GaussianComponents<B> {
                 } else {
                     log_weights.clone()
                 };
-                self.score(&self.features(x.clone().slice([start..end, 0..d])), lw)
+                self.score_features(&self.features(x.clone().slice([start..end, 0..d])), lw)
             })
             .collect();
         Tensor::cat(parts, 0)
@@ -380,8 +380,13 @@ fn precision_cholesky<B: Backend>(cov: &Covariances<B>) -> (Covariances<B>, Tens
 /// `ln 2π`.
 const LN_2PI: f64 = 1.837_877_066_409_345_5;
 
-/// What one batch contributes to both the scoring GEMM and the statistics GEMM: built per
-/// pass from `x`, or prepared once per fit (see [`Components::prepare`]).
+/// What one batch contributes to both the scoring GEMM and the statistics GEMM (the
+/// [`Components::Features`] of [`GaussianComponents`]): built per pass from `x`, or prepared
+/// once per fit. They depend on the data, the centre and the covariance type only.
+#[derive(Debug, Clone)]
+pub struct GaussianFeatures<B: Backend>(Features<B>);
+
+#[derive(Debug, Clone)]
 enum Features<B: Backend> {
     /// Diagonal `[x − c, (x − c)², 1]` (`[N, 2D + 1]`) or spherical `[x − c, ‖x − c‖², 1]`
     /// (`[N, D + 2]`): scores and statistics are one product each.
@@ -396,16 +401,6 @@ enum Features<B: Backend> {
 }
 
 impl<B: Backend> GaussianComponents<B> {
-    /// The batch's features: the prepared ones if the fit attached them (one tensor of this
-    /// family's width), else built from `x`.
-    fn features_of(&self, batch: &Batch<B>) -> Features<B> {
-        let width = self.covariance_type.feature_width(batch.x.dims()[1]);
-        match batch.features.as_slice() {
-            [f] if width > 0 && f.dims()[1] == width => Features::Linear(f.clone()),
-            _ => self.features(batch.x.clone()),
-        }
-    }
-
     fn features(&self, x: Tensor<B, 2>) -> Features<B> {
         let n = x.dims()[0];
         let xc = x - self.center.clone();
@@ -432,7 +427,7 @@ impl<B: Backend> GaussianComponents<B> {
 
     /// `log π_k + log N(x | μ_k, Σ_k)` from the batch's features, `[N, K]`. A `[1, K]` gate
     /// is folded into the bias row of the GEMM.
-    fn score(&self, f: &Features<B>, log_weights: Tensor<B, 2>) -> Tensor<B, 2> {
+    fn score_features(&self, f: &Features<B>, log_weights: Tensor<B, 2>) -> Tensor<B, 2> {
         let global = log_weights.dims()[0] == 1;
         let bias_plus = |bias: &Tensor<B, 2>| {
             if global {
@@ -474,13 +469,13 @@ impl<B: Backend> GaussianComponents<B> {
     /// Statistics of a batch from its features and responsibilities: `Rᵀ [x − c, sq, 1]`
     /// gives `Σ r (x − c)`, the diagonal or spherical second moments and `n_k` in one
     /// product; full and tied take `n_k` and `Σ r (x − c)` from one GEMM `Rᵀ [x − c, 1]`.
-    fn stats_from(&self, f: Features<B>, resp: Tensor<B, 2>) -> GaussianStats<B> {
+    fn stats_from(&self, f: &Features<B>, resp: Tensor<B, 2>) -> GaussianStats<B> {
         let [k, d] = self.means.dims();
         let rt = resp.clone().transpose();
         match f {
             Features::Linear(f) => {
                 // One product: [Σ r (x − c), Σ r sq, Σ r].
-                let t = transpose_matmul(resp, f);
+                let t = transpose_matmul(resp, f.clone());
                 let w = t.dims()[1];
                 let s2 = t.clone().slice([0..k, d..w - 1]);
                 GaussianStats {
@@ -493,13 +488,13 @@ impl<B: Backend> GaussianComponents<B> {
                 }
             }
             Features::Centred { xc, f } => {
-                let t = rt.matmul(f);
+                let t = rt.matmul(f.clone());
                 let sxx = match self.covariance_type {
                     CovarianceType::Tied => {
                         let w = resp.sum_dim(1); // [N, 1]
-                        SecondMoment::Tied((xc.clone() * w).transpose().matmul(xc))
+                        SecondMoment::Tied((xc.clone() * w).transpose().matmul(xc.clone()))
                     }
-                    _ => SecondMoment::Full(weighted_scatter(xc, resp)),
+                    _ => SecondMoment::Full(weighted_scatter(xc.clone(), resp)),
                 };
                 GaussianStats {
                     sx: t.clone().slice([0..k, 0..d]),
@@ -513,42 +508,40 @@ impl<B: Backend> GaussianComponents<B> {
 
 impl<B: Backend> Components<B> for GaussianComponents<B> {
     type Stats = GaussianStats<B>;
+    type Features = GaussianFeatures<B>;
 
     fn n_components(&self) -> usize {
         self.means.dims()[0]
     }
 
-    fn log_likelihood(&self, batch: &Batch<B>) -> Tensor<B, 2> {
-        self.log_prob(batch.x.clone())
+    /// Diagonal and spherical: `[x − c, (x − c)², 1]` (`‖x − c‖²` for spherical), one
+    /// product each for the scores and the statistics. Full and tied: `x − c` and
+    /// `[x − c, 1]`.
+    fn prepare(&self, batch: &Batch<B>) -> Result<GaussianFeatures<B>> {
+        Ok(GaussianFeatures(self.features(batch.x.clone())))
     }
 
-    fn statistics(&self, batch: &Batch<B>, resp: Tensor<B, 2>) -> GaussianStats<B> {
-        self.stats_from(self.features_of(batch), resp)
+    fn score(&self, features: &GaussianFeatures<B>, log_weights: Tensor<B, 2>) -> Tensor<B, 2> {
+        self.score_features(&features.0, log_weights)
     }
 
-    /// For diagonal and spherical covariances, the centred features `[x − c, (x − c)², 1]`
-    /// (`‖x − c‖²` for spherical): kept for a whole fit, they spare every pass the centring,
-    /// the squares and the concatenation. Full and tied covariances prepare nothing (their
-    /// per-pass work is dominated by the products with the precision factors).
-    fn prepare(&self, batch: &Batch<B>) -> Vec<Tensor<B, 2>> {
-        if self.covariance_type.feature_width(batch.x.dims()[1]) == 0 {
-            return Vec::new();
+    fn summarize(&self, features: &GaussianFeatures<B>, resp: Tensor<B, 2>) -> GaussianStats<B> {
+        self.stats_from(&features.0, resp)
+    }
+
+    /// An empty component is [`Error::EmptyComponent`]; a covariance that is not positive
+    /// definite is [`Error::NotPositiveDefinite`], quoting `reg_covar`.
+    fn failure(&self, failure: ComponentFailure) -> Error {
+        match failure {
+            ComponentFailure::Empty { component, weight } => {
+                Error::EmptyComponent { component, weight }
+            }
+            ComponentFailure::Singular { component, pivot } => Error::NotPositiveDefinite {
+                component,
+                pivot,
+                reg_covar: self.reg_covar,
+            },
         }
-        match self.features(batch.x.clone()) {
-            Features::Linear(f) => vec![f],
-            Features::Centred { .. } => Vec::new(),
-        }
-    }
-
-    fn e_step(
-        &self,
-        batch: &Batch<B>,
-        log_weights: Tensor<B, 2>,
-        respond: &mut dyn FnMut(Tensor<B, 2>) -> Tensor<B, 2>,
-    ) -> GaussianStats<B> {
-        let f = self.features_of(batch);
-        let resp = respond(self.score(&f, log_weights));
-        self.stats_from(f, resp)
     }
 
     fn update(&mut self, stats: GaussianStats<B>) -> ComponentCheck<B> {
@@ -591,7 +584,7 @@ impl<B: Backend> Components<B> for GaussianComponents<B> {
         self.refresh();
         ComponentCheck {
             pivot: expand_pivot(pivot, k),
-            weight: stats.nk,
+            weight: Some(stats.nk),
         }
     }
 
@@ -661,57 +654,6 @@ mod tests {
         }
     }
 
-    /// Prepared features (kept for a whole fit) give the same scores and statistics as the
-    /// per-pass ones, for every covariance type.
-    #[test]
-    fn prepared_features_match_the_per_pass_path() {
-        let dev = Default::default();
-        let (n, d, k) = (9, 3, 2);
-        let x: Vec<f64> = (0..n * d)
-            .map(|i| 3.0 + ((i * 29 % 13) as f64 - 6.0) / 3.0)
-            .collect();
-        let x = from_f64::<B, 2>(x, [n, d], &dev, DType::F64);
-        let means = from_f64::<B, 2>(vec![2.5, 3.5, 3.0, 3.5, 2.5, 3.2], [k, d], &dev, DType::F64);
-        let cases = covariance_cases();
-        let resp = from_f64::<B, 2>(
-            (0..n * k)
-                .map(|i| ((i * 7 % 5) as f64 + 1.0) / 6.0)
-                .collect(),
-            [n, k],
-            &dev,
-            DType::F64,
-        );
-        let log_w = from_f64::<B, 2>(vec![0.3f64.ln(), 0.7f64.ln()], [1, k], &dev, DType::F64);
-        let close = |a: Vec<f64>, b: Vec<f64>| {
-            assert_eq!(a.len(), b.len());
-            for (a, b) in a.iter().zip(&b) {
-                assert!((a - b).abs() < 1e-10 * b.abs().max(1.0), "{a} vs {b}");
-            }
-        };
-        for cov in cases {
-            let (comps, _) = GaussianComponents::from_covariances(means.clone(), cov, 0.0);
-            let comps = comps.with_center(x.clone().mean_dim(0));
-            let plain = Batch::new(x.clone());
-            let mut prepared = plain.clone();
-            prepared.features = comps.prepare(&plain);
-            let score = |b: &Batch<B>| {
-                to_vec_f64(comps.score(&comps.features_of(b), log_w.clone())).unwrap()
-            };
-            close(score(&prepared), score(&plain));
-            let a = comps.statistics(&prepared, resp.clone());
-            let b = comps.statistics(&plain, resp.clone());
-            close(to_vec_f64(a.nk).unwrap(), to_vec_f64(b.nk).unwrap());
-            close(to_vec_f64(a.sx).unwrap(), to_vec_f64(b.sx).unwrap());
-            let second = |s: SecondMoment<B>| match s {
-                SecondMoment::Full(t) => to_vec_f64(t).unwrap(),
-                SecondMoment::Tied(t) => to_vec_f64(t).unwrap(),
-                SecondMoment::Diag(t) => to_vec_f64(t).unwrap(),
-                SecondMoment::Spherical(t) => to_vec_f64(t).unwrap(),
-            };
-            close(second(a.sxx), second(b.sxx));
-        }
-    }
-
     /// Full covariances at a larger D: the feature-GEMM scores equal the direct
     /// `‖(x − μ) P‖²` densities and the second moments equal `Σ r (x − c)(x − c)ᵀ` summed on
     /// the host.
@@ -752,7 +694,7 @@ mod tests {
         let rs: Vec<f64> = (0..n * k).map(|i| val(i, 11) + 1.5).collect();
         let resp = from_f64::<B, 2>(rs.clone(), [n, k], &dev, DType::F64);
         let c = to_vec_f64(comps.center()).unwrap();
-        let stats = comps.statistics(&Batch::new(x.clone()), resp);
+        let stats = comps.statistics(&Batch::new(x.clone()), resp).unwrap();
         let got = match stats.sxx {
             SecondMoment::Full(t) => to_vec_f64(t).unwrap(),
             _ => panic!("full covariances have full statistics"),

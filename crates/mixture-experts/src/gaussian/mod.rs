@@ -17,7 +17,7 @@ mod covariances;
 mod density;
 mod stats;
 
-pub use components::GaussianComponents;
+pub use components::{GaussianComponents, GaussianFeatures};
 pub use covariance_type::CovarianceType;
 pub use covariances::Covariances;
 pub use density::{log_prob_diag, log_prob_full, log_prob_spherical, log_prob_tied};

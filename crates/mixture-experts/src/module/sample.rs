@@ -11,21 +11,9 @@ use rand::{rngs::StdRng, Rng, RngExt, SeedableRng};
 
 use super::{Family, GaussianMixtureModule};
 
-/// `n` independent standard normal deviates (Box–Muller on a seeded host RNG).
-pub fn standard_normal<R: Rng + ?Sized>(n: usize, rng: &mut R) -> Vec<f64> {
-    let mut out = Vec::with_capacity(n + 1);
-    while out.len() < n {
-        // u1 in (0, 1] so that the log is finite.
-        let u1 = 1.0 - rng.random::<f64>();
-        let u2 = rng.random::<f64>();
-        let r = (-2.0 * u1.ln()).sqrt();
-        let t = core::f64::consts::TAU * u2;
-        out.push(r * t.cos());
-        out.push(r * t.sin());
-    }
-    out.truncate(n);
-    out
-}
+/// `n` independent standard normal deviates (Box–Muller on a seeded host RNG); the same as
+/// [`mixture_core::sampling::standard_normals`].
+pub use mixture_core::sampling::standard_normals as standard_normal;
 
 /// `n` points in the `d`-ball of radius `radius`, row-major `[n, d]`: a direction uniform on
 /// the sphere (`g/‖g‖`, `g ~ N(0, I)`) and a length `radius · U^{1/d}` (multiDGD's softball
