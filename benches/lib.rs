@@ -130,8 +130,17 @@ impl Problem {
 
     /// The data as an f32 tensor on `device`.
     pub fn tensor<B: Backend>(&self, device: &B::Device) -> Tensor<B, 2> {
-        let data = TensorData::new(self.x.clone(), [self.n, self.d]);
-        Tensor::from_data(data, opts::<B>(device, DType::F32))
+        self.tensor_as::<B>(device, DType::F32)
+    }
+
+    /// The data as a `[N, D]` tensor of `dtype` on `device` (the f32 values, widened for f64).
+    pub fn tensor_as<B: Backend>(&self, device: &B::Device, dtype: DType) -> Tensor<B, 2> {
+        if dtype == DType::F32 {
+            let data = TensorData::new(self.x.clone(), [self.n, self.d]);
+            return Tensor::from_data(data, opts::<B>(device, DType::F32));
+        }
+        let wide = self.x.iter().map(|&v| f64::from(v)).collect();
+        mixture::core::tensor::from_f64(wide, [self.n, self.d], device, dtype)
     }
 
     /// Writes the data as a 2-D little-endian f32 `.npy` file (NumPy format 1.0, C order).

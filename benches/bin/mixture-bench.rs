@@ -55,6 +55,9 @@ struct Args {
     /// Rows per batch of the exact mini-batch path (default: the whole data at once).
     #[arg(long)]
     batch_size: Option<usize>,
+    /// Compute dtype of the EM table (`f32` or `f64`; the data are drawn as f32 either way).
+    #[arg(long, default_value = "f32", value_parser = ["f32", "f64"])]
+    dtype: String,
     /// Seed of the synthetic data.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -288,9 +291,10 @@ fn main() {
         std::fs::create_dir_all(dir).expect("create the data directory");
     }
     eprintln!(
-        "mixture-bench: backend {}, K = {}, f32, {} warm-up + {} timed iterations per case",
+        "mixture-bench: backend {}, K = {}, {}, {} warm-up + {} timed iterations per case",
         backend_name(),
         args.k,
+        args.dtype,
         warmup,
         reps
     );
@@ -308,7 +312,12 @@ fn main() {
                     .write_npy(&dir.join(&data_name))
                     .expect("write .npy");
             }
-            let x = problem.tensor::<Bench>(&device);
+            let dtype = if args.dtype == "f64" {
+                burn::tensor::DType::F64
+            } else {
+                burn::tensor::DType::F32
+            };
+            let x = problem.tensor_as::<Bench>(&device, dtype);
             eprintln!(
                 "  data n={n} d={d}: generated in {:.1} s",
                 t0.elapsed().as_secs_f64()

@@ -47,7 +47,8 @@ impl CliError {
                 | ModelError::InvalidWeights { .. }
                 | ModelError::InvalidConfig { .. }
                 | ModelError::InvalidInit { .. }
-                | ModelError::Io(_) => EXIT_USAGE,
+                | ModelError::Io { .. }
+                | ModelError::ModelFile { .. } => EXIT_USAGE,
                 _ => EXIT_RUNTIME,
             },
         }

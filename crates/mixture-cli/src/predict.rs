@@ -108,21 +108,20 @@ impl BackendJob for PredictJob<'_> {
     }
 }
 
-/// The dtype recorded in a saved model (`f32` when the file does not say), and whether it is
-/// a mixture of experts.
+/// The dtype recorded in a saved model, and whether it is a mixture of experts (from the
+/// model file's header, [`mixture::em::persist::peek`]).
 fn saved_kind(json: &str, model_name: &str) -> Result<(Dtype, bool), CliError> {
-    let value: serde_json::Value = serde_json::from_str(json).map_err(|e| {
+    use mixture::em::persist::{peek, ModelKind, SavedDtype};
+    let header = peek(json).map_err(|e| {
         CliError::Usage(format!(
             "{model_name} is not a model file saved by `mixture fit --save` or `mixture regress --save`: {e}"
         ))
     })?;
-    let dtype = match value.get("dtype").and_then(|v| v.as_str()) {
-        Some("f64") => Dtype::F64,
+    let dtype = match header.dtype {
+        SavedDtype::F64 => Dtype::F64,
         _ => Dtype::F32,
     };
-    let experts =
-        value.get("format").and_then(|v| v.as_str()) == Some(mixture::em::experts::FORMAT);
-    Ok((dtype, experts))
+    Ok((dtype, header.format == ModelKind::MixtureOfExperts))
 }
 
 /// Runs `mixture predict`.
@@ -243,11 +242,15 @@ mod tests {
 
     #[test]
     fn dtype_and_kind_of_a_saved_model() {
-        let kind = |s| saved_kind(s, "m").unwrap();
-        assert_eq!(kind(r#"{"dtype": "f64"}"#), (Dtype::F64, false));
-        assert_eq!(kind(r#"{"dtype": "f32"}"#), (Dtype::F32, false));
-        let moe = r#"{"format": "mixture.mixture-of-experts", "dtype": "f64"}"#;
+        let kind = |s: &str| saved_kind(s, "m").unwrap();
+        let gmm = |dtype| {
+            format!(r#"{{"format": "mixture.gaussian-mixture", "version": 1, "dtype": "{dtype}"}}"#)
+        };
+        assert_eq!(kind(&gmm("f64")), (Dtype::F64, false));
+        assert_eq!(kind(&gmm("f32")), (Dtype::F32, false));
+        let moe = r#"{"format": "mixture.mixture-of-experts", "version": 1, "dtype": "f64"}"#;
         assert_eq!(kind(moe), (Dtype::F64, true));
         assert!(saved_kind("not json", "m").is_err());
+        assert!(saved_kind(r#"{"format": "other", "version": 1, "dtype": "f32"}"#, "m").is_err());
     }
 }

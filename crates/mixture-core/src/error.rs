@@ -1,13 +1,21 @@
 //! The error type shared by the workspace: bad input and numerical failures.
 
+use std::path::PathBuf;
+
 use thiserror::Error;
+
+/// The source of an error from another library, kept for [`std::error::Error::source`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Result alias with the workspace [`enum@Error`].
 pub type Result<T, E = Error> = core::result::Result<T, E>;
 
 /// Bad input or a numerical failure. Every variant says what was wrong and, where there is
 /// one, how to fix it. Nothing in the workspace panics on user input; it returns one of these.
-#[derive(Debug, Clone, PartialEq, Error)]
+///
+/// Errors from other libraries (I/O, the backend, JSON) are kept as the
+/// [`source`](std::error::Error::source) of the variant that says what failed.
+#[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The data has no rows (or no columns).
@@ -113,8 +121,36 @@ pub enum Error {
     },
     /// Reading data back from the device failed.
     #[error("reading tensor data from the device failed: {0}")]
-    Backend(String),
+    Backend(#[from] burn::tensor::DataError),
     /// Reading or writing a file failed.
-    #[error("{0}")]
-    Io(String),
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        /// What was being done (`read`, `write`).
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A model file (or JSON document) that is not a valid model of the kind asked for.
+    #[error("not a valid {kind} file: {reason}")]
+    ModelFile {
+        /// The kind of model that was expected (for example "Gaussian mixture").
+        kind: &'static str,
+        /// What is wrong with it.
+        reason: String,
+        /// The parser's or the model's own error, where there is one.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// A model could not be encoded (a value JSON cannot hold).
+    #[error("cannot encode the {kind}: {source}")]
+    Encode {
+        /// The kind of model.
+        kind: &'static str,
+        /// The encoder's error.
+        #[source]
+        source: BoxError,
+    },
 }

@@ -54,7 +54,7 @@ pub mod tensor;
 
 pub use batch::{Batch, DataSource, TensorSource};
 pub use components::{ComponentCheck, ComponentFailure, Components};
-pub use error::{Error, Result};
+pub use error::{BoxError, Error, Result};
 pub use gate::Gate;
 pub use logsumexp::{logsumexp, logsumexp_keepdim};
 pub use observer::{FitEvent, FitObserver, NoopObserver};

@@ -81,7 +81,7 @@ pub fn to_vec_f64<B: Backend, const D: usize>(t: Tensor<B, D>) -> crate::Result<
     t.into_data()
         .convert::<f64>()
         .into_vec::<f64>()
-        .map_err(|e| crate::Error::Backend(format!("{e:?}")))
+        .map_err(crate::Error::Backend)
 }
 
 /// Reads an int tensor back to the host as `i64` values (row-major).
@@ -91,7 +91,7 @@ pub fn to_vec_i64<B: Backend, const D: usize>(
     t.into_data()
         .convert::<i64>()
         .into_vec::<i64>()
-        .map_err(|e| crate::Error::Backend(format!("{e:?}")))
+        .map_err(crate::Error::Backend)
 }
 
 /// One-hot rows `[N, K]` from labels `[N]`, with the dtype of `like`.

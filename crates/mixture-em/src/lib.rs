@@ -15,7 +15,7 @@ pub mod driver;
 pub mod experts;
 pub mod gaussian_mixture;
 pub mod kmeans;
-mod persist;
+pub mod persist;
 
 pub use driver::{EmFit, EmMode, EmSettings, EmTrace};
 pub use experts::{GateKind, MixtureOfExperts, MixtureOfExpertsConfig};

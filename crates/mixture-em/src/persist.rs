@@ -1,40 +1,244 @@
-//! What the JSON model files of [`GaussianMixture`](crate::GaussianMixture) and
-//! [`MixtureOfExperts`](crate::MixtureOfExperts) share: the dtype's name and the file I/O.
+//! The one envelope of every saved model: a versioned header (what the file holds, its format
+//! version, the dtype of its parameters) followed by the model's own fields, as JSON.
+//!
+//! ```json
+//! { "format": "mixture.gaussian-mixture", "version": 1, "dtype": "f32", ...the model... }
+//! ```
+//!
+//! Values are written as `f64` in the shortest form that reads back to the same number, so a
+//! model reloads bit for bit, in its dtype. [`peek`] reads the header alone: that is how a
+//! reader (the CLI's `mixture predict`) tells what a file holds before loading it. Files
+//! written before the envelope existed have the same three fields and load unchanged.
 
 use std::path::Path;
 
 use burn::tensor::DType;
 use mixture_core::{Error, Result};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
-/// The name a file records for `dtype` (`f32` for anything not a float type).
-pub(crate) fn dtype_name(dtype: DType) -> &'static str {
-    match dtype {
-        DType::F64 => "f64",
-        DType::F16 => "f16",
-        DType::BF16 => "bf16",
-        _ => "f32",
+/// What a model file holds (its `format` field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ModelKind {
+    /// A [`GaussianMixture`](crate::GaussianMixture).
+    #[serde(rename = "mixture.gaussian-mixture")]
+    GaussianMixture,
+    /// A [`MixtureOfExperts`](crate::MixtureOfExperts).
+    #[serde(rename = "mixture.mixture-of-experts")]
+    MixtureOfExperts,
+}
+
+impl ModelKind {
+    /// The kind's name in messages ("Gaussian mixture").
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::GaussianMixture => "Gaussian mixture",
+            Self::MixtureOfExperts => "mixture of experts",
+        }
+    }
+
+    /// The `format` field's value (`mixture.gaussian-mixture`).
+    pub fn format(self) -> &'static str {
+        match self {
+            Self::GaussianMixture => "mixture.gaussian-mixture",
+            Self::MixtureOfExperts => "mixture.mixture-of-experts",
+        }
+    }
+
+    /// The format version this build writes (and the newest it reads).
+    pub fn version(self) -> u32 {
+        match self {
+            Self::GaussianMixture | Self::MixtureOfExperts => 1,
+        }
     }
 }
 
-/// The dtype a file names, `None` for an unknown name.
-pub(crate) fn parse_dtype(name: &str) -> Option<DType> {
-    match name {
-        "f64" => Some(DType::F64),
-        "f32" => Some(DType::F32),
-        "f16" => Some(DType::F16),
-        "bf16" => Some(DType::BF16),
-        _ => None,
+/// The dtype of a saved model's parameters (its `dtype` field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SavedDtype {
+    /// 32-bit floats.
+    F32,
+    /// 64-bit floats.
+    F64,
+    /// 16-bit floats.
+    F16,
+    /// bfloat16.
+    Bf16,
+}
+
+impl SavedDtype {
+    /// The dtype a model of tensors of `dtype` records (`f32` for anything not a float type).
+    pub fn of(dtype: DType) -> Self {
+        match dtype {
+            DType::F64 => Self::F64,
+            DType::F16 => Self::F16,
+            DType::BF16 => Self::Bf16,
+            _ => Self::F32,
+        }
+    }
+
+    /// The burn dtype.
+    pub fn dtype(self) -> DType {
+        match self {
+            Self::F32 => DType::F32,
+            Self::F64 => DType::F64,
+            Self::F16 => DType::F16,
+            Self::Bf16 => DType::BF16,
+        }
+    }
+}
+
+/// The header every model file starts with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    /// What the file holds.
+    pub format: ModelKind,
+    /// The version of that kind's format.
+    pub version: u32,
+    /// The dtype of the parameters.
+    pub dtype: SavedDtype,
+}
+
+/// A model file: the header, then the model's fields.
+#[derive(Serialize, Deserialize)]
+struct Envelope<T> {
+    #[serde(flatten)]
+    header: Header,
+    #[serde(flatten)]
+    body: T,
+}
+
+/// The header of a model document: what it holds and in which dtype.
+///
+/// # Errors
+/// [`Error::ModelFile`] for a document that is not a model file of this library (not JSON,
+/// no or an unknown `format`, `version` or `dtype`).
+///
+/// ```
+/// use mixture_em::persist::{peek, ModelKind, SavedDtype};
+/// let header = peek(r#"{"format": "mixture.gaussian-mixture", "version": 1, "dtype": "f64"}"#)?;
+/// assert_eq!((header.format, header.dtype), (ModelKind::GaussianMixture, SavedDtype::F64));
+/// assert!(peek(r#"{"format": "something-else"}"#).is_err());
+/// # Ok::<(), mixture_core::Error>(())
+/// ```
+pub fn peek(json: &str) -> Result<Header> {
+    let bad = |reason: String, source: Option<mixture_core::BoxError>| Error::ModelFile {
+        kind: "model",
+        reason,
+        source,
+    };
+    let value: serde_json::Value = serde_json::from_str(json)
+        .map_err(|e| bad(format!("not JSON ({e})"), Some(Box::new(e))))?;
+    let field = |name: &str| {
+        value
+            .get(name)
+            .cloned()
+            .ok_or_else(|| bad(format!("no `{name}` field"), None))
+    };
+    let format = field("format")?;
+    let format = ModelKind::deserialize(format.clone())
+        .map_err(|e| bad(format!("unknown format {format}"), Some(Box::new(e))))?;
+    let version = field("version")?;
+    let version = u32::deserialize(version.clone())
+        .map_err(|e| bad(format!("bad format version {version}"), Some(Box::new(e))))?;
+    let dtype = field("dtype")?;
+    let dtype = SavedDtype::deserialize(dtype.clone())
+        .map_err(|e| bad(format!("unknown dtype {dtype}"), Some(Box::new(e))))?;
+    Ok(Header {
+        format,
+        version,
+        dtype,
+    })
+}
+
+/// The model `body` in its envelope, as pretty JSON.
+pub(crate) fn encode<T: Serialize>(kind: ModelKind, dtype: DType, body: &T) -> Result<String> {
+    let envelope = Envelope {
+        header: Header {
+            format: kind,
+            version: kind.version(),
+            dtype: SavedDtype::of(dtype),
+        },
+        body,
+    };
+    serde_json::to_string_pretty(&envelope).map_err(|e| Error::Encode {
+        kind: kind.name(),
+        source: Box::new(e),
+    })
+}
+
+/// A model of `kind` from its document: its dtype and its fields, after the header says it
+/// is such a model in a version this build reads.
+pub(crate) fn decode<T: DeserializeOwned>(json: &str, kind: ModelKind) -> Result<(DType, T)> {
+    let header = peek(json).map_err(|e| match e {
+        Error::ModelFile { reason, source, .. } => Error::ModelFile {
+            kind: kind.name(),
+            reason,
+            source,
+        },
+        e => e,
+    })?;
+    if header.format != kind {
+        return Err(invalid(
+            kind,
+            format!(
+                "its format is {} (a {})",
+                header.format.format(),
+                header.format.name()
+            ),
+        ));
+    }
+    if header.version != kind.version() {
+        return Err(invalid(
+            kind,
+            format!(
+                "format version {} (this build reads version {})",
+                header.version,
+                kind.version()
+            ),
+        ));
+    }
+    let envelope: Envelope<T> = serde_json::from_str(json).map_err(|e| Error::ModelFile {
+        kind: kind.name(),
+        reason: e.to_string(),
+        source: Some(Box::new(e)),
+    })?;
+    Ok((header.dtype.dtype(), envelope.body))
+}
+
+/// [`Error::ModelFile`] for a model of `kind`.
+pub(crate) fn invalid(kind: ModelKind, reason: impl Into<String>) -> Error {
+    Error::ModelFile {
+        kind: kind.name(),
+        reason: reason.into(),
+        source: None,
+    }
+}
+
+/// [`Error::ModelFile`] for a part of a model of `kind` that its type rejects (the error is
+/// kept as the source).
+pub(crate) fn rejected(kind: ModelKind, e: Error) -> Error {
+    Error::ModelFile {
+        kind: kind.name(),
+        reason: e.to_string(),
+        source: Some(Box::new(e)),
     }
 }
 
 /// Writes a model's JSON to `path`.
 pub(crate) fn write(path: &Path, json: &str) -> Result<()> {
-    std::fs::write(path, json)
-        .map_err(|e| Error::Io(format!("cannot write {}: {e}", path.display())))
+    std::fs::write(path, json).map_err(|source| Error::Io {
+        action: "write",
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Reads a model's JSON from `path`.
 pub(crate) fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path)
-        .map_err(|e| Error::Io(format!("cannot read {}: {e}", path.display())))
+    std::fs::read_to_string(path).map_err(|source| Error::Io {
+        action: "read",
+        path: path.to_path_buf(),
+        source,
+    })
 }

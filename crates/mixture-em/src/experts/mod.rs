@@ -109,4 +109,3 @@ pub use data::{two_planes, TwoPlanes, TWO_PLANES};
 pub use fit::{random_responsibilities, ExpertRegularizers};
 pub use gate::FittedGate;
 pub use model::MixtureOfExperts;
-pub use persist::FORMAT;

@@ -21,18 +21,13 @@ use mixture_gates::{Dirichlet, PerSampleDirichlet, SoftmaxGateConfig, Weights};
 
 use super::{FittedGate, MixtureOfExperts, MixtureOfExpertsConfig};
 use crate::driver::EmTrace;
-use crate::persist::{dtype_name, parse_dtype, read, write};
+use crate::persist::{decode, encode, invalid as invalid_file, read, rejected, write, ModelKind};
 
-/// The `format` field of a saved mixture of experts (see
-/// [`MixtureOfExperts::to_json`]): how a reader tells it from a saved Gaussian mixture.
-pub const FORMAT: &str = "mixture.mixture-of-experts";
-const VERSION: u32 = 1;
+const KIND: ModelKind = ModelKind::MixtureOfExperts;
 
+/// The model's fields in the [envelope](crate::persist).
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Saved {
-    format: String,
-    version: u32,
-    dtype: String,
     config: MixtureOfExpertsConfig,
     experts: SavedExperts,
     gate: SavedGate,
@@ -76,15 +71,12 @@ enum SavedGate {
 }
 
 fn bad(reason: impl Into<String>) -> Error {
-    Error::Io(format!(
-        "not a valid mixture-of-experts file: {}",
-        reason.into()
-    ))
+    invalid_file(KIND, reason)
 }
 
 /// A part the file describes that its type rejects: the file is bad, whatever the reason.
 fn invalid(e: Error) -> Error {
-    bad(e.to_string())
+    rejected(KIND, e)
 }
 
 impl<B: Backend> MixtureOfExperts<B> {
@@ -140,9 +132,6 @@ impl<B: Backend> MixtureOfExperts<B> {
             },
         };
         let saved = Saved {
-            format: FORMAT.into(),
-            version: VERSION,
-            dtype: dtype_name(e.mean().dtype()).into(),
             config: self.config().clone(),
             experts,
             gate,
@@ -151,22 +140,17 @@ impl<B: Backend> MixtureOfExperts<B> {
             n_iter: self.n_iter(),
             lower_bounds: self.lower_bounds().to_vec(),
         };
-        serde_json::to_string_pretty(&saved)
-            .map_err(|e| Error::Io(format!("cannot encode the model: {e}")))
+        encode(KIND, e.mean().dtype(), &saved)
     }
 
     /// Reads a model written by [`to_json`](Self::to_json) onto `device`.
     ///
     /// # Errors
-    /// [`Error::Io`] for a document that is not such a model, has parameters of the wrong
-    /// sizes or a posterior covariance that is not positive definite.
+    /// [`Error::ModelFile`] for a document that is not such a model (another kind, a newer
+    /// format version), has parameters of the wrong sizes or a posterior covariance that is
+    /// not positive definite.
     pub fn from_json(json: &str, device: &B::Device) -> Result<Self> {
-        let s: Saved = serde_json::from_str(json).map_err(|e| bad(e.to_string()))?;
-        if s.format != FORMAT || s.version != VERSION {
-            return Err(bad(format!("format {} version {}", s.format, s.version)));
-        }
-        let dtype =
-            parse_dtype(&s.dtype).ok_or_else(|| bad(format!("unknown dtype {}", s.dtype)))?;
+        let (dtype, s): (_, Saved) = decode(json, KIND)?;
         let experts = load_experts(s.experts, device, dtype)?;
         let k = experts.n_experts();
         if s.config.n_experts != k || s.mean_gate_weights.len() != k {
@@ -272,7 +256,8 @@ impl<B: Backend> MixtureOfExperts<B> {
     /// Reads a model saved with [`save`](Self::save) onto `device`.
     ///
     /// # Errors
-    /// [`Error::Io`] when the file cannot be read or is not such a model.
+    /// [`Error::Io`] when the file cannot be read, [`Error::ModelFile`] as
+    /// [`from_json`](Self::from_json).
     pub fn load(path: impl AsRef<Path>, device: &B::Device) -> Result<Self> {
         Self::from_json(&read(path.as_ref())?, device)
     }

@@ -9,22 +9,19 @@ use std::path::Path;
 use burn::tensor::backend::Backend;
 use mixture_core::{
     tensor::{from_f64, to_vec_f64},
-    Error, Result,
+    Result,
 };
 use mixture_experts::{CovarianceType, Covariances, GaussianComponents};
 use mixture_gates::Weights;
 
 use super::{GaussianMixture, GaussianMixtureConfig};
-use crate::persist::{dtype_name, parse_dtype, read, write};
+use crate::persist::{decode, encode, invalid, read, write, ModelKind};
 
-const FORMAT: &str = "mixture.gaussian-mixture";
-const VERSION: u32 = 1;
+const KIND: ModelKind = ModelKind::GaussianMixture;
 
+/// The model's fields in the [envelope](crate::persist).
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Saved {
-    format: String,
-    version: u32,
-    dtype: String,
     config: GaussianMixtureConfig,
     n_features: usize,
     weights: Vec<f64>,
@@ -44,10 +41,8 @@ impl<B: Backend> GaussianMixture<B> {
     pub fn to_json(&self) -> Result<String> {
         let (comps, gate) = self.parts();
         let means = comps.means();
+        let dtype = means.dtype();
         let saved = Saved {
-            format: FORMAT.into(),
-            version: VERSION,
-            dtype: dtype_name(means.dtype()).into(),
             config: self.config().clone(),
             n_features: self.n_features(),
             weights: to_vec_f64(gate.weights())?,
@@ -58,19 +53,18 @@ impl<B: Backend> GaussianMixture<B> {
             n_iter: self.n_iter(),
             lower_bounds: self.lower_bounds().to_vec(),
         };
-        serde_json::to_string_pretty(&saved)
-            .map_err(|e| Error::Io(format!("cannot encode the model: {e}")))
+        encode(KIND, dtype, &saved)
     }
 
     /// Reads a model written by [`to_json`](Self::to_json) onto `device`.
+    ///
+    /// # Errors
+    /// [`Error::ModelFile`] for a document that is not such a model (another kind, a newer
+    /// format version, parameters of the wrong sizes, a covariance that is not positive
+    /// definite).
     pub fn from_json(json: &str, device: &B::Device) -> Result<Self> {
-        let bad = |reason: String| Error::Io(format!("not a valid mixture model file: {reason}"));
-        let s: Saved = serde_json::from_str(json).map_err(|e| bad(e.to_string()))?;
-        if s.format != FORMAT || s.version != VERSION {
-            return Err(bad(format!("format {} version {}", s.format, s.version)));
-        }
-        let dtype =
-            parse_dtype(&s.dtype).ok_or_else(|| bad(format!("unknown dtype {}", s.dtype)))?;
+        let bad = |reason: &str| invalid(KIND, reason);
+        let (dtype, s): (_, Saved) = decode(json, KIND)?;
         let k = s.config.n_components;
         let d = s.n_features;
         let ct: CovarianceType = s.config.covariance_type;
@@ -79,7 +73,7 @@ impl<B: Backend> GaussianMixture<B> {
             || s.covariances.len() != ct.n_values(k, d)
         {
             return Err(bad(
-                "parameter sizes do not match n_components and n_features".into(),
+                "parameter sizes do not match n_components and n_features",
             ));
         }
         let means = from_f64(s.means, [k, d], device, dtype);
@@ -88,12 +82,12 @@ impl<B: Backend> GaussianMixture<B> {
             GaussianComponents::from_covariances(means, cov, s.config.reg_covar);
         if !s.center.is_empty() {
             if s.center.len() != d {
-                return Err(bad("the centre does not match n_features".into()));
+                return Err(bad("the centre does not match n_features"));
             }
             comps = comps.with_center(from_f64(s.center, [1, d], device, dtype));
         }
         if to_vec_f64(pivot)?.iter().any(|p| !(*p > 0.0)) {
-            return Err(bad("a covariance is not positive definite".into()));
+            return Err(bad("a covariance is not positive definite"));
         }
         let gate = Weights::learned(from_f64(s.weights, [k], device, dtype));
         Ok(Self::from_saved(
@@ -107,11 +101,18 @@ impl<B: Backend> GaussianMixture<B> {
     }
 
     /// Writes the model to `path` as JSON.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be written.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         write(path.as_ref(), &self.to_json()?)
     }
 
     /// Reads a model saved with [`save`](Self::save) onto `device`.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be read, [`Error::ModelFile`] as
+    /// [`from_json`](Self::from_json).
     pub fn load(path: impl AsRef<Path>, device: &B::Device) -> Result<Self> {
         Self::from_json(&read(path.as_ref())?, device)
     }

@@ -107,13 +107,14 @@ fn save_and_load_through_a_file() {
     assert_eq!(outputs(&back, &x, &y), outputs(&model, &x, &y));
     let missing = MixtureOfExperts::<F>::load(&path, &Default::default()).unwrap_err();
     assert!(
-        matches!(&missing, Error::Io(m) if m.contains("cannot read")),
+        matches!(&missing, Error::Io { action: "read", .. })
+            && missing.to_string().contains("cannot read"),
         "{missing}"
     );
 }
 
 #[test]
-fn bad_documents_are_io_errors() {
+fn bad_documents_are_model_file_errors() {
     let (x, y) = planes::<N>(DType::F64);
     let model = MixtureOfExpertsConfig::new(2)
         .with_prior(PriorType::Full)
@@ -176,6 +177,55 @@ fn bad_documents_are_io_errors() {
     for (err, needle) in cases {
         let text = err.to_string();
         assert!(text.contains(needle), "expected {needle:?} in {text}");
-        assert!(matches!(err, Error::Io(_)), "{err:?}");
+        assert!(matches!(err, Error::ModelFile { .. }), "{err:?}");
     }
+}
+
+#[test]
+fn one_envelope_names_what_a_file_holds() {
+    use mixture_em::persist::{peek, ModelKind, SavedDtype};
+    use mixture_em::GaussianMixtureConfig;
+    use std::error::Error as _;
+    let (x, y) = planes::<N>(DType::F64);
+    let dev = Default::default();
+    let moe = MixtureOfExpertsConfig::new(2)
+        .with_max_iter(3)
+        .fit(&x, &y)
+        .unwrap()
+        .to_json()
+        .unwrap();
+    let gmm = GaussianMixtureConfig::new(2)
+        .with_max_iter(3)
+        .fit(&x)
+        .unwrap()
+        .to_json()
+        .unwrap();
+    // The header says what each file holds, with its dtype.
+    let (h1, h2) = (peek(&moe).unwrap(), peek(&gmm).unwrap());
+    assert_eq!(
+        (h1.format, h1.dtype),
+        (ModelKind::MixtureOfExperts, SavedDtype::F64)
+    );
+    assert_eq!((h2.format, h2.version), (ModelKind::GaussianMixture, 1));
+    // Each reader refuses the other's file by name, as a model-file error.
+    let err = mixture_em::GaussianMixture::<N>::from_json(&moe, &dev).unwrap_err();
+    assert!(matches!(err, Error::ModelFile { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("mixture.mixture-of-experts"),
+        "{err}"
+    );
+    let err = MixtureOfExperts::<N>::from_json(&gmm, &dev).unwrap_err();
+    assert!(err.to_string().contains("a Gaussian mixture"), "{err}");
+    // A newer format version is refused, not misread.
+    let newer = gmm.replacen("\"version\": 1", "\"version\": 2", 1);
+    let err = mixture_em::GaussianMixture::<N>::from_json(&newer, &dev).unwrap_err();
+    assert!(err.to_string().contains("version 2"), "{err}");
+    // Errors keep their sources: the parser's for bad JSON, the OS's for a missing file.
+    let err = MixtureOfExperts::<N>::from_json("{ not json", &dev).unwrap_err();
+    assert!(err.source().is_some(), "{err:?}");
+    let err = MixtureOfExperts::<N>::load("/nonexistent/model.json", &dev).unwrap_err();
+    let io = err
+        .source()
+        .and_then(|s| s.downcast_ref::<std::io::Error>());
+    assert_eq!(io.map(|e| e.kind()), Some(std::io::ErrorKind::NotFound));
 }
