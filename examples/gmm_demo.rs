@@ -27,6 +27,7 @@ use burn::tensor::{DType, Tensor};
 use clap::{ArgAction, Parser};
 use mixture::core::tensor::{from_f64, to_vec_f64};
 use mixture::core::NoopObserver;
+use mixture::em::{CovarianceType, GaussianMixtureConfig};
 use mixture::gradient::{
     Family, GaussianMixtureModule, GradientMixtureConfig, GradientTrainer, MeanInit, ScaleInit,
 };
@@ -81,7 +82,8 @@ struct Args {
     /// Where the plots go.
     #[arg(long = "out-dir", default_value = "gmm_demo_out")]
     out_dir: PathBuf,
-    /// Model start: `uniform` (GMMPytorch) or `data` (k-means++ rows, data variance).
+    /// Model start: `uniform` (GMMPytorch), `data` (k-means++ rows, data variance) or `em`
+    /// (where EM starts: k-means clusters' means, covariances and weights).
     #[arg(long, default_value = "uniform")]
     init: String,
 }
@@ -110,7 +112,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             },
         ),
         "data" => (MeanInit::FromData, ScaleInit::FromData),
-        other => return Err(format!("unknown --init `{other}`; use uniform or data").into()),
+        "em" => (
+            MeanInit::KMeans,
+            match args.family {
+                Family::Constant => ScaleInit::Std(1.0),
+                _ => ScaleInit::FromData,
+            },
+        ),
+        other => return Err(format!("unknown --init `{other}`; use uniform, data or em").into()),
     };
     let config = GradientMixtureConfig::new(args.components)
         .with_family(args.family)
@@ -121,7 +130,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_scale_init(scale_init)
         .with_tol(0.0) // GMMPytorch runs every iteration
         .with_seed(args.seed);
-    let module = config.module_config(args.dims).init_from_data(&x)?;
+    let module = config.init_module(&x)?;
     let mut trainer = GradientTrainer::new(&config, module, &x)?;
 
     if args.visualize {
@@ -150,6 +159,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "Final Loss: {:.2}  ({} iterations, {:.1} s)",
         report.final_loss, report.n_iter, report.fit_seconds
     );
+    // The same data fitted by EM (the family's covariance type, k-means init, this seed):
+    // the optimum a gradient fit should reach.
+    let covariance_type = match args.family {
+        Family::Full => CovarianceType::Full,
+        Family::Diagonal => CovarianceType::Diag,
+        _ => CovarianceType::Spherical,
+    };
+    if let Ok(em) = GaussianMixtureConfig::new(args.components)
+        .with_covariance_type(covariance_type)
+        .with_seed(args.seed)
+        .fit(&x.clone().inner())
+    {
+        println!(
+            "EM ({covariance_type} covariance) on the same data: loss {:.4}",
+            -em.score(&x.clone().inner())?
+        );
+    }
     let weights = to_vec_f64(module.mixture_probs())?;
     println!("weights: {weights:.3?}");
     if args.visualize {

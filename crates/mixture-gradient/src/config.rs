@@ -1,7 +1,8 @@
 //! Configuration of a gradient fit.
 
 use burn::tensor::{backend::AutodiffBackend, Tensor};
-use mixture_core::{Error, FitObserver, NoopObserver, Result};
+use mixture_core::{tensor::to_vec_f64, Error, FitObserver, NoopObserver, Result};
+use mixture_em::{CovarianceType, GaussianMixtureConfig};
 use mixture_experts::module::{
     Family, GaussianMixtureModule, GaussianMixtureModuleConfig, MeanInit, PriorWeighting, ScaleInit,
 };
@@ -58,11 +59,14 @@ pub struct GradientMixtureConfig {
     pub patience: usize,
     /// Floor on standard deviations (default 1e-6, GMMPytorch's clamp).
     pub min_std: f64,
-    /// Where the means start (default k-means++ rows of the data).
+    /// Where the means start (default [`MeanInit::KMeans`]: where EM starts, which also sets
+    /// the scales and the weights).
     pub mean_init: MeanInit,
-    /// Where the scales start (default from the data's variance).
+    /// Where the scales start (default from the data's variance; ignored by
+    /// [`MeanInit::KMeans`] except for the `Constant` family's fixed scale).
     pub scale_init: ScaleInit,
-    /// Initial mixing weights (default uniform).
+    /// Initial mixing weights (default uniform, or the clusters' shares with
+    /// [`MeanInit::KMeans`]; given weights always win).
     pub weights_init: Option<Vec<f64>>,
     /// Priors on the parameters (default none).
     pub prior: MixturePrior,
@@ -95,7 +99,7 @@ impl GradientMixtureConfig {
             tol: 1e-6,
             patience: 10,
             min_std: 1e-6,
-            mean_init: MeanInit::FromData,
+            mean_init: MeanInit::KMeans,
             scale_init: ScaleInit::FromData,
             weights_init: None,
             prior: MixturePrior::none(),
@@ -314,12 +318,70 @@ impl GradientMixtureConfig {
     ) -> Result<(GaussianMixtureModule<B>, GradientReport)> {
         let start = std::time::Instant::now();
         self.validate()?;
+        let module = self.init_module(x)?;
+        GradientTrainer::started_at(self, module, x, start)?.finish(observer)
+    }
+
+    /// The module this configuration starts from on `x` (`[N, D]`): where EM starts for
+    /// [`MeanInit::KMeans`] (the default), else the module configuration's own
+    /// initialisation from the data.
+    ///
+    /// # Errors
+    /// Bad data; more components than rows when the means start at data rows or at k-means
+    /// centres ([`Error::TooFewSamples`]; GMMPytorch's singularity test fits two given means
+    /// to one point, which given means still allow).
+    pub fn init_module<B: AutodiffBackend>(
+        &self,
+        x: &Tensor<B, 2>,
+    ) -> Result<GaussianMixtureModule<B>> {
         mixture_core::host::check_data(x, "data")?;
         let d = x.dims()[1];
-        // Fewer rows than components is an error only when the means start at data rows
-        // (GMMPytorch's singularity test fits two given means to one point).
-        let module = self.module_config(d).init_from_data(x)?;
-        GradientTrainer::started_at(self, module, x, start)?.finish(observer)
+        let module_config = match self.mean_init {
+            MeanInit::KMeans => self.em_start(x)?,
+            _ => self.module_config(d),
+        };
+        module_config.init_from_data(x)
+    }
+
+    /// The module configuration that starts where EM starts ([`MeanInit::KMeans`]): the
+    /// initial parameters of a [`GaussianMixtureConfig`] with k-means init and this seed
+    /// (`reg_covar` 1e-6), in the family's form: full covariances; diagonal variances;
+    /// per-component spherical variances (isotropic); their weighted mean (shared
+    /// isotropic); the `Constant` family keeps its fixed scale. Given `weights_init` win.
+    fn em_start<B: AutodiffBackend>(
+        &self,
+        x: &Tensor<B, 2>,
+    ) -> Result<GaussianMixtureModuleConfig> {
+        let [_, d] = x.dims();
+        let k = self.n_components;
+        let covariance_type = match self.family {
+            Family::Full => CovarianceType::Full,
+            Family::Diagonal => CovarianceType::Diag,
+            _ => CovarianceType::Spherical,
+        };
+        let (weights, means, covariances) = GaussianMixtureConfig::new(k)
+            .with_covariance_type(covariance_type)
+            .with_seed(self.seed)
+            .initial_parameters(&x.clone().inner())?;
+        let weights = to_vec_f64(weights)?;
+        let variances = covariances.to_vec_f64()?;
+        let neglogvar = |v: &[f64]| v.iter().map(|v| -v.ln()).collect::<Vec<_>>();
+        let scale_init = match self.family {
+            Family::Full => ScaleInit::Covariances(variances),
+            Family::Diagonal | Family::Isotropic => ScaleInit::NegLogVar(neglogvar(&variances)),
+            Family::SharedIsotropic => {
+                let shared: f64 = weights.iter().zip(&variances).map(|(w, v)| w * v).sum();
+                ScaleInit::NegLogVar(vec![-shared.ln()])
+            }
+            Family::Constant => self.scale_init.clone(),
+        };
+        let mut config = self.module_config(d);
+        config.mean_init = MeanInit::Values(to_vec_f64(means)?);
+        config.scale_init = scale_init;
+        if config.weights_init.is_none() {
+            config.weights_init = Some(weights);
+        }
+        Ok(config)
     }
 
     /// Trains an existing module on `x` with this configuration's optimizer, schedule,

@@ -35,7 +35,7 @@ type Opt<B> = OptimizerAdaptor<Adam, GaussianMixtureModule<B>, B>;
 /// type B = Autodiff<burn_flex::Flex>;
 /// let x = from_f64::<B, 2>(vec![-1.0, 1.0, -1.0, 1.0], [4, 1], &Default::default(), DType::F32);
 /// let config = GradientMixtureConfig::new(1).with_iterations(100).with_tol(0.0);
-/// let module = config.module_config(1).init_from_data(&x)?;
+/// let module = config.init_module(&x)?;
 /// let mut trainer = GradientTrainer::new(&config, module, &x)?;
 /// while !trainer.is_done() {
 ///     trainer.iterate(25, &mut NoopObserver)?;

@@ -5,7 +5,7 @@ use mixture_core::{
     host::{check_data, check_finite, check_weights, weighted_batch},
     Batch, DataSource, Error, FitObserver, NoopObserver, Result, TensorSource,
 };
-use mixture_experts::{GaussianComponents, GaussianFeatures};
+use mixture_experts::{Covariances, GaussianComponents, GaussianFeatures};
 
 use super::{init::initialize, GaussianMixture, GaussianMixtureConfig};
 use mixture_experts::CovarianceType;
@@ -121,6 +121,47 @@ impl GaussianMixtureConfig {
             })?
             .div_scalar(total);
         self.fit_inits(&FitData::new(source, total), None, center, observer)
+    }
+
+    /// The parameters EM starts from on `x` (`[N, D]`) for this configuration's `init`,
+    /// `seed` and initial values (scikit-learn's `_initialize_parameters`: k-means labels,
+    /// k-means++ seeds, random responsibilities or random rows, then one M-step), without
+    /// running EM: weights `[K]`, means `[K, D]` and covariances. Gradient-trained mixtures
+    /// start here (`mixture-gradient`'s `MeanInit::KMeans`).
+    ///
+    /// # Errors
+    /// As [`fit`](Self::fit) before its first iteration.
+    ///
+    /// ```
+    /// use burn::tensor::{DType, Tensor};
+    /// use mixture_core::tensor::{from_f64, to_vec_f64};
+    /// use mixture_em::{CovarianceType, GaussianMixtureConfig};
+    ///
+    /// type B = burn_ndarray::NdArray<f64>;
+    /// let x: Tensor<B, 2> = from_f64(vec![0.0, 0.1, 0.2, 5.0, 5.1, 5.2], [6, 1], &Default::default(), DType::F64);
+    /// let (weights, means, _covariances) = GaussianMixtureConfig::new(2)
+    ///     .with_covariance_type(CovarianceType::Diag)
+    ///     .initial_parameters(&x)?;
+    /// let mut m = to_vec_f64(means)?;
+    /// m.sort_by(f64::total_cmp);
+    /// assert!((m[0] - 0.1).abs() < 1e-9 && (m[1] - 5.1).abs() < 1e-9);
+    /// assert_eq!(to_vec_f64(weights)?, vec![0.5, 0.5]);
+    /// # Ok::<(), mixture_core::Error>(())
+    /// ```
+    pub fn initial_parameters<B: Backend>(
+        &self,
+        x: &Tensor<B, 2>,
+    ) -> Result<(Tensor<B, 1>, Tensor<B, 2>, Covariances<B>)> {
+        self.validate()?;
+        check_data(x, "data")?;
+        let [n, d] = x.dims();
+        self.check_sizes(n, d)?;
+        let batch = Batch::new(x.clone());
+        let center = weighted_mean(&batch, n as f64);
+        let source = TensorSource::new(batch.clone(), Some(self.block_rows(n, d)));
+        let data = FitData::new(&source, n as f64);
+        let (comps, gate) = initialize(self, &data, Some(&batch), &center, self.seed)?;
+        Ok((gate.weights(), comps.means(), comps.covariances()))
     }
 
     /// Fits the mixture and returns it with the labels of `x` (scikit-learn's `fit_predict`).

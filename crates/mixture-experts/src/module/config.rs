@@ -131,6 +131,15 @@ impl GaussianMixtureModuleConfig {
                 positive("mean_init.radius", *radius)?
             }
             MeanInit::FromData => {}
+            MeanInit::KMeans => {
+                return Err(Error::InvalidConfig {
+                    field: "mean_init",
+                    reason: "k-means (EM's start) is resolved by mixture-gradient's \
+                             GradientMixtureConfig::init_module (and fit); here use FromData \
+                             or given values"
+                        .into(),
+                })
+            }
             MeanInit::Values(v) => check_values("means_init", v, k * d)?,
         }
         match &self.scale_init {
@@ -245,7 +254,7 @@ impl GaussianMixtureModuleConfig {
                 .collect(),
             MeanInit::Softball { radius } => sample_in_ball(k, d, *radius, rng),
             MeanInit::Values(v) => v.clone(),
-            MeanInit::FromData => unreachable!("handled by init_from_data"),
+            MeanInit::FromData | MeanInit::KMeans => unreachable!("refused by validate"),
         }
     }
 

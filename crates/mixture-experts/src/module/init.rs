@@ -22,6 +22,12 @@ pub enum MeanInit {
     /// proportional to its squared distance to the nearest chosen one). Needs the data:
     /// use [`GaussianMixtureModuleConfig::init_from_data`](super::GaussianMixtureModuleConfig::init_from_data).
     FromData,
+    /// Where EM starts (the default of `mixture-gradient`'s fits): k-means labels (Lloyd
+    /// from greedy k-means++, seeded), and from them each cluster's mean, covariance (in the
+    /// family's form; replaces the scale initialisation) and weight, as EM's first M-step
+    /// gives them. Resolved by `mixture-gradient` (it runs `mixture-em`'s k-means); a module
+    /// configuration on its own refuses it.
+    KMeans,
     /// Given means, `K·D` values, row-major.
     Values(Vec<f64>),
 }

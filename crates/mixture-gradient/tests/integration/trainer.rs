@@ -223,7 +223,7 @@ fn stepwise_training_equals_one_shot() {
         .with_tol(0.0)
         .with_seed(1);
     let (_, whole) = config.fit(&x).unwrap();
-    let module = config.module_config(1).init_from_data(&x).unwrap();
+    let module = config.init_module(&x).unwrap();
     let mut trainer = mixture_gradient::GradientTrainer::new(&config, module, &x).unwrap();
     let mut chunks = 0;
     while !trainer.is_done() {
@@ -252,4 +252,49 @@ fn public_types_are_send_and_sync() {
     send_sync::<MixturePrior>();
     fn send<T: Send>() {}
     send::<mixture_gradient::GradientTrainer<Ad>>();
+}
+
+#[test]
+fn fits_start_where_em_starts_and_reach_its_optimum() {
+    use mixture_em::{CovarianceType, GaussianMixtureConfig};
+    // Two clusters of 150 and 50 rows: EM's start (k-means) has the 3:1 weights already.
+    let x = two_clusters();
+    let inner = x.clone().inner();
+    for (family, covariance_type) in [
+        (Family::Full, CovarianceType::Full),
+        (Family::Diagonal, CovarianceType::Diag),
+        (Family::Isotropic, CovarianceType::Spherical),
+    ] {
+        let config = GradientMixtureConfig::new(2)
+            .with_family(family)
+            .with_iterations(300)
+            .with_component_lr(0.02);
+        assert_eq!(config.mean_init, MeanInit::KMeans, "the default");
+        let (w0, m0, _) = GaussianMixtureConfig::new(2)
+            .with_covariance_type(covariance_type)
+            .initial_parameters(&inner)
+            .unwrap();
+        let module = config.init_module(&x).unwrap();
+        let close = |a: Vec<f64>, b: Vec<f64>| a.iter().zip(&b).all(|(a, b)| (a - b).abs() < 1e-9);
+        assert!(close(
+            to_vec_f64(module.means.val().inner()).unwrap(),
+            to_vec_f64(m0).unwrap()
+        ));
+        let w = to_vec_f64(module.mixture_probs()).unwrap();
+        assert!(close(w.clone(), to_vec_f64(w0).unwrap()), "{w:?}");
+        assert!((w[0].max(w[1]) - 0.75).abs() < 1e-9, "{w:?}");
+        // Trained from there, the loss ends at EM's optimum on the same data (to 1e-4).
+        let (_, report) = config.fit(&x).unwrap();
+        let em = GaussianMixtureConfig::new(2)
+            .with_covariance_type(covariance_type)
+            .with_tol(1e-10)
+            .fit(&inner)
+            .unwrap();
+        let em_loss = -em.score(&inner).unwrap();
+        assert!(
+            report.final_loss <= em_loss + 1e-4,
+            "{family:?}: {} vs EM {em_loss}",
+            report.final_loss
+        );
+    }
 }
