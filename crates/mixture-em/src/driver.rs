@@ -20,7 +20,7 @@ use mixture_core::{
     stats::accumulate,
     tensor::{one_hot_like, to_vec_f64},
     Batch, ComponentCheck, ComponentFailure, Components, DataSource, Error, FitEvent, FitObserver,
-    Gate, Regularizer, Result,
+    Gate, Regularizer, Result, Statistics,
 };
 use rand::{rngs::StdRng, SeedableRng};
 
@@ -153,6 +153,56 @@ impl<'a, B: Backend, F: Clone> FitData<'a, B, F> {
     }
 }
 
+/// The components' and the gate's statistics of a pass, summed over its batches.
+struct Sums<CS, GS> {
+    components: Option<CS>,
+    gate: Option<GS>,
+}
+
+impl<CS, GS> Default for Sums<CS, GS> {
+    fn default() -> Self {
+        Self {
+            components: None,
+            gate: None,
+        }
+    }
+}
+
+impl<CS: Statistics, GS: Statistics> Sums<CS, GS> {
+    /// Adds a batch's statistics under its (weighted) responsibilities.
+    fn add<B, C, G>(
+        &mut self,
+        components: &C,
+        gate: &G,
+        batch: &Batch<B>,
+        features: &C::Features,
+        resp: Tensor<B, 2>,
+    ) where
+        B: Backend,
+        C: Components<B, Stats = CS>,
+        G: Gate<B, Stats = GS>,
+    {
+        self.gate = accumulate(self.gate.take(), gate.statistics(batch, resp.clone()));
+        self.components = accumulate(self.components.take(), components.summarize(features, resp));
+    }
+
+    /// The sums, or [`Error::EmptyData`] for a source that yielded no batch.
+    fn total<B: Backend, F>(self, data: &FitData<'_, B, F>) -> Result<(CS, GS)> {
+        match (self.components, self.gate) {
+            (Some(c), Some(g)) => Ok((c, g)),
+            _ => Err(empty(data)),
+        }
+    }
+}
+
+/// The error of a source that yielded no batch.
+fn empty<B: Backend, F>(data: &FitData<'_, B, F>) -> Error {
+    Error::EmptyData {
+        n_samples: 0,
+        n_features: data.source.n_features(),
+    }
+}
+
 /// The pieces of one E-step pass: summed statistics and the summed weighted log-likelihood.
 pub struct EStep<B: Backend, CS, GS> {
     /// Merged component statistics.
@@ -177,8 +227,7 @@ where
     C: Components<B>,
     G: Gate<B>,
 {
-    let mut cs = None;
-    let mut gs = None;
+    let mut sums = Sums::default();
     let mut ll: Option<Tensor<B, 1>> = None;
     let k = components.n_components();
     data.for_each_prepared(components, &mut |batch: Batch<B>, features: C::Features| {
@@ -202,22 +251,16 @@ where
             (EmMode::Stochastic, _) => one_hot_like(categorical(resp.clone(), rng), k, &resp),
             _ => resp,
         };
-        let resp = batch.weigh(resp);
-        gs = accumulate(gs.take(), gate.statistics(&batch, resp.clone()));
-        cs = accumulate(cs.take(), components.summarize(&features, resp));
+        sums.add(components, gate, &batch, &features, batch.weigh(resp));
         Ok(())
     })?;
-    match (cs, gs, ll) {
-        (Some(components), Some(gate), Some(log_likelihood)) => Ok(EStep {
-            components,
-            gate,
-            log_likelihood,
-        }),
-        _ => Err(Error::EmptyData {
-            n_samples: 0,
-            n_features: data.source.n_features(),
-        }),
-    }
+    let (components, gate) = sums.total(data)?;
+    let log_likelihood = ll.ok_or_else(|| empty(data))?;
+    Ok(EStep {
+        components,
+        gate,
+        log_likelihood,
+    })
 }
 
 /// Runs EM from the current parameters until the bound changes by less than `tol` or
@@ -321,23 +364,16 @@ where
     C: Components<B>,
     G: Gate<B>,
 {
-    let mut cs = None;
-    let mut gs = None;
+    let mut sums = Sums::default();
     data.for_each_prepared(
         &*components,
         &mut |batch: Batch<B>, features: C::Features| {
             let resp = batch.weigh(responsibilities(&batch)?);
-            gs = accumulate(gs.take(), gate.statistics(&batch, resp.clone()));
-            cs = accumulate(cs.take(), components.summarize(&features, resp));
+            sums.add(&*components, &*gate, &batch, &features, resp);
             Ok(())
         },
     )?;
-    let (Some(cs), Some(gs)) = (cs, gs) else {
-        return Err(Error::EmptyData {
-            n_samples: 0,
-            n_features: data.source.n_features(),
-        });
-    };
+    let (cs, gs) = sums.total(data)?;
     let check = components.update(cs);
     for r in regularizers.iter_mut() {
         r.regularize(components);
