@@ -18,7 +18,7 @@
 //!   same loop as a full-batch fit.
 //!
 //! Numerics (all batched tensor code, autodiff-friendly, tested on CPU backends):
-//! [`logsumexp`], [`linalg::cholesky`], [`linalg::solve_lower`],
+//! [`logsumexp`](fn@logsumexp), [`linalg::cholesky`], [`linalg::solve_lower`],
 //! [`linalg::log_det_from_cholesky`], [`special::digamma`], [`special::lgamma`],
 //! [`sampling::categorical`].
 //!

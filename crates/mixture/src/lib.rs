@@ -8,7 +8,7 @@
 //! * [`gates`]: mixing weights, Dirichlet, softmax network, per-sample Dirichlet.
 //! * [`regularizers`]: tied prior means, link functions, priors for gradient training.
 //! * [`gradient`]: gradient training of mixture modules (Adam, cosine annealing, priors).
-//! * [`em`]: the EM driver, [`GaussianMixture`](em::GaussianMixture), [`KMeans`](em::KMeans).
+//! * [`em`]: the EM driver, [`em::GaussianMixture`], [`em::KMeans`].
 #![warn(missing_docs)]
 
 pub use mixture_core as core;

@@ -80,7 +80,8 @@ fn invalid(e: Error) -> Error {
 }
 
 impl<B: Backend> MixtureOfExperts<B> {
-    /// The model as a JSON document (see the [module docs](self) for what is kept).
+    /// The model as a JSON document: everything predictions and scores use (the experts'
+    /// posterior, prior and noise, and the gate's parameters), not the optimizer state.
     pub fn to_json(&self) -> Result<String> {
         let e = self.experts();
         let [k, d, p] = e.mean().dims();

@@ -59,7 +59,7 @@ impl<B: Backend> GaussianMixture<B> {
     /// Reads a model written by [`to_json`](Self::to_json) onto `device`.
     ///
     /// # Errors
-    /// [`Error::ModelFile`] for a document that is not such a model (another kind, a newer
+    /// [`Error::ModelFile`](mixture_core::Error::ModelFile) for a document that is not such a model (another kind, a newer
     /// format version, parameters of the wrong sizes, a covariance that is not positive
     /// definite).
     pub fn from_json(json: &str, device: &B::Device) -> Result<Self> {
@@ -103,7 +103,7 @@ impl<B: Backend> GaussianMixture<B> {
     /// Writes the model to `path` as JSON.
     ///
     /// # Errors
-    /// [`Error::Io`] when the file cannot be written.
+    /// [`Error::Io`](mixture_core::Error::Io) when the file cannot be written.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         write(path.as_ref(), &self.to_json()?)
     }
@@ -111,7 +111,7 @@ impl<B: Backend> GaussianMixture<B> {
     /// Reads a model saved with [`save`](Self::save) onto `device`.
     ///
     /// # Errors
-    /// [`Error::Io`] when the file cannot be read, [`Error::ModelFile`] as
+    /// [`Error::Io`](mixture_core::Error::Io) when the file cannot be read, [`Error::ModelFile`](mixture_core::Error::ModelFile) as
     /// [`from_json`](Self::from_json).
     pub fn load(path: impl AsRef<Path>, device: &B::Device) -> Result<Self> {
         Self::from_json(&read(path.as_ref())?, device)

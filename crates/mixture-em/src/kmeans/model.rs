@@ -97,8 +97,10 @@ impl<B: Backend> KMeans<B> {
     /// the lowest index.
     ///
     /// # Errors
-    /// [`Error::EmptyData`], [`Error::NonFinite`], [`Error::DimensionMismatch`] when `x` does
-    /// not have D columns.
+    /// [`Error::EmptyData`](mixture_core::Error::EmptyData),
+    /// [`Error::NonFinite`](mixture_core::Error::NonFinite),
+    /// [`Error::DimensionMismatch`](mixture_core::Error::DimensionMismatch) when `x` does not
+    /// have D columns.
     pub fn predict(&self, x: &Tensor<B, 2>) -> Result<Tensor<B, 1, Int>> {
         let x = self.checked(x)?;
         Ok(nearest(&x, &self.centroids, &sq_norms_row(&self.centroids)).0)
