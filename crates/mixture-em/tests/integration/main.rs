@@ -5,6 +5,7 @@
 //! this one binary instead. Add new test files here as modules, not as `tests/*.rs`. Proptest
 //! keeps its failure seeds in `tests/proptest-regressions/<module>.txt`.
 
+mod bad_inputs;
 mod experts_api;
 mod experts_persist;
 mod experts_properties;
