@@ -292,7 +292,6 @@ where
         converged: false,
         n_iter: 0,
     };
-    let k = components.n_components();
     for iteration in 1..=settings.max_iter {
         let e = e_step(components, gate, data, settings.mode, &mut rng)?;
         let mut bound = e.log_likelihood;
@@ -308,14 +307,11 @@ where
         }
         gate.update(e.gate);
         // The single host read of the iteration: [bound, pivots (K), weights (K)?].
-        let mut parts = vec![bound, check.pivot];
-        parts.extend(check.weight);
+        let mut parts = vec![bound];
+        parts.extend(check_parts(check));
         let read = to_vec_f64(Tensor::cat(parts, 0))?;
         let value = read[0] / data.total_weight;
-        let (pivots, weights) = read[1..].split_at(k);
-        if let Some(failure) = ComponentFailure::find(pivots, weights) {
-            return Err(components.failure(failure));
-        }
+        judge(&*components, &read[1..])?;
         if !value.is_finite() {
             return Err(Error::Diverged {
                 iteration,
@@ -391,11 +387,20 @@ pub fn verify<B: Backend, C: Components<B>>(
     components: &C,
     check: ComponentCheck<B>,
 ) -> Result<()> {
-    let k = components.n_components();
+    judge(components, &to_vec_f64(Tensor::cat(check_parts(check), 0))?)
+}
+
+/// The tensors a [`ComponentCheck`] is read back as: the pivots, then the weights if any.
+fn check_parts<B: Backend>(check: ComponentCheck<B>) -> Vec<Tensor<B, 1>> {
     let mut parts = vec![check.pivot];
     parts.extend(check.weight);
-    let read = to_vec_f64(Tensor::cat(parts, 0))?;
-    let (pivots, weights) = read.split_at(k);
+    parts
+}
+
+/// The components' own error for the first failure in a check read back on the host
+/// (`[pivots (K), weights (K)?]`, as [`check_parts`] lays it out).
+fn judge<B: Backend, C: Components<B>>(components: &C, read: &[f64]) -> Result<()> {
+    let (pivots, weights) = read.split_at(components.n_components());
     match ComponentFailure::find(pivots, weights) {
         Some(failure) => Err(components.failure(failure)),
         None => Ok(()),
