@@ -16,18 +16,38 @@ use burn::tensor::DType;
 use mixture_core::{Error, Result};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
-/// What a model file holds (its `format` field).
+/// What a model file holds (its `format` field; written and read as
+/// [`format`](Self::format) names it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "&'static str", try_from = "String")]
 pub enum ModelKind {
     /// A [`GaussianMixture`](crate::GaussianMixture).
-    #[serde(rename = "mixture.gaussian-mixture")]
     GaussianMixture,
     /// A [`MixtureOfExperts`](crate::MixtureOfExperts).
-    #[serde(rename = "mixture.mixture-of-experts")]
     MixtureOfExperts,
 }
 
+impl From<ModelKind> for &'static str {
+    fn from(kind: ModelKind) -> Self {
+        kind.format()
+    }
+}
+
+impl TryFrom<String> for ModelKind {
+    type Error = String;
+
+    fn try_from(format: String) -> core::result::Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.format() == format)
+            .ok_or_else(|| format!("unknown model format `{format}`"))
+    }
+}
+
 impl ModelKind {
+    /// Every kind of model file.
+    pub const ALL: [Self; 2] = [Self::GaussianMixture, Self::MixtureOfExperts];
+
     /// The kind's name in messages ("Gaussian mixture").
     pub fn name(self) -> &'static str {
         match self {
@@ -122,32 +142,31 @@ struct Envelope<T> {
 /// # Ok::<(), mixture_core::Error>(())
 /// ```
 pub fn peek(json: &str) -> Result<Header> {
-    let bad = |reason: String, source: Option<mixture_core::BoxError>| Error::ModelFile {
-        kind: "model",
-        reason,
-        source,
-    };
-    let value: serde_json::Value = serde_json::from_str(json)
-        .map_err(|e| bad(format!("not JSON ({e})"), Some(Box::new(e))))?;
-    let field = |name: &str| {
-        value
-            .get(name)
-            .cloned()
-            .ok_or_else(|| bad(format!("no `{name}` field"), None))
-    };
-    let format = field("format")?;
-    let format = ModelKind::deserialize(format.clone())
-        .map_err(|e| bad(format!("unknown format {format}"), Some(Box::new(e))))?;
-    let version = field("version")?;
-    let version = u32::deserialize(version.clone())
-        .map_err(|e| bad(format!("bad format version {version}"), Some(Box::new(e))))?;
-    let dtype = field("dtype")?;
-    let dtype = SavedDtype::deserialize(dtype.clone())
-        .map_err(|e| bad(format!("unknown dtype {dtype}"), Some(Box::new(e))))?;
+    /// The three header fields, as they stand: serde skips the rest of the document
+    /// without building it.
+    #[derive(Deserialize)]
+    struct Raw {
+        format: Option<serde_json::Value>,
+        version: Option<serde_json::Value>,
+        dtype: Option<serde_json::Value>,
+    }
+    fn field<T: DeserializeOwned>(name: &str, value: Option<serde_json::Value>) -> Result<T> {
+        let value = value.ok_or_else(|| bad(format!("no `{name}` field"), None))?;
+        T::deserialize(&value).map_err(|e| bad(format!("bad `{name}` {value}"), Some(Box::new(e))))
+    }
+    fn bad(reason: String, source: Option<mixture_core::BoxError>) -> Error {
+        Error::ModelFile {
+            kind: "model",
+            reason,
+            source,
+        }
+    }
+    let raw: Raw = serde_json::from_str(json)
+        .map_err(|e| bad(format!("not a JSON object ({e})"), Some(Box::new(e))))?;
     Ok(Header {
-        format,
-        version,
-        dtype,
+        format: field("format", raw.format)?,
+        version: field("version", raw.version)?,
+        dtype: field("dtype", raw.dtype)?,
     })
 }
 
