@@ -54,6 +54,27 @@ impl GaussianMixtureConfig {
         sample_weight: Option<&Tensor<B, 1>>,
         observer: &mut dyn FitObserver,
     ) -> Result<GaussianMixture<B>> {
+        let m = self.in_memory(x, sample_weight)?;
+        let mut data = FitData::new(&m.source, m.total);
+        let [n, d] = x.dims();
+        let bytes = self.feature_bytes(n, d, x.dtype().size());
+        if self.batch_size.is_none() && bytes > 0 && bytes <= FEATURE_CACHE_BYTES {
+            let k = self.n_components;
+            let template =
+                GaussianComponents::standard(self.covariance_type, k, d, self.reg_covar, x)
+                    .with_center(m.center.clone());
+            data = data.keep_features(&template)?;
+        }
+        self.fit_inits(&data, Some(&m.batch), m.center, observer)
+    }
+
+    /// The settings and the data checked, and the data laid out as an in-memory fit
+    /// iterates it.
+    fn in_memory<B: Backend>(
+        &self,
+        x: &Tensor<B, 2>,
+        sample_weight: Option<&Tensor<B, 1>>,
+    ) -> Result<InMemory<B>> {
         self.validate()?;
         check_data(x, "data")?;
         let [n, d] = x.dims();
@@ -65,16 +86,12 @@ impl GaussianMixtureConfig {
         };
         let center = weighted_mean(&batch, total);
         let source = TensorSource::new(batch.clone(), Some(self.block_rows(n, d)));
-        let mut data = FitData::new(&source, total);
-        let bytes = self.feature_bytes(n, d, x.dtype().size());
-        if self.batch_size.is_none() && bytes > 0 && bytes <= FEATURE_CACHE_BYTES {
-            let k = self.n_components;
-            let template =
-                GaussianComponents::standard(self.covariance_type, k, d, self.reg_covar, x)
-                    .with_center(center.clone());
-            data = data.keep_features(&template)?;
-        }
-        self.fit_inits(&data, Some(&batch), center, observer)
+        Ok(InMemory {
+            batch,
+            total,
+            center,
+            source,
+        })
     }
 
     /// Fits the mixture to data served in batches by `source` (data larger than memory):
@@ -152,15 +169,9 @@ impl GaussianMixtureConfig {
         &self,
         x: &Tensor<B, 2>,
     ) -> Result<(Tensor<B, 1>, Tensor<B, 2>, Covariances<B>)> {
-        self.validate()?;
-        check_data(x, "data")?;
-        let [n, d] = x.dims();
-        self.check_sizes(n, d)?;
-        let batch = Batch::new(x.clone());
-        let center = weighted_mean(&batch, n as f64);
-        let source = TensorSource::new(batch.clone(), Some(self.block_rows(n, d)));
-        let data = FitData::new(&source, n as f64);
-        let (comps, gate) = initialize(self, &data, Some(&batch), &center, self.seed)?;
+        let m = self.in_memory(x, None)?;
+        let data = FitData::new(&m.source, m.total);
+        let (comps, gate) = initialize(self, &data, Some(&m.batch), &m.center, self.seed)?;
         Ok((gate.weights(), comps.means(), comps.covariances()))
     }
 
@@ -258,6 +269,15 @@ impl GaussianMixtureConfig {
             best.trace,
         ))
     }
+}
+
+/// In-memory data, checked: the (weighted) batch, its total weight, its weighted mean and the
+/// source of cache-sized blocks a fit iterates.
+struct InMemory<B: Backend> {
+    batch: Batch<B>,
+    total: f64,
+    center: Tensor<B, 2>,
+    source: TensorSource<B>,
 }
 
 /// `Σ w x / Σ w` as a `[1, D]` tensor.
