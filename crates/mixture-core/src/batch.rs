@@ -245,23 +245,23 @@ pub fn gather_rows<B: Backend, S: DataSource<B> + ?Sized>(
         });
     }
     // A source's batches are all weighted or none is.
-    let weighted = ws.len() == xs.len();
-    let mut out = Batch::new(Tensor::cat(xs, 0));
-    if weighted {
-        out = out.with_weight(Tensor::cat(ws, 0));
-    }
+    let mut weight = (ws.len() == xs.len()).then(|| Tensor::cat(ws, 0));
+    let mut x = Tensor::cat(xs, 0);
+    // Back to the order of `indices` unless the gathering kept it.
     let mut inverse = vec![0i64; indices.len()];
     for (j, &pos) in order.iter().enumerate() {
         inverse[pos] = j as i64;
     }
-    if inverse.iter().enumerate().all(|(j, &v)| v == j as i64) {
-        return Ok(out);
+    if inverse.iter().enumerate().any(|(j, &v)| v != j as i64) {
+        let idx = index_tensor::<B>(inverse, &x.device());
+        weight = weight.map(|w| w.select(0, idx.clone()));
+        x = x.select(0, idx);
     }
-    let idx = index_tensor::<B>(inverse, &out.x.device());
-    let weight = out.weight.take().map(|w| w.select(0, idx.clone()));
-    let mut out = Batch::new(out.x.select(0, idx));
-    out.weight = weight;
-    Ok(out)
+    let out = Batch::new(x);
+    Ok(match weight {
+        Some(w) => out.with_weight(w),
+        None => out,
+    })
 }
 
 /// Row indices as an `[n]` integer tensor on `device`.
