@@ -4,7 +4,11 @@
 //! * `cargo xtask bench [--backend flex|ndarray|wgpu|cuda] [--quick] [--compare sklearn]
 //!   [--two-planes]`: times EM iterations of `GaussianMixture` and whole fits of the
 //!   two-planes mixture of experts (see [`bench`]).
+//! * `cargo xtask awkward`: the awkward-data suite, `mixture fit` against scikit-learn on
+//!   data with large offsets, mixed scales, duplicates, subspaces and heavy tails (see
+//!   [`awkward`]).
 
+mod awkward;
 mod bench;
 
 use clap::{Parser, Subcommand};
@@ -22,12 +26,16 @@ enum Command {
     /// Time EM iterations per covariance type at N = 100k and 1M, D = 16 and 64, K = 16, f32,
     /// then the two-planes mixture-of-experts fits (`--two-planes`: those alone).
     Bench(bench::BenchArgs),
+    /// Fit awkward data (offsets, scales, duplicates, subspaces, heavy tails, raw datasets)
+    /// with `mixture fit` and scikit-learn, and count failures and wrong likelihoods.
+    Awkward,
 }
 
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Bench(args) => bench::run(args),
+        Command::Awkward => awkward::run(),
     };
     if let Err(message) = result {
         eprintln!("error: {message}");

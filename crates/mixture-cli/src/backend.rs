@@ -110,6 +110,46 @@ impl std::fmt::Display for Dtype {
     }
 }
 
+/// The precision `mixture fit` asks for: a fixed dtype, or `auto` (the default), which fits
+/// in f32 and moves to f64 when f32 cannot be trusted with the data (see
+/// [`precision`](crate::precision)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FitDtype {
+    /// f32, checked: f64 when the data or the fit needs it, and the report says why.
+    Auto,
+    /// 32-bit floats, whatever happens (a failure names `--dtype f64`).
+    F32,
+    /// 64-bit floats.
+    F64,
+}
+
+impl FitDtype {
+    /// The name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            FitDtype::Auto => "auto",
+            FitDtype::F32 => "f32",
+            FitDtype::F64 => "f64",
+        }
+    }
+
+    /// The dtype asked for, or `None` for `auto`.
+    pub fn fixed(self) -> Option<Dtype> {
+        match self {
+            FitDtype::Auto => None,
+            FitDtype::F32 => Some(Dtype::F32),
+            FitDtype::F64 => Some(Dtype::F64),
+        }
+    }
+}
+
+impl BackendKind {
+    /// Whether the backend computes in f64 (all but wgpu).
+    pub fn has_f64(self) -> bool {
+        self != BackendKind::Wgpu
+    }
+}
+
 /// Work that runs on any backend: implement it once, run it on the one the user picked.
 pub trait BackendJob {
     /// What the job produces.

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::backend::{BackendKind, Dtype};
+use crate::backend::{BackendKind, Dtype, FitDtype};
 
 /// Fit Gaussian mixture models to CSV or .npy data, on any compiled-in burn backend.
 ///
@@ -333,9 +333,11 @@ pub struct FitArgs {
     #[arg(long, value_name = "ROWS")]
     pub batch_size: Option<usize>,
 
-    /// Float precision of the computation.
-    #[arg(long, value_enum, default_value_t = Dtype::F32)]
-    pub dtype: Dtype,
+    /// Float precision: `auto` fits in f32 and moves to f64 (saying why) when the data's
+    /// offsets or scales, a failed fit, or a likelihood that f64 does not confirm show that f32
+    /// cannot be trusted; `f32` and `f64` fix it.
+    #[arg(long, value_enum, default_value_t = FitDtype::Auto)]
+    pub dtype: FitDtype,
 
     /// Compute backend (only those compiled in can run).
     #[arg(long, value_enum, default_value_t = BackendKind::default_compiled())]
@@ -463,7 +465,7 @@ mod tests {
             (a.tol, a.reg_covar, a.max_iter, a.n_init, a.seed),
             (1e-3, 1e-6, 100, 1, 0)
         );
-        assert_eq!(a.dtype, Dtype::F32);
+        assert_eq!(a.dtype, FitDtype::Auto);
         assert!(a.input.is_none() && a.save.is_none() && !a.json);
     }
 
@@ -488,7 +490,12 @@ mod tests {
         };
         assert_eq!(
             (a.init, a.covariance, a.dtype, a.batch_size),
-            (Init::KMeansPlusPlus, Covariance::Diag, Dtype::F64, Some(10))
+            (
+                Init::KMeansPlusPlus,
+                Covariance::Diag,
+                FitDtype::F64,
+                Some(10)
+            )
         );
         let Ok(Cli {
             command: Command::Fit(a),

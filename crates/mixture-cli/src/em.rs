@@ -64,11 +64,6 @@ pub fn fit<B: Backend>(
     let model = config.fit_with(x, None, observer)?;
     let fit_seconds = start.elapsed().as_secs_f64();
 
-    if let Some(path) = &args.save {
-        model
-            .save(path)
-            .map_err(|e| CliError::Runtime(format!("cannot save the model: {e}")))?;
-    }
     let d = model.n_features();
     let means = to_vec_f64(model.means())?;
     let labels = if want_labels {
@@ -90,5 +85,6 @@ pub fn fit<B: Backend>(
         labels,
         fit_seconds,
         final_loss: None,
+        model_json: Some(model.to_json()?),
     })
 }

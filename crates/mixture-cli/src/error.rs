@@ -28,6 +28,10 @@ pub enum CliError {
     /// The library rejected the input or the fit failed.
     #[error(transparent)]
     Model(#[from] ModelError),
+    /// A numerical failure of a fit the user fixed to f32 (`--dtype f32`), which f64 may
+    /// not have.
+    #[error("{0} (the fit ran in f32: --dtype auto or --dtype f64 may succeed)")]
+    InF32(#[source] ModelError),
     /// A run-time failure outside the library (writing output, saving).
     #[error("{0}")]
     Runtime(String),
@@ -38,7 +42,7 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) | CliError::Data(_) => EXIT_USAGE,
-            CliError::Runtime(_) => EXIT_RUNTIME,
+            CliError::Runtime(_) | CliError::InF32(_) => EXIT_RUNTIME,
             CliError::Model(e) => match e {
                 ModelError::EmptyData { .. }
                 | ModelError::NonFinite { .. }

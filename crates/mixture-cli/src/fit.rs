@@ -7,6 +7,7 @@ use crate::backend::{self, BackendJob, Dtype};
 use crate::cli::{FitArgs, Method};
 use crate::dataset::Dataset;
 use crate::error::CliError;
+use crate::precision::{self, Choice};
 use crate::progress::ProgressObserver;
 use crate::report::{self, FitReport};
 
@@ -37,12 +38,16 @@ pub struct FitOutcome {
     pub fit_seconds: f64,
     /// The final training loss (gradient fits only).
     pub final_loss: Option<f64>,
+    /// The fitted model as the JSON `--save` writes (EM fits; gradient fits have none yet).
+    pub model_json: Option<String>,
 }
 
 /// The fit, as a job for any backend.
-struct FitJob<'a> {
-    args: &'a FitArgs,
-    data: &'a Dataset,
+pub(crate) struct FitJob<'a> {
+    /// The options.
+    pub args: &'a FitArgs,
+    /// The data.
+    pub data: &'a Dataset,
 }
 
 impl BackendJob for FitJob<'_> {
@@ -64,17 +69,43 @@ impl BackendJob for FitJob<'_> {
 /// Runs `mixture fit`.
 pub fn run(args: &FitArgs) -> Result<(), CliError> {
     let data = Dataset::load(args.input.as_deref())?;
-    if args.dtype == Dtype::F32 {
-        check_f32_range(&data)?;
+    let (outcome, choice) = match args.dtype.fixed() {
+        Some(dtype) => {
+            if dtype == Dtype::F32 {
+                check_f32_range(&data)?;
+            }
+            let outcome = backend::dispatch(args.backend, dtype, FitJob { args, data: &data })
+                .map_err(|e| match e {
+                    CliError::Model(m) if dtype == Dtype::F32 && is_numerical(&m) => {
+                        CliError::InF32(m)
+                    }
+                    e => e,
+                })?;
+            (outcome, Choice { dtype, note: None })
+        }
+        None => precision::auto(args, &data)?,
+    };
+    if let (Some(path), Some(json)) = (&args.save, &outcome.model_json) {
+        std::fs::write(path, json).map_err(|e| {
+            CliError::Runtime(format!("cannot save the model to {}: {e}", path.display()))
+        })?;
     }
-    let outcome = backend::dispatch(args.backend, args.dtype, FitJob { args, data: &data })?;
-    let report = FitReport::new(args, &data, outcome);
+    let report = FitReport::new(args, &data, outcome, choice);
     let text = if args.json {
         report.to_json()
     } else {
         report::render_text(&report)
     };
     crate::write_stdout(&text)
+}
+
+/// Whether a library error is a numerical failure of the fit (exit 1) rather than bad input.
+pub(crate) fn is_numerical(e: &mixture::core::Error) -> bool {
+    use mixture::core::Error as E;
+    matches!(
+        e,
+        E::EmptyComponent { .. } | E::NotPositiveDefinite { .. } | E::Diverged { .. }
+    )
 }
 
 /// Values beyond f32's range would silently become infinite in an f32 fit; say so instead.

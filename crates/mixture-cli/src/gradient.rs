@@ -112,5 +112,6 @@ pub fn fit<B: Backend>(
         labels,
         fit_seconds: report.fit_seconds,
         final_loss: Some(report.final_loss),
+        model_json: None,
     })
 }

@@ -19,6 +19,7 @@ mod em;
 mod error;
 mod fit;
 mod gradient;
+mod precision;
 mod predict;
 mod progress;
 mod regress;

@@ -6,6 +6,7 @@ use crate::cli::FitArgs;
 use crate::dataset::Dataset;
 use crate::em;
 use crate::fit::FitOutcome;
+use crate::precision::Choice;
 
 /// Feature columns shown in the text report's table of means (all are in the JSON).
 const MAX_TABLE_FEATURES: usize = 8;
@@ -19,8 +20,13 @@ pub struct FitReport {
     pub method: &'static str,
     /// Backend the fit ran on.
     pub backend: &'static str,
-    /// Float precision of the fit.
+    /// Float precision of the fit returned.
     pub dtype: &'static str,
+    /// The precision asked for: `auto`, `f32` or `f64`.
+    pub dtype_requested: &'static str,
+    /// How `--dtype auto` chose: why it moved to f64, or that f64 confirmed the f32 fit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dtype_note: Option<String>,
     /// Rows of the data.
     pub n_samples: usize,
     /// Columns of the data.
@@ -89,7 +95,7 @@ pub struct ClassTable {
 
 impl FitReport {
     /// Assembles the report from the options, the data and the fit.
-    pub fn new(args: &FitArgs, data: &Dataset, outcome: FitOutcome) -> Self {
+    pub fn new(args: &FitArgs, data: &Dataset, outcome: FitOutcome, choice: Choice) -> Self {
         let class_table = match (&data.classes, &outcome.labels) {
             (Some(classes), Some(labels)) => {
                 let mut counts = vec![vec![0; classes.names.len()]; args.components];
@@ -110,7 +116,9 @@ impl FitReport {
             input: data.name.clone(),
             method: args.method.name(),
             backend: args.backend.name(),
-            dtype: args.dtype.name(),
+            dtype: choice.dtype.name(),
+            dtype_requested: args.dtype.name(),
+            dtype_note: choice.note,
             n_samples: data.matrix.n_rows,
             n_features: data.matrix.n_cols,
             n_components: args.components,
@@ -196,6 +204,9 @@ pub fn render_text(r: &FitReport) -> String {
         "backend",
         format!("{}, {}{batch}", r.backend, r.dtype),
     );
+    if let Some(note) = &r.dtype_note {
+        line(&mut out, "precision", note.clone());
+    }
     let converged = if r.converged { "yes" } else { "NO" };
     line(
         &mut out,

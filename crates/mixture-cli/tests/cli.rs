@@ -485,17 +485,137 @@ fn numerical_failures_and_range_errors() {
             "diag",
             "--reg-covar",
             "0",
+            "--dtype",
+            "f32",
         ],
         1,
         "reg_covar",
     );
+    // A failed f32 fit names the other dtypes.
+    let out = mixture(&[
+        "fit",
+        "--input",
+        dup_s,
+        "-k",
+        "2",
+        "--covariance",
+        "diag",
+        "--reg-covar",
+        "0",
+        "--dtype",
+        "f32",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--dtype f64"));
     // 1e300 is finite in the file but not in f32.
     let huge = dir.join("huge.csv");
     std::fs::write(&huge, "1,2\n3,1e300\n5,6\n").unwrap();
     fails(
-        &["fit", "--input", huge.to_str().unwrap(), "-k", "1"],
+        &[
+            "fit",
+            "--input",
+            huge.to_str().unwrap(),
+            "-k",
+            "1",
+            "--dtype",
+            "f32",
+        ],
         2,
         "does not fit in f32",
+    );
+    // The default (auto) fits such data in f64 and says why.
+    let big = dir.join("big.csv");
+    std::fs::write(&big, "1,2\n3,1e39\n5,6\n2,2\n").unwrap();
+    let v = json(&["fit", "--input", big.to_str().unwrap(), "-k", "1", "--json"]);
+    assert_eq!(
+        (&v["dtype"], &v["dtype_requested"]),
+        (&"f64".into(), &"auto".into())
+    );
+    assert!(
+        v["dtype_note"]
+            .as_str()
+            .unwrap()
+            .contains("beyond f32's range"),
+        "{v}"
+    );
+}
+
+/// `n` rows of two columns, deterministic, spread about 1 around (`a`, `b`).
+fn two_columns(n: usize, a: f64, b: f64) -> Vec<Vec<f64>> {
+    (0..n)
+        .map(|i| {
+            let t = i as f64 / n as f64;
+            vec![a + (t * 37.0).sin() * 1.3, b + (t * 91.0).cos() * 0.7 + t]
+        })
+        .collect()
+}
+
+/// The mean log-likelihood of one diagonal Gaussian fitted to `rows` with `reg_covar` r =
+/// 1e-6: `−½ Σ_j (ln 2π + ln(σ_j² + r) + σ_j² / (σ_j² + r))`, with `σ_j²` the column's
+/// variance about its mean.
+fn one_diagonal_gaussian(rows: &[Vec<f64>]) -> f64 {
+    let n = rows.len() as f64;
+    (0..rows[0].len())
+        .map(|j| {
+            let mean = rows.iter().map(|r| r[j]).sum::<f64>() / n;
+            let var = rows.iter().map(|r| (r[j] - mean).powi(2)).sum::<f64>() / n;
+            -0.5 * ((2.0 * std::f64::consts::PI).ln() + (var + 1e-6).ln() + var / (var + 1e-6))
+        })
+        .sum()
+}
+
+#[test]
+fn auto_dtype_moves_to_f64_when_f32_cannot_hold_the_data() {
+    let dir = scratch("auto-offset");
+    // Spread ~1 about 1e8: the cast to f32 (resolution 8 at 1e8) would destroy the data.
+    let rows = two_columns(400, 1e8, -3e8);
+    let path = dir.join("offset.npy");
+    std::fs::write(&path, npy(&rows, false)).unwrap();
+    let p = path.to_str().unwrap();
+    let common = [
+        "fit",
+        "--input",
+        p,
+        "-k",
+        "1",
+        "--covariance",
+        "diag",
+        "--json",
+    ];
+    let auto = json(&common);
+    assert_eq!(auto["dtype"], "f64");
+    assert!(
+        auto["dtype_note"].as_str().unwrap().contains("round away"),
+        "{auto}"
+    );
+    // The closed form, which f64 reaches (the fit of one Gaussian is exact in one M-step);
+    // 1e-6 nats allows f64 rounding on values of 1e8 (about 1e-8 relative per value).
+    let want = one_diagonal_gaussian(&rows);
+    let got = f(&auto["mean_log_likelihood"]);
+    assert!(
+        (got - want).abs() < 1e-6,
+        "auto {got} vs closed form {want}"
+    );
+    let mut fixed = common.to_vec();
+    fixed.extend(["--dtype", "f64"]);
+    let f64_fit = json(&fixed);
+    assert_eq!(f64_fit["dtype_requested"], "f64");
+    assert!(f64_fit.get("dtype_note").is_none(), "{f64_fit}");
+    assert_eq!(f64_fit["mean_log_likelihood"], auto["mean_log_likelihood"]);
+}
+
+#[test]
+fn auto_dtype_keeps_f32_when_f64_confirms_it() {
+    let v = json(&["fit", "--json"]);
+    assert_eq!(
+        (&v["dtype"], &v["dtype_requested"]),
+        (&"f32".into(), &"auto".into())
+    );
+    let note = v["dtype_note"].as_str().unwrap();
+    assert!(note.contains("confirmed in f64"), "{note}");
+    let text = ok(&["fit", "--no-progress"]);
+    assert!(
+        text.contains("precision") && text.contains("confirmed in f64"),
+        "{text}"
     );
 }
 

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use burn::tensor::backend::Backend;
+use burn::tensor::{backend::Backend, DType};
 use mixture_core::{
     tensor::{from_f64, to_vec_f64},
     Result,
@@ -63,8 +63,40 @@ impl<B: Backend> GaussianMixture<B> {
     /// format version, parameters of the wrong sizes, a covariance that is not positive
     /// definite).
     pub fn from_json(json: &str, device: &B::Device) -> Result<Self> {
+        Self::read_json(json, device, None)
+    }
+
+    /// Reads a model written by [`to_json`](Self::to_json) onto `device`, its parameters
+    /// converted to `dtype` whatever the file records: an f32 model widened to f64 keeps its
+    /// values exactly (that is how the command line checks an f32 fit's likelihood in f64).
+    ///
+    /// # Example
+    /// ```
+    /// use burn::tensor::{DType, Tensor};
+    /// use mixture_em::{GaussianMixture, GaussianMixtureConfig};
+    /// type B = burn_flex::Flex;
+    /// let dev = Default::default();
+    /// let x = Tensor::<B, 2>::from_floats([[0.0, 0.1], [0.2, 0.0], [4.0, 4.1], [4.2, 4.0]], &dev);
+    /// let model = GaussianMixtureConfig::new(2).with_seed(0).fit(&x)?;
+    /// let wide = GaussianMixture::<B>::from_json_as(&model.to_json()?, &dev, DType::F64)?;
+    /// assert_eq!(wide.means().dtype(), DType::F64);
+    /// let rows = vec![0.0, 0.1, 0.2, 0.0, 4.0, 4.1, 4.2, 4.0];
+    /// let x64 = mixture_core::tensor::from_f64::<B, 2>(rows, [4, 2], &dev, DType::F64);
+    /// assert!((wide.score(&x64)? - model.score(&x)?).abs() < 1e-4);
+    /// # Ok::<(), mixture_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`from_json`](Self::from_json).
+    pub fn from_json_as(json: &str, device: &B::Device, dtype: DType) -> Result<Self> {
+        Self::read_json(json, device, Some(dtype))
+    }
+
+    /// [`from_json`](Self::from_json) in the file's dtype, or in `dtype` when given.
+    fn read_json(json: &str, device: &B::Device, dtype: Option<DType>) -> Result<Self> {
         let bad = |reason: &str| invalid(KIND, reason);
-        let (dtype, s): (_, Saved) = decode(json, KIND)?;
+        let (saved_dtype, s): (_, Saved) = decode(json, KIND)?;
+        let dtype = dtype.unwrap_or(saved_dtype);
         let k = s.config.n_components;
         let d = s.n_features;
         let ct: CovarianceType = s.config.covariance_type;

@@ -1,0 +1,251 @@
+//! `--dtype auto`, the default of `mixture fit`: f32 where it can be trusted, f64 where not,
+//! and the report says which and why.
+//!
+//! The policy, in order:
+//!
+//! 1. **The data, on the host, in f64.** f64 straight away when f32 cannot hold the data: a
+//!    value beyond f32's range, centred squares that would overflow f32's sums, or a column
+//!    whose offset is so large against its spread that the cast to f32 would round away more
+//!    than a thousandth of the spread (`|mean| · 2⁻²⁴ > 10⁻³ · std`; data at 10⁶ ± 1, say).
+//! 2. **The f32 fit.** A numerical failure (a covariance that is not positive definite, an
+//!    empty component, divergence) starts the fit again in f64, from the same seed.
+//! 3. **Its likelihood, checked in f64.** The fitted f32 parameters are widened to f64
+//!    (exactly) and the data scored with them in f64. When the mean log-likelihood the f32
+//!    fit computed differs from that by more than [`tolerance`] (f32's rounding leaves about
+//!    10⁻⁶ relative on well-conditioned data; a larger gap means f32 arithmetic, not the data,
+//!    decided the result), the fit starts again in f64. Otherwise the f32 model is kept and
+//!    the likelihood, BIC and AIC reported are the f64 ones: the true values for the
+//!    parameters returned.
+//!
+//! `--dtype f32` and `--dtype f64` fix the dtype and skip all of this. Backends without f64
+//! (wgpu) run `auto` as f32. Gradient-trained fits (`--method gradient`) get steps 1 and 2:
+//! they have no saved form to check in f64 yet.
+
+use mixture::core::tensor::from_f64;
+use mixture::em::GaussianMixture;
+
+use burn::tensor::{backend::Backend, DType};
+
+use crate::backend::{self, BackendJob, Dtype};
+use crate::cli::FitArgs;
+use crate::data::Matrix;
+use crate::dataset::Dataset;
+use crate::error::CliError;
+use crate::fit::{FitJob, FitOutcome};
+
+/// Half of f32's machine epsilon: the relative rounding of a cast to f32.
+const F32_ROUNDING: f64 = 5.960_464_477_539_063e-8;
+
+/// The largest share of a column's spread the cast to f32 may round away.
+const MAX_CAST_LOSS: f64 = 1e-3;
+
+/// The largest gap between the f32 fit's mean log-likelihood and the same parameters' in
+/// f64 that keeps the f32 fit: `10⁻³ · (1 + |ℓ|)` nats per sample, a thousand times f32's
+/// rounding on well-conditioned data and far below any difference between two models.
+pub fn tolerance(mean_log_likelihood: f64) -> f64 {
+    1e-3 * (1.0 + mean_log_likelihood.abs())
+}
+
+/// How a fit's dtype was chosen, for the report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Choice {
+    /// The dtype of the fit returned.
+    pub dtype: Dtype,
+    /// Why `auto` moved to f64, or how it checked f32; `None` for a fixed dtype.
+    pub note: Option<String>,
+}
+
+/// Why f32 cannot hold these data, if it cannot: the first column (or value) that shows it.
+pub fn f32_unfit(m: &Matrix) -> Option<String> {
+    let (n, d) = (m.n_rows, m.n_cols);
+    if n == 0 || d == 0 {
+        return None;
+    }
+    if let Some(i) = m.values.iter().position(|v| v.abs() > f32::MAX as f64) {
+        return Some(format!(
+            "value {:e} (row {}, column {}) is beyond f32's range",
+            m.values[i],
+            i / d,
+            i % d
+        ));
+    }
+    let mut mean = vec![0.0; d];
+    for row in m.values.chunks(d) {
+        for (s, v) in mean.iter_mut().zip(row) {
+            *s += v;
+        }
+    }
+    mean.iter_mut().for_each(|s| *s /= n as f64);
+    let mut sq = vec![0.0f64; d];
+    let mut max_dev = vec![0.0f64; d];
+    for row in m.values.chunks(d) {
+        for j in 0..d {
+            let dev = row[j] - mean[j];
+            sq[j] += dev * dev;
+            max_dev[j] = max_dev[j].max(dev.abs());
+        }
+    }
+    // Sums of n centred squares must stay below f32::MAX.
+    let max_square = (f32::MAX as f64 / n as f64).sqrt();
+    for j in 0..d {
+        let std = (sq[j] / n as f64).sqrt();
+        if max_dev[j] > max_square {
+            return Some(format!(
+                "column {j} deviates from its mean by {:.3e}: its squares overflow f32",
+                max_dev[j]
+            ));
+        }
+        if std > 0.0 && mean[j].abs() * F32_ROUNDING > MAX_CAST_LOSS * std {
+            return Some(format!(
+                "column {j} has mean {:.6e} and spread {:.3e}: f32 would round away its digits",
+                mean[j], std
+            ));
+        }
+    }
+    None
+}
+
+/// The f32 model's mean log-likelihood, BIC and AIC recomputed in f64.
+struct CheckJob<'a> {
+    model_json: &'a str,
+    data: &'a Dataset,
+}
+
+impl BackendJob for CheckJob<'_> {
+    type Output = (f64, f64, f64);
+
+    fn run<B: Backend>(self, device: B::Device, dtype: DType) -> Result<(f64, f64, f64), CliError> {
+        let m = &self.data.matrix;
+        let x = from_f64::<B, 2>(m.values.clone(), [m.n_rows, m.n_cols], &device, dtype);
+        let model = GaussianMixture::<B>::from_json_as(self.model_json, &device, dtype)?;
+        let score = model.score(&x)?;
+        let total = score * m.n_rows as f64;
+        let p = model.n_parameters();
+        Ok((
+            score,
+            mixture::core::criteria::bic(total, p, m.n_rows as f64),
+            mixture::core::criteria::aic(total, p),
+        ))
+    }
+}
+
+/// Runs `mixture fit` under `--dtype auto`.
+///
+/// # Errors
+/// Any error of the f64 fit, or an f32 error that is no numerical failure (bad input).
+pub fn auto(args: &FitArgs, data: &Dataset) -> Result<(FitOutcome, Choice), CliError> {
+    let fit = |dtype| backend::dispatch(args.backend, dtype, FitJob { args, data });
+    let in_f64 = |why: String| -> Result<(FitOutcome, Choice), CliError> {
+        let outcome = fit(Dtype::F64)?;
+        Ok((
+            outcome,
+            Choice {
+                dtype: Dtype::F64,
+                note: Some(format!("auto chose f64: {why}")),
+            },
+        ))
+    };
+    if !args.backend.has_f64() {
+        crate::fit::check_f32_range(data)?;
+        let note = format!("auto is f32 on {}, which has no f64", args.backend);
+        return Ok((
+            fit(Dtype::F32)?,
+            Choice {
+                dtype: Dtype::F32,
+                note: Some(note),
+            },
+        ));
+    }
+    if let Some(why) = f32_unfit(&data.matrix) {
+        return in_f64(why);
+    }
+    let mut outcome = match fit(Dtype::F32) {
+        Ok(o) => o,
+        Err(CliError::Model(e)) if crate::fit::is_numerical(&e) => {
+            return in_f64(format!("the f32 fit failed ({e})"));
+        }
+        Err(e) => return Err(e),
+    };
+    let Some(json) = outcome.model_json.as_deref() else {
+        let note = "f32 (auto; gradient fits are not checked in f64)".to_string();
+        return Ok((
+            outcome,
+            Choice {
+                dtype: Dtype::F32,
+                note: Some(note),
+            },
+        ));
+    };
+    let (score, bic, aic) = backend::dispatch(
+        args.backend,
+        Dtype::F64,
+        CheckJob {
+            model_json: json,
+            data,
+        },
+    )?;
+    let gap = outcome.mean_log_likelihood - score;
+    if !(gap.abs() <= tolerance(score)) {
+        return in_f64(format!(
+            "the f32 fit's mean log-likelihood {:.6} is {:.6} in f64",
+            outcome.mean_log_likelihood, score
+        ));
+    }
+    outcome.mean_log_likelihood = score;
+    outcome.bic = bic;
+    outcome.aic = aic;
+    let note = format!(
+        "f32, its likelihood confirmed in f64 (gap {:.1e})",
+        gap.abs()
+    );
+    Ok((
+        outcome,
+        Choice {
+            dtype: Dtype::F32,
+            note: Some(note),
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matrix(values: Vec<f64>, d: usize) -> Matrix {
+        Matrix {
+            n_rows: values.len() / d,
+            n_cols: d,
+            values,
+            header: None,
+        }
+    }
+
+    #[test]
+    fn ordinary_data_fit_f32() {
+        let v: Vec<f64> = (0..200).map(|i| (i % 17) as f64 * 0.3 + 2000.0).collect();
+        assert_eq!(f32_unfit(&matrix(v, 2)), None);
+    }
+
+    #[test]
+    fn offsets_that_eat_the_digits_need_f64() {
+        let v: Vec<f64> = (0..200).map(|i| (i % 17) as f64 * 0.1 + 1e8).collect();
+        let why = f32_unfit(&matrix(v, 2)).expect("1e8 ± 0.5 is not f32 data");
+        assert!(why.contains("round away"), "{why}");
+    }
+
+    #[test]
+    fn overflowing_squares_need_f64() {
+        let v: Vec<f64> = (0..200).map(|i| (i % 17) as f64 * 1e30).collect();
+        let why = f32_unfit(&matrix(v, 2)).expect("squares of 1e31 overflow f32");
+        assert!(
+            why.contains("beyond f32's range") || why.contains("overflow"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn tolerance_grows_with_the_likelihood() {
+        assert!((tolerance(0.0) - 1e-3).abs() < 1e-15);
+        assert!((tolerance(-99.0) - 0.1).abs() < 1e-12);
+    }
+}
