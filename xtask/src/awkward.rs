@@ -8,18 +8,11 @@
 //! benches/RESULTS.md show. Per-fit rows go to `target/awkward/cases.csv`. Needs python3 with
 //! numpy and scikit-learn.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Runs `cargo xtask awkward`.
 pub fn run() -> Result<(), String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .ok_or("xtask has no parent directory")?
-        .to_path_buf();
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
+    let (root, target) = crate::workspace_paths()?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(&cargo)
         .current_dir(&root)

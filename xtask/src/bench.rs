@@ -110,13 +110,7 @@ struct SklearnCase {
 
 /// Runs `cargo xtask bench`.
 pub fn run(args: BenchArgs) -> Result<(), String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .ok_or("xtask has no parent directory")?
-        .to_path_buf();
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
+    let (root, target) = crate::workspace_paths()?;
     let out_dir = target.join("bench");
     std::fs::create_dir_all(&out_dir)
         .map_err(|e| format!("creating {}: {e}", out_dir.display()))?;

@@ -31,6 +31,18 @@ enum Command {
     Awkward,
 }
 
+/// The workspace root and the cargo target directory (`CARGO_TARGET_DIR`, else `target/`).
+pub(crate) fn workspace_paths() -> Result<(std::path::PathBuf, std::path::PathBuf), String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .ok_or("xtask has no parent directory")?
+        .to_path_buf();
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    Ok((root, target))
+}
+
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {

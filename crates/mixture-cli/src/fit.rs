@@ -108,10 +108,15 @@ pub(crate) fn is_numerical(e: &mixture::core::Error) -> bool {
     )
 }
 
+/// The index of the first value beyond f32's range, if any.
+pub(crate) fn beyond_f32(values: &[f64]) -> Option<usize> {
+    values.iter().position(|v| v.abs() > f32::MAX as f64)
+}
+
 /// Values beyond f32's range would silently become infinite in an f32 fit; say so instead.
 pub(crate) fn check_f32_range(data: &Dataset) -> Result<(), CliError> {
     let m = &data.matrix;
-    match m.values.iter().position(|v| v.abs() > f32::MAX as f64) {
+    match beyond_f32(&m.values) {
         None => Ok(()),
         Some(i) => Err(CliError::Usage(format!(
             "{}: value {:e} (row {}, column {}, 0-based) does not fit in f32; use --dtype f64 or scale the data",

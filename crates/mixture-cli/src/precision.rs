@@ -61,7 +61,7 @@ pub fn f32_unfit(m: &Matrix) -> Option<String> {
     if n == 0 || d == 0 {
         return None;
     }
-    if let Some(i) = m.values.iter().position(|v| v.abs() > f32::MAX as f64) {
+    if let Some(i) = crate::fit::beyond_f32(&m.values) {
         return Some(format!(
             "value {:e} (row {}, column {}) is beyond f32's range",
             m.values[i],
