@@ -1,5 +1,7 @@
-//! A smoke fit on the wgpu backend (CI runs it on Mesa's software Vulkan driver): the same
-//! iris fit as on the CPU, through `--backend wgpu`, must agree with flex in f32.
+//! A smoke fit on the wgpu backend: the same iris fit as on the CPU, through `--backend wgpu`,
+//! must agree with flex in f32. Run by hand (CI only compiles it, for time):
+//! `cargo test -p mixture-cli --features wgpu --test wgpu_smoke`; it needs a Vulkan driver
+//! (Mesa's software one, `mesa-vulkan-drivers libvulkan1`, will do).
 #![cfg(feature = "wgpu")]
 
 use std::process::Command;
