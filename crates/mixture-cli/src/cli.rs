@@ -1,11 +1,15 @@
 //! The command-line grammar (clap) and its one-line error messages.
 //!
-//! Subcommands: `fit`, `predict` and `regress`. To add one, add a variant to [`Command`] with its own `Args` struct and a module with a
+//! Subcommands: `fit`, `kmeans`, `select`, `predict` and `regress`. To add one, add a variant to [`Command`] with its own `Args` struct and a module with a
 //! `run(args) -> Result<(), CliError>`, then one match arm in `main.rs`.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use mixture::em::selection::Criterion;
+use mixture::em::KMeansInit;
+use mixture::CovarianceType;
 
 use crate::backend::{BackendKind, Dtype, FitDtype};
 
@@ -33,8 +37,14 @@ pub struct Cli {
 pub enum Command {
     /// Fit a Gaussian mixture (to the bundled iris data when no --input is given) and report it.
     Fit(FitArgs),
-    /// Assign rows of a file to the components of a saved Gaussian mixture, or predict the
-    /// target with a saved mixture of experts.
+    /// Cluster rows by k-means (to the bundled iris data when no --input is given) and report
+    /// the labels, centres and inertia.
+    Kmeans(KMeansArgs),
+    /// Fit a grid of Gaussian mixtures (numbers of components × covariance types), rank them
+    /// by BIC, AIC or ICL, and keep the best (mclust's `mclustBIC`).
+    Select(SelectArgs),
+    /// Assign rows of a file to the components of a saved Gaussian mixture or the clusters of
+    /// a saved k-means model, or predict the target with a saved mixture of experts.
     Predict(PredictArgs),
     /// Fit a mixture of linear regressions (experts) by variational EM (to the bundled
     /// two-planes data when no --input is given) and report it.
@@ -356,11 +366,196 @@ pub struct FitArgs {
     pub no_progress: bool,
 }
 
+/// Options of `mixture kmeans`.
+#[derive(Debug, Clone, Args)]
+pub struct KMeansArgs {
+    /// Data file: CSV (numbers; a first row with any non-numeric cell is a header) or .npy
+    /// (2-D, float32 or float64). Without it, Fisher's iris data (150×4, bundled) is used.
+    #[arg(short, long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+
+    /// Number of clusters.
+    #[arg(short = 'k', long, default_value_t = 3, value_name = "K")]
+    pub clusters: usize,
+
+    /// Seeding of each restart: `k-means++` (scikit-learn's greedy k-means++) or `random`
+    /// (K distinct rows).
+    #[arg(long, default_value = "k-means++", value_name = "INIT")]
+    pub init: KMeansInit,
+
+    /// Restarts; the one with the lowest inertia is kept.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub n_init: usize,
+
+    /// Maximum Lloyd iterations per restart.
+    #[arg(long, default_value_t = 300, value_name = "N")]
+    pub max_iter: usize,
+
+    /// Stop when the squared centre shift is at most TOL times the mean feature variance
+    /// (scikit-learn's relative tolerance; 0 stops only when no label changes).
+    #[arg(
+        long,
+        default_value_t = 1e-4,
+        value_name = "TOL",
+        allow_negative_numbers = true
+    )]
+    pub tol: f64,
+
+    /// Random seed (seeding).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+
+    /// Rows per batch (same result as one batch; bounds the memory of the distances).
+    #[arg(long, value_name = "ROWS")]
+    pub batch_size: Option<usize>,
+
+    /// Float precision: `auto` is f32 unless the data's range or offsets defeat f32 (then
+    /// f64, and the report says why); `f32` and `f64` fix it.
+    #[arg(long, value_enum, default_value_t = FitDtype::Auto)]
+    pub dtype: FitDtype,
+
+    /// Compute backend (only those compiled in can run).
+    #[arg(long, value_enum, default_value_t = BackendKind::default_compiled())]
+    pub backend: BackendKind,
+
+    /// Save the fitted model as JSON (load it with `mixture predict --model`).
+    #[arg(long, value_name = "PATH")]
+    pub save: Option<PathBuf>,
+
+    /// Print one JSON object (with every row's label) instead of the report.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `mixture select`.
+#[derive(Debug, Clone, Args)]
+#[command(
+    after_help = "Criteria, all in scikit-learn's sign (lower is better): BIC = -2 ln L + p ln N; \
+AIC = -2 ln L + 2p; ICL = BIC + 2 x the entropy of the responsibilities (mclust's ICL, whose \
+sign is the opposite there). L: the likelihood of the data, p: free parameters, N: rows."
+)]
+pub struct SelectArgs {
+    /// Data file: CSV or .npy, as for `fit`. Without it, the bundled iris data.
+    #[arg(short, long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+
+    /// Numbers of components: a range `1..9` (both ends included), or a list `2,4,8`.
+    #[arg(short = 'k', long, default_value = "1..9", value_name = "K", value_parser = parse_components)]
+    pub components: Components,
+
+    /// Covariance types, comma-separated: `full`, `tied`, `diag`, `spherical`.
+    #[arg(
+        short,
+        long,
+        default_value = "full,tied,diag,spherical",
+        value_delimiter = ',',
+        value_name = "TYPES"
+    )]
+    pub covariance: Vec<CovarianceType>,
+
+    /// What ranks the fits: `bic`, `aic` or `icl` (lower is better for all three).
+    #[arg(long, default_value = "bic", value_name = "CRITERION")]
+    pub criterion: Criterion,
+
+    /// Initialisation of every fit.
+    #[arg(long, value_enum, default_value_t = Init::Kmeans)]
+    pub init: Init,
+
+    /// Initialisations per fit; the best lower bound is kept.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub n_init: usize,
+
+    /// Random seed of every fit.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+
+    /// Convergence threshold of every fit.
+    #[arg(
+        long,
+        default_value_t = 1e-3,
+        value_name = "TOL",
+        allow_negative_numbers = true
+    )]
+    pub tol: f64,
+
+    /// Added to the diagonal of every covariance.
+    #[arg(
+        long,
+        default_value_t = 1e-6,
+        value_name = "REG",
+        allow_negative_numbers = true
+    )]
+    pub reg_covar: f64,
+
+    /// Maximum EM iterations per initialisation.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub max_iter: usize,
+
+    /// Float precision: `auto` is f32 unless the data's range or offsets defeat f32 (then
+    /// f64, and the report says why); `f32` and `f64` fix it.
+    #[arg(long, value_enum, default_value_t = FitDtype::Auto)]
+    pub dtype: FitDtype,
+
+    /// Compute backend (only those compiled in can run).
+    #[arg(long, value_enum, default_value_t = BackendKind::default_compiled())]
+    pub backend: BackendKind,
+
+    /// Draw the criterion against the number of components, one line per covariance type,
+    /// the best fit marked, to this PNG file.
+    #[arg(long, value_name = "PATH.png")]
+    pub plot: Option<PathBuf>,
+
+    /// Save the best model as JSON (load it with `mixture predict --model`).
+    #[arg(long, value_name = "PATH")]
+    pub save: Option<PathBuf>,
+
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// The numbers of components of `mixture select`, in the order given, each once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Components(pub Vec<usize>);
+
+/// Parses `1..9`, `1..=9` (both: 1 to 9) or `2,4,8`.
+fn parse_components(s: &str) -> Result<Components, String> {
+    let number = |t: &str| {
+        t.trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|&k| k >= 1)
+            .ok_or_else(|| format!("`{t}` is not a number of components (an integer >= 1)"))
+    };
+    let mut ks: Vec<usize> = Vec::new();
+    if let Some((a, b)) = s.split_once("..") {
+        let (a, b) = (number(a)?, number(b.trim_start_matches('='))?);
+        if a > b {
+            return Err(format!(
+                "the range {s} is empty: write the smaller number first"
+            ));
+        }
+        ks.extend(a..=b);
+    } else {
+        for t in s.split(',') {
+            let k = number(t)?;
+            if !ks.contains(&k) {
+                ks.push(k);
+            }
+        }
+    }
+    Ok(Components(ks))
+}
+
 /// Options of `mixture predict`.
 #[derive(Debug, Clone, Args)]
 pub struct PredictArgs {
-    /// A model saved by `mixture fit --save` (a Gaussian mixture) or `mixture regress --save`
-    /// (a mixture of experts).
+    /// A model saved by `mixture fit --save` (a Gaussian mixture), `mixture kmeans --save`
+    /// (a k-means model) or `mixture regress --save` (a mixture of experts).
     #[arg(short, long, value_name = "PATH")]
     pub model: PathBuf,
 
@@ -370,7 +565,8 @@ pub struct PredictArgs {
     pub input: PathBuf,
 
     /// Print the probability of every component (CSV rows) instead of labels; for a mixture
-    /// of experts, the gate's weights instead of the predictions.
+    /// of experts, the gate's weights instead of the predictions (k-means models have no
+    /// probabilities).
     #[arg(long)]
     pub proba: bool,
 
@@ -504,6 +700,71 @@ mod tests {
             panic!("did not parse");
         };
         assert_eq!(a.init, Init::RandomFromData);
+    }
+
+    #[test]
+    fn kmeans_options_use_the_library_names() {
+        let Ok(Cli {
+            command: Command::Kmeans(a),
+        }) = parse(["mixture", "kmeans"])
+        else {
+            panic!("kmeans did not parse");
+        };
+        assert_eq!(
+            (a.clusters, a.init, a.n_init, a.max_iter, a.tol, a.seed),
+            (3, KMeansInit::KMeansPlusPlus, 1, 300, 1e-4, 0)
+        );
+        let Ok(Cli {
+            command: Command::Kmeans(a),
+        }) = parse(["mixture", "kmeans", "-k", "5", "--init", "random"])
+        else {
+            panic!("kmeans did not parse");
+        };
+        assert_eq!((a.clusters, a.init), (5, KMeansInit::Random));
+        let line = parse_err(&["mixture", "kmeans", "--init", "banana"]);
+        assert!(
+            line.contains("banana") && line.contains("k-means++"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn select_grids_parse() {
+        let Ok(Cli {
+            command: Command::Select(a),
+        }) = parse(["mixture", "select"])
+        else {
+            panic!("select did not parse");
+        };
+        assert_eq!(a.components, Components((1..=9).collect()));
+        assert_eq!(a.covariance, CovarianceType::ALL.to_vec());
+        assert_eq!(a.criterion, Criterion::Bic);
+        let Ok(Cli {
+            command: Command::Select(a),
+        }) = parse([
+            "mixture",
+            "select",
+            "-k",
+            "2,4,2,8",
+            "-c",
+            "diag,full",
+            "--criterion",
+            "icl",
+        ])
+        else {
+            panic!("select did not parse");
+        };
+        assert_eq!(a.components, Components(vec![2, 4, 8]));
+        assert_eq!(a.covariance, [CovarianceType::Diag, CovarianceType::Full]);
+        assert_eq!(a.criterion, Criterion::Icl);
+        assert_eq!(parse_components("3..=5"), Ok(Components(vec![3, 4, 5])));
+        for bad in ["0..3", "5..2", "a", "1,,2", ""] {
+            assert!(parse_components(bad).is_err(), "{bad}");
+        }
+        let line = parse_err(&["mixture", "select", "--criterion", "xyz"]);
+        assert!(line.contains("xyz") && line.contains("icl"), "{line}");
+        let line = parse_err(&["mixture", "select", "-c", "full,round"]);
+        assert!(line.contains("round"), "{line}");
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! mixture fit                                   # the bundled iris data, 3 components
 //! mixture fit --input data.csv -k 5 --covariance diag --json
 //! mixture fit --input data.npy --dtype f64 --save model.json
+//! mixture kmeans --input data.csv -k 4 --n-init 10 --save centres.json
+//! mixture select --input data.csv -k 1..9 --criterion bic --plot bic.png --save best.json
 //! mixture predict --model model.json --input new.csv [--proba]
 //! mixture regress --input data.csv --target y --experts 2 --gate softmax --json
 //! ```
@@ -19,11 +21,14 @@ mod em;
 mod error;
 mod fit;
 mod gradient;
+mod kmeans;
+mod plot;
 mod precision;
 mod predict;
 mod progress;
 mod regress;
 mod report;
+mod select;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -66,6 +71,8 @@ fn main() -> ExitCode {
 fn run(command: &Command) -> Result<(), CliError> {
     match command {
         Command::Fit(args) => fit::run(args),
+        Command::Kmeans(args) => kmeans::run(args),
+        Command::Select(args) => select::run(args),
         Command::Predict(args) => predict::run(args),
         Command::Regress(args) => regress::run(args),
     }

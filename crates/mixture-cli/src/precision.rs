@@ -26,7 +26,7 @@ use mixture::em::GaussianMixture;
 
 use burn::tensor::{backend::Backend, DType};
 
-use crate::backend::{self, BackendJob, Dtype};
+use crate::backend::{self, BackendJob, BackendKind, Dtype, FitDtype};
 use crate::cli::FitArgs;
 use crate::data::Matrix;
 use crate::dataset::Dataset;
@@ -103,6 +103,38 @@ pub fn f32_unfit(m: &Matrix) -> Option<String> {
         }
     }
     None
+}
+
+/// The dtype of a run that `auto` decides from the data alone (`mixture kmeans` and
+/// `mixture select`): step 1 of the policy. A fixed dtype is checked (`f32` against values
+/// beyond its range); `auto` is f64 when [`f32_unfit`] finds a reason, else f32.
+pub fn data_choice(
+    requested: FitDtype,
+    backend: BackendKind,
+    data: &Dataset,
+) -> Result<Choice, CliError> {
+    Ok(match requested.fixed() {
+        Some(dtype) => {
+            if dtype == Dtype::F32 {
+                crate::fit::check_f32_range(data)?;
+            }
+            Choice { dtype, note: None }
+        }
+        None if !backend.has_f64() => Choice {
+            dtype: Dtype::F32,
+            note: Some(format!("auto is f32 on {backend}, which has no f64")),
+        },
+        None => match f32_unfit(&data.matrix) {
+            Some(why) => Choice {
+                dtype: Dtype::F64,
+                note: Some(format!("auto chose f64: {why}")),
+            },
+            None => Choice {
+                dtype: Dtype::F32,
+                note: None,
+            },
+        },
+    })
 }
 
 /// The f32 model's mean log-likelihood, BIC and AIC recomputed in f64.

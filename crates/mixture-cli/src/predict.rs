@@ -1,11 +1,12 @@
-//! `mixture predict`: assign rows to the components of a saved Gaussian mixture, or predict
-//! the target with a saved mixture of experts.
+//! `mixture predict`: assign rows to the components of a saved Gaussian mixture or to the
+//! clusters of a saved k-means model, or predict the target with a saved mixture of experts.
 
 use std::fmt::Write as _;
 
 use burn::tensor::{backend::Backend, DType};
 use mixture::core::tensor::{from_f64_like, to_vec_f64, to_vec_i64};
-use mixture::em::{GaussianMixture, MixtureOfExperts};
+use mixture::em::persist::ModelKind;
+use mixture::em::{GaussianMixture, KMeans, MixtureOfExperts};
 
 use crate::backend::{self, BackendJob, BackendKind, Dtype};
 use crate::cli::PredictArgs;
@@ -14,7 +15,8 @@ use crate::error::CliError;
 
 /// What a saved model gives for the rows.
 enum Predictions {
-    /// A Gaussian mixture: labels, and the components' probabilities when asked for.
+    /// A Gaussian mixture or k-means: labels, and the components' probabilities when asked
+    /// for (Gaussian mixtures only).
     Labels {
         labels: Vec<i64>,
         /// `[N][K]`.
@@ -36,7 +38,7 @@ fn rows(values: Vec<f64>, cols: usize) -> Vec<Vec<f64>> {
 /// Prediction, as a job for any backend.
 struct PredictJob<'a> {
     json: &'a str,
-    experts: bool,
+    kind: ModelKind,
     model_name: String,
     input_name: String,
     x: &'a Matrix,
@@ -77,6 +79,22 @@ impl PredictJob<'_> {
         Ok(Predictions::Labels { labels, proba })
     }
 
+    fn kmeans<B: Backend>(self, device: B::Device) -> Result<Predictions, CliError> {
+        let model = KMeans::<B>::from_json(self.json, &device).map_err(|e| self.load_error(e))?;
+        let d = model.n_features();
+        self.check_columns(d)?;
+        let x = from_f64_like::<B, 2, 2>(
+            self.x.values.clone(),
+            [self.x.n_rows, d],
+            &model.centroids(),
+        );
+        let labels = to_vec_i64(model.predict(&x)?)?;
+        Ok(Predictions::Labels {
+            labels,
+            proba: None,
+        })
+    }
+
     fn regression<B: Backend>(self, device: B::Device) -> Result<Predictions, CliError> {
         let model =
             MixtureOfExperts::<B>::from_json(self.json, &device).map_err(|e| self.load_error(e))?;
@@ -100,28 +118,28 @@ impl BackendJob for PredictJob<'_> {
     type Output = Predictions;
 
     fn run<B: Backend>(self, device: B::Device, _dtype: DType) -> Result<Predictions, CliError> {
-        if self.experts {
-            self.regression::<B>(device)
-        } else {
-            self.gaussian::<B>(device)
+        match self.kind {
+            ModelKind::GaussianMixture => self.gaussian::<B>(device),
+            ModelKind::KMeans => self.kmeans::<B>(device),
+            ModelKind::MixtureOfExperts => self.regression::<B>(device),
         }
     }
 }
 
-/// The dtype recorded in a saved model, and whether it is a mixture of experts (from the
-/// model file's header, [`mixture::em::persist::peek`]).
-fn saved_kind(json: &str, model_name: &str) -> Result<(Dtype, bool), CliError> {
-    use mixture::em::persist::{peek, ModelKind, SavedDtype};
+/// The dtype recorded in a saved model, and what the model is (from the model file's header,
+/// [`mixture::em::persist::peek`]).
+fn saved_kind(json: &str, model_name: &str) -> Result<(Dtype, ModelKind), CliError> {
+    use mixture::em::persist::{peek, SavedDtype};
     let header = peek(json).map_err(|e| {
         CliError::Usage(format!(
-            "{model_name} is not a model file saved by `mixture fit --save` or `mixture regress --save`: {e}"
+            "{model_name} is not a model file saved by `mixture fit`, `mixture kmeans` or `mixture regress` with --save: {e}"
         ))
     })?;
     let dtype = match header.dtype {
         SavedDtype::F64 => Dtype::F64,
         _ => Dtype::F32,
     };
-    Ok((dtype, header.format == ModelKind::MixtureOfExperts))
+    Ok((dtype, header.format))
 }
 
 /// Runs `mixture predict`.
@@ -136,7 +154,12 @@ pub fn run(args: &PredictArgs) -> Result<(), CliError> {
             }
         ))
     })?;
-    let (dtype, experts) = saved_kind(&json, &model_name)?;
+    let (dtype, kind) = saved_kind(&json, &model_name)?;
+    if kind == ModelKind::KMeans && args.proba {
+        return Err(CliError::Usage(format!(
+            "{model_name} is a k-means model: it assigns each row to one cluster and has no probabilities; drop --proba"
+        )));
+    }
     if args.backend == BackendKind::Wgpu && dtype == Dtype::F64 {
         return Err(CliError::Usage(format!(
             "{model_name} is an f64 model and the wgpu backend supports only f32; use --backend flex"
@@ -145,7 +168,7 @@ pub fn run(args: &PredictArgs) -> Result<(), CliError> {
     let x = data::read_matrix(&args.input)?;
     let job = PredictJob {
         json: &json,
-        experts,
+        kind,
         model_name,
         input_name: args.input.display().to_string(),
         x: &x,
@@ -246,10 +269,12 @@ mod tests {
         let gmm = |dtype| {
             format!(r#"{{"format": "mixture.gaussian-mixture", "version": 1, "dtype": "{dtype}"}}"#)
         };
-        assert_eq!(kind(&gmm("f64")), (Dtype::F64, false));
-        assert_eq!(kind(&gmm("f32")), (Dtype::F32, false));
+        assert_eq!(kind(&gmm("f64")), (Dtype::F64, ModelKind::GaussianMixture));
+        assert_eq!(kind(&gmm("f32")), (Dtype::F32, ModelKind::GaussianMixture));
         let moe = r#"{"format": "mixture.mixture-of-experts", "version": 1, "dtype": "f64"}"#;
-        assert_eq!(kind(moe), (Dtype::F64, true));
+        assert_eq!(kind(moe), (Dtype::F64, ModelKind::MixtureOfExperts));
+        let km = r#"{"format": "mixture.kmeans", "version": 1, "dtype": "f32"}"#;
+        assert_eq!(kind(km), (Dtype::F32, ModelKind::KMeans));
         assert!(saved_kind("not json", "m").is_err());
         assert!(saved_kind(r#"{"format": "other", "version": 1, "dtype": "f32"}"#, "m").is_err());
     }

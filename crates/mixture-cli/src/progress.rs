@@ -90,3 +90,40 @@ impl Drop for ProgressObserver {
         }
     }
 }
+
+/// A bar over the cells of `mixture select`'s grid, on stderr when it is a terminal.
+pub struct GridProgress {
+    bar: Option<ProgressBar>,
+}
+
+impl GridProgress {
+    /// A bar of `cells` steps that shows if `wanted` and stderr is a terminal.
+    pub fn new(wanted: bool, cells: usize) -> Self {
+        let bar = (wanted && std::io::stderr().is_terminal()).then(|| {
+            let bar =
+                ProgressBar::with_draw_target(Some(cells as u64), ProgressDrawTarget::stderr());
+            let style =
+                ProgressStyle::with_template("[{elapsed}] {bar:20} {pos:>3}/{len} fits  {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar
+        });
+        Self { bar }
+    }
+
+    /// One more cell done; `msg` names it.
+    pub fn step(&self, msg: String) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+            bar.set_message(msg);
+        }
+    }
+}
+
+impl Drop for GridProgress {
+    fn drop(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::cli::FitArgs;
-use crate::dataset::Dataset;
+use crate::dataset::{Classes, Dataset};
 use crate::em;
 use crate::fit::FitOutcome;
 use crate::precision::Choice;
@@ -93,22 +93,29 @@ pub struct ClassTable {
     pub counts: Vec<Vec<usize>>,
 }
 
+impl ClassTable {
+    /// Counts the rows of every known class in each of the `k` groups `labels` assigns.
+    pub fn new(classes: &Classes, labels: &[usize], k: usize) -> Self {
+        let mut counts = vec![vec![0; classes.names.len()]; k];
+        for (&group, &c) in labels.iter().zip(&classes.of_row) {
+            if let Some(row) = counts.get_mut(group) {
+                row[c] += 1;
+            }
+        }
+        Self {
+            title: classes.title.clone(),
+            classes: classes.names.clone(),
+            counts,
+        }
+    }
+}
+
 impl FitReport {
     /// Assembles the report from the options, the data and the fit.
     pub fn new(args: &FitArgs, data: &Dataset, outcome: FitOutcome, choice: Choice) -> Self {
         let class_table = match (&data.classes, &outcome.labels) {
             (Some(classes), Some(labels)) => {
-                let mut counts = vec![vec![0; classes.names.len()]; args.components];
-                for (&k, &c) in labels.iter().zip(&classes.of_row) {
-                    if let Some(row) = counts.get_mut(k) {
-                        row[c] += 1;
-                    }
-                }
-                Some(ClassTable {
-                    title: classes.title.clone(),
-                    classes: classes.names.clone(),
-                    counts,
-                })
+                Some(ClassTable::new(classes, labels, args.components))
             }
             _ => None,
         };
@@ -236,44 +243,73 @@ pub fn render_text(r: &FitReport) -> String {
     }
 
     // Weights and means, one row per component.
-    let shown = r.n_features.min(MAX_TABLE_FEATURES);
-    let names = &r.feature_names[..shown];
+    let rows: Vec<(String, &[f64])> = r
+        .weights
+        .iter()
+        .zip(&r.means)
+        .map(|(w, m)| (format!("{w:.4}"), m.as_slice()))
+        .collect();
+    push_table(
+        &mut out,
+        ("component", "weight"),
+        &rows,
+        &r.feature_names,
+        "means",
+    );
+    if let Some(t) = &r.class_table {
+        push_class_table(&mut out, "component", t);
+    }
+    out
+}
+
+/// A table of one row per component (or cluster): its index, one more column (`heads.1`, the
+/// weight or the size), then its vector (`what`: means or centres) over the first
+/// [`MAX_TABLE_FEATURES`] features.
+pub fn push_table(
+    out: &mut String,
+    heads: (&str, &str),
+    rows: &[(String, &[f64])],
+    feature_names: &[String],
+    what: &str,
+) {
+    let n_features = feature_names.len();
+    let shown = n_features.min(MAX_TABLE_FEATURES);
+    let names = &feature_names[..shown];
     let widths: Vec<usize> = names.iter().map(|n| n.len().max(8)).collect();
-    out.push_str(&format!("\n  {:<11}{:>8}  ", "component", "weight"));
+    out.push_str(&format!("\n  {:<11}{:>8}  ", heads.0, heads.1));
     for (n, w) in names.iter().zip(&widths) {
         out.push_str(&format!("  {n:>w$}"));
     }
     out.push('\n');
-    for (k, (weight, mean)) in r.weights.iter().zip(&r.means).enumerate() {
-        out.push_str(&format!("  {k:<11}{weight:>8.4}  "));
-        for (v, w) in mean.iter().zip(&widths) {
+    for (k, (second, vector)) in rows.iter().enumerate() {
+        out.push_str(&format!("  {k:<11}{second:>8}  "));
+        for (v, w) in vector.iter().zip(&widths) {
             out.push_str(&format!("  {:>w$}", table_number(*v)));
         }
         out.push('\n');
     }
-    if shown < r.n_features {
+    if shown < n_features {
         out.push_str(&format!(
-            "  (means of the first {shown} of {} features; --json prints all)\n",
-            r.n_features
+            "  ({what} of the first {shown} of {n_features} features; --json prints all)\n"
         ));
     }
+}
 
-    if let Some(t) = &r.class_table {
-        let widths: Vec<usize> = t.classes.iter().map(|n| n.len().max(6)).collect();
-        out.push_str(&format!("\n  {:<21}", format!("component \\ {}", t.title)));
-        for (n, w) in t.classes.iter().zip(&widths) {
-            out.push_str(&format!("  {n:>w$}"));
+/// Groups (`group`: component or cluster) against known classes.
+pub fn push_class_table(out: &mut String, group: &str, t: &ClassTable) {
+    let widths: Vec<usize> = t.classes.iter().map(|n| n.len().max(6)).collect();
+    out.push_str(&format!("\n  {:<21}", format!("{group} \\ {}", t.title)));
+    for (n, w) in t.classes.iter().zip(&widths) {
+        out.push_str(&format!("  {n:>w$}"));
+    }
+    out.push('\n');
+    for (k, row) in t.counts.iter().enumerate() {
+        out.push_str(&format!("  {k:<21}"));
+        for (c, w) in row.iter().zip(&widths) {
+            out.push_str(&format!("  {c:>w$}"));
         }
         out.push('\n');
-        for (k, row) in t.counts.iter().enumerate() {
-            out.push_str(&format!("  {k:<21}"));
-            for (c, w) in row.iter().zip(&widths) {
-                out.push_str(&format!("  {c:>w$}"));
-            }
-            out.push('\n');
-        }
     }
-    out
 }
 
 /// A table cell: four decimals, or scientific notation for very large or small values.
@@ -286,7 +322,7 @@ fn table_number(v: f64) -> String {
 }
 
 /// A small positive number the way people write it: `0.001`, `1e-6`, `0`.
-fn short_number(v: f64) -> String {
+pub fn short_number(v: f64) -> String {
     if v == 0.0 || (1e-3..1e6).contains(&v.abs()) {
         format!("{v}")
     } else {

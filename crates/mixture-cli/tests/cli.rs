@@ -882,3 +882,254 @@ fn gradient_priors_reach_the_loss() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("two comma-separated numbers"), "{err}");
 }
+
+/// scikit-learn 1.9.1, `KMeans(3, n_init=10, random_state=0).fit(iris)`: the better of the two
+/// optima k-means finds on iris (clusters of 38, 50 and 62 rows; the other optimum, 78.855666,
+/// has 39, 50 and 61). Centres in the order of their first feature.
+const IRIS_KMEANS_INERTIA: f64 = 78.851441426146;
+const IRIS_KMEANS_CENTRES: [[f64; 4]; 3] = [
+    [5.006, 3.428, 1.4620000000000002, 0.24600000000000055],
+    [
+        5.901612903225806,
+        2.7483870967741937,
+        4.393548387096774,
+        1.4338709677419355,
+    ],
+    [
+        6.85,
+        3.0736842105263156,
+        5.742105263157894,
+        2.0710526315789473,
+    ],
+];
+
+/// The centres of a `mixture kmeans --json` report, in the order of their first feature.
+fn sorted_centres(v: &Value) -> Vec<Vec<f64>> {
+    let mut c: Vec<Vec<f64>> = v["cluster_centers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row.as_array().unwrap().iter().map(f).collect())
+        .collect();
+    c.sort_by(|a, b| a[0].total_cmp(&b[0]));
+    c
+}
+
+#[test]
+fn kmeans_on_iris_matches_scikit_learn() {
+    // f64, ten restarts: scikit-learn's best optimum, to rounding (the centres are means of
+    // 38 to 62 rows of two-decimal data; 1e-12 relative is a few ulps of their sums).
+    let v = json(&["kmeans", "--n-init", "10", "--dtype", "f64", "--json"]);
+    assert_eq!(
+        (v["dtype"].as_str(), v["n_clusters"].as_u64()),
+        (Some("f64"), Some(3))
+    );
+    let inertia = f(&v["inertia"]);
+    assert!(
+        (inertia - IRIS_KMEANS_INERTIA).abs() < 1e-12 * IRIS_KMEANS_INERTIA,
+        "{inertia}"
+    );
+    for (ours, theirs) in sorted_centres(&v).iter().zip(&IRIS_KMEANS_CENTRES) {
+        for (a, b) in ours.iter().zip(theirs) {
+            assert!((a - b).abs() < 1e-12, "{ours:?} vs {theirs:?}");
+        }
+    }
+    let labels = v["labels"].as_array().unwrap();
+    assert_eq!(labels.len(), 150);
+    let mut sizes: Vec<u64> = v["cluster_sizes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_u64().unwrap())
+        .collect();
+    sizes.sort();
+    assert_eq!(sizes, [38, 50, 62]);
+    assert!(v["converged"].as_bool().unwrap() && v["n_iter"].as_u64().unwrap() >= 1);
+    // The class table counts every row once; setosa is one cluster of its own.
+    let table = &v["class_table"]["counts"];
+    let total: u64 = (0..3)
+        .flat_map(|k| (0..3).map(move |c| (k, c)))
+        .map(|(k, c)| table[k][c].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 150);
+    assert!((0..3).any(|k| table[k][0].as_u64() == Some(50)));
+
+    // The default (auto: f32 here, one restart) lands on one of iris's two optima.
+    let v = json(&["kmeans", "--json"]);
+    assert_eq!(v["dtype"], "f32");
+    let inertia = f(&v["inertia"]);
+    let optimum = [IRIS_KMEANS_INERTIA, 78.85566582597731]
+        .iter()
+        .any(|o| (inertia - o).abs() < 1e-5 * o);
+    assert!(optimum, "{inertia}");
+}
+
+#[test]
+fn kmeans_report_save_and_predict() {
+    let dir = scratch("kmeans");
+    let csv = dir.join("iris.csv");
+    std::fs::write(&csv, iris_features_csv()).unwrap();
+    let model = dir.join("kmeans.json");
+    let (csv_s, model_s) = (csv.to_str().unwrap(), model.to_str().unwrap());
+
+    let text = ok(&[
+        "kmeans", "--input", csv_s, "-k", "2", "--seed", "3", "--save", model_s,
+    ]);
+    for needle in [
+        "k-means on",
+        "150 samples x 4 features",
+        "inertia",
+        "saved to",
+        "sepal_length",
+    ] {
+        assert!(text.contains(needle), "{needle:?} not in {text}");
+    }
+    let v = json(&[
+        "kmeans", "--input", csv_s, "-k", "2", "--seed", "3", "--json",
+    ]);
+    let fitted: Vec<u64> = v["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_u64().unwrap())
+        .collect();
+    // The saved model assigns the training rows to the clusters the fit reported.
+    let predicted: Vec<u64> = ok(&["predict", "--model", model_s, "--input", csv_s])
+        .lines()
+        .map(|l| l.parse().expect("one integer label per line"))
+        .collect();
+    assert_eq!(predicted, fitted);
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    assert_eq!(
+        (saved["format"].as_str(), saved["dtype"].as_str()),
+        (Some("mixture.kmeans"), Some("f32"))
+    );
+    fails(
+        &["predict", "--model", model_s, "--input", csv_s, "--proba"],
+        2,
+        "no probabilities",
+    );
+    fails(&["kmeans", "-k", "0"], 2, "n_clusters");
+    fails(&["kmeans", "-k", "151"], 2, "151");
+    fails(&["kmeans", "--tol", "-1"], 2, "tol");
+    fails(&["kmeans", "--init", "banana"], 2, "banana");
+}
+
+/// scikit-learn 1.9.1, `GaussianMixture(K, covariance_type=t, n_init=10, random_state=0)` on
+/// iris: BIC for K = 1 (one component: the sample mean and covariance, no local optima) in the
+/// order full, tied, diag, spherical, and the best cell of K = 1..4 (K = 2, full).
+const IRIS_BIC_K1: [f64; 4] = [
+    829.9781545093944,
+    829.9781545093941,
+    1522.1201527259473,
+    1804.0854378863544,
+];
+const IRIS_BIC_BEST: f64 = 574.017832720746;
+
+#[test]
+fn select_on_iris_finds_scikit_learns_best_and_draws_it() {
+    let dir = scratch("select");
+    let (best, png) = (dir.join("best.json"), dir.join("bic.png"));
+    let (best_s, png_s) = (best.to_str().unwrap(), png.to_str().unwrap());
+    let v = json(&[
+        "select",
+        "-k",
+        "1..4",
+        "--n-init",
+        "10",
+        "--dtype",
+        "f64",
+        "--json",
+        "--save",
+        best_s,
+        "--plot",
+        png_s,
+        "--no-progress",
+    ]);
+    assert_eq!(v["criterion"], "bic");
+    let cells = v["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 16);
+    for c in cells {
+        assert!(c["error"].is_null(), "{c}");
+        // ICL adds twice a non-negative entropy to BIC.
+        assert!(f(&c["icl"]) >= f(&c["bic"]) - 1e-9, "{c}");
+    }
+    for (c, want) in cells[..4].iter().zip(IRIS_BIC_K1) {
+        assert_eq!(c["n_components"], 1);
+        let bic = f(&c["bic"]);
+        assert!((bic - want).abs() < 1e-9 * want, "{c}: {bic} vs {want}");
+    }
+    let b = &v["best"];
+    assert_eq!(
+        (b["n_components"].as_u64(), b["covariance_type"].as_str()),
+        (Some(2), Some("full"))
+    );
+    assert!(
+        (f(&b["bic"]) - IRIS_BIC_BEST).abs() < 1e-6 * IRIS_BIC_BEST,
+        "{b}"
+    );
+
+    // The cell is the same fit as `mixture fit` with its settings.
+    let single = json(&[
+        "fit", "-k", "2", "-c", "full", "--n-init", "10", "--dtype", "f64", "--json",
+    ]);
+    assert!((f(&single["bic"]) - f(&b["bic"])).abs() < 1e-9 * IRIS_BIC_BEST);
+    assert!((f(&single["aic"]) - f(&b["aic"])).abs() < 1e-9 * IRIS_BIC_BEST);
+
+    // The saved best model predicts; the plot is a 900 × 600 PNG.
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&best).unwrap()).unwrap();
+    assert_eq!(saved["config"]["n_components"], 2);
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    let (w, h) = (
+        u32::from_be_bytes(bytes[16..20].try_into().unwrap()),
+        u32::from_be_bytes(bytes[20..24].try_into().unwrap()),
+    );
+    assert_eq!((w, h), (900, 600));
+
+    // The text table stars the best cell.
+    let text = ok(&["select", "-k", "1..3", "-c", "full,diag", "--no-progress"]);
+    for needle in [
+        "by BIC (lower is better)",
+        "full",
+        "diag",
+        "*",
+        "best (*): 2 components, full",
+    ] {
+        assert!(text.contains(needle), "{needle:?} not in {text}");
+    }
+}
+
+#[test]
+fn select_keeps_going_past_a_failed_cell() {
+    let v = json(&[
+        "select", "-k", "1,200", "-c", "diag", "--json", "--dtype", "f64",
+    ]);
+    let cells = v["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 2);
+    assert!(cells[0]["error"].is_null());
+    let error = cells[1]["error"].as_str().unwrap();
+    assert!(error.contains("n_components=200"), "{error}");
+    assert!(cells[1]["bic"].is_null());
+    assert_eq!(v["best"]["n_components"], 1);
+    // Nothing fitted: a report, but no model to save.
+    let v = json(&["select", "-k", "151", "-c", "diag", "--json"]);
+    assert!(v["best"].is_null());
+    let dir = scratch("select-none");
+    let path = dir.join("none.json");
+    fails(
+        &[
+            "select",
+            "-k",
+            "151",
+            "-c",
+            "diag",
+            "--save",
+            path.to_str().unwrap(),
+        ],
+        1,
+        "no cell of the grid fitted",
+    );
+    fails(&["select", "-k", "0..3"], 2, "0");
+    fails(&["select", "--criterion", "bogus"], 2, "bogus");
+}

@@ -21,3 +21,16 @@ pub fn bic(total_log_likelihood: f64, n_parameters: usize, n_samples: f64) -> f6
 pub fn aic(total_log_likelihood: f64, n_parameters: usize) -> f64 {
     -2.0 * total_log_likelihood + 2.0 * n_parameters as f64
 }
+
+/// Integrated completed likelihood (mclust's ICL, in the sign of [`bic`]: lower is better):
+/// BIC plus twice the entropy `−Σ_i Σ_k r_ik ln r_ik` of the responsibilities, so that models
+/// whose components overlap (uncertain assignments) pay for it.
+///
+/// ```
+/// // Certain assignments (entropy 0) leave the BIC as it is.
+/// assert_eq!(mixture_core::criteria::icl(210.0, 0.0), 210.0);
+/// assert_eq!(mixture_core::criteria::icl(210.0, 1.5), 213.0);
+/// ```
+pub fn icl(bic: f64, entropy: f64) -> f64 {
+    bic + 2.0 * entropy
+}

@@ -16,6 +16,7 @@ pub mod experts;
 pub mod gaussian_mixture;
 pub mod kmeans;
 pub mod persist;
+pub mod selection;
 
 pub use driver::{EmFit, EmMode, EmSettings, EmTrace};
 pub use experts::{GateKind, MixtureOfExperts, MixtureOfExpertsConfig};

@@ -25,6 +25,8 @@ pub enum ModelKind {
     GaussianMixture,
     /// A [`MixtureOfExperts`](crate::MixtureOfExperts).
     MixtureOfExperts,
+    /// A [`KMeans`](crate::KMeans) model.
+    KMeans,
 }
 
 impl From<ModelKind> for &'static str {
@@ -46,13 +48,14 @@ impl TryFrom<String> for ModelKind {
 
 impl ModelKind {
     /// Every kind of model file.
-    pub const ALL: [Self; 2] = [Self::GaussianMixture, Self::MixtureOfExperts];
+    pub const ALL: [Self; 3] = [Self::GaussianMixture, Self::MixtureOfExperts, Self::KMeans];
 
     /// The kind's name in messages ("Gaussian mixture").
     pub fn name(self) -> &'static str {
         match self {
             Self::GaussianMixture => "Gaussian mixture",
             Self::MixtureOfExperts => "mixture of experts",
+            Self::KMeans => "k-means model",
         }
     }
 
@@ -61,13 +64,14 @@ impl ModelKind {
         match self {
             Self::GaussianMixture => "mixture.gaussian-mixture",
             Self::MixtureOfExperts => "mixture.mixture-of-experts",
+            Self::KMeans => "mixture.kmeans",
         }
     }
 
     /// The format version this build writes (and the newest it reads).
     pub fn version(self) -> u32 {
         match self {
-            Self::GaussianMixture | Self::MixtureOfExperts => 1,
+            Self::GaussianMixture | Self::MixtureOfExperts | Self::KMeans => 1,
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use burn::tensor::{backend::Backend, Int, Tensor};
 use mixture_core::{
-    criteria::{aic, bic},
+    criteria::{aic, bic, icl},
     host::check_input,
     logsumexp::logsumexp_with_exp,
     sampling::{multinomial_counts, standard_normal},
@@ -175,6 +175,25 @@ impl<B: Backend> GaussianMixture<B> {
     pub fn aic(&self, x: &Tensor<B, 2>) -> Result<f64> {
         let n = x.dims()[0] as f64;
         Ok(aic(self.score(x)? * n, self.n_parameters()))
+    }
+
+    /// Integrated completed likelihood on `x` (mclust's ICL in the sign of [`bic`](Self::bic):
+    /// lower is better): the BIC plus twice the entropy `−Σ_i Σ_k r_ik ln r_ik` of the
+    /// responsibilities. One pass over `x` and one host read.
+    pub fn icl(&self, x: &Tensor<B, 2>) -> Result<f64> {
+        self.check_input(x)?;
+        let n = x.dims()[0];
+        let joint = self.joint(x);
+        let (log_norm, resp) = logsumexp_with_exp(joint.clone());
+        // ln r_ik, floored so that a responsibility of exactly 0 adds 0 · (−1e30) = 0.
+        let log_resp = (joint - log_norm.clone()).clamp_min(-1e30);
+        let entropy = (resp * log_resp).sum().neg();
+        let sums = to_vec_f64(Tensor::cat(vec![log_norm.sum(), entropy], 0))?;
+        let total_log_likelihood = sums[0];
+        Ok(icl(
+            bic(total_log_likelihood, self.n_parameters(), n as f64),
+            sums[1],
+        ))
     }
 
     /// Draws `n` points, returned grouped by component (as scikit-learn does) with their

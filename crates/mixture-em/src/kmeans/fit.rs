@@ -52,6 +52,7 @@ pub(crate) fn fit_source<B: Backend, S: DataSource<B> + ?Sized>(
     };
     let labels = to_vec_i64(Tensor::cat(best.labels, 0))?;
     Ok(KMeans::fitted(
+        config.clone(),
         best.centres,
         best.inertia,
         best.n_iter,

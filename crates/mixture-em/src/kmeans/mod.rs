@@ -45,6 +45,7 @@ mod fit;
 mod init;
 mod lloyd;
 mod model;
+mod persist;
 mod plusplus;
 mod relocate;
 

@@ -4,13 +4,15 @@ use burn::tensor::{backend::Backend, Int, Tensor};
 use mixture_core::{host::check_input, tensor::to_vec_f64, Result};
 
 use super::distance::{nearest, sq_distances, sq_norms_row};
+use super::KMeansConfig;
 
 /// A fitted k-means model: K centroids (`[K, D]`) and what the fit reported.
 ///
-/// Made by [`KMeansConfig::fit`](super::KMeansConfig::fit) and its siblings, or from given
-/// centroids by [`KMeans::from_centroids`].
+/// Made by [`KMeansConfig::fit`] and its siblings, from given centroids by
+/// [`KMeans::from_centroids`], or read back by [`KMeans::load`].
 #[derive(Debug, Clone)]
 pub struct KMeans<B: Backend> {
+    config: KMeansConfig,
     centroids: Tensor<B, 2>,
     inertia: f64,
     n_iter: usize,
@@ -21,6 +23,7 @@ pub struct KMeans<B: Backend> {
 impl<B: Backend> KMeans<B> {
     /// The result of a fit.
     pub(crate) fn fitted(
+        config: KMeansConfig,
         centroids: Tensor<B, 2>,
         inertia: f64,
         n_iter: usize,
@@ -28,6 +31,7 @@ impl<B: Backend> KMeans<B> {
         labels: Vec<i64>,
     ) -> Self {
         Self {
+            config,
             centroids,
             inertia,
             n_iter,
@@ -46,13 +50,32 @@ impl<B: Backend> KMeans<B> {
     /// [`converged`]: Self::converged
     /// [`labels`]: Self::labels
     pub fn from_centroids(centroids: Tensor<B, 2>) -> Self {
+        let config = KMeansConfig::new(centroids.dims()[0]);
+        Self::from_saved(config, centroids, f64::NAN, 0, false)
+    }
+
+    /// A model read from a file: no training labels.
+    pub(crate) fn from_saved(
+        config: KMeansConfig,
+        centroids: Tensor<B, 2>,
+        inertia: f64,
+        n_iter: usize,
+        converged: bool,
+    ) -> Self {
         Self {
+            config,
             centroids,
-            inertia: f64::NAN,
-            n_iter: 0,
-            converged: false,
+            inertia,
+            n_iter,
+            converged,
             labels: None,
         }
+    }
+
+    /// The configuration of the fit (for [`from_centroids`](Self::from_centroids):
+    /// `KMeansConfig::new(K)`).
+    pub fn config(&self) -> &KMeansConfig {
+        &self.config
     }
 
     /// The centroids, `[K, D]` (scikit-learn's `cluster_centers_`).
@@ -88,7 +111,7 @@ impl<B: Backend> KMeans<B> {
     }
 
     /// The cluster of every training row (scikit-learn's `labels_`), `None` for a model made
-    /// by [`from_centroids`](Self::from_centroids).
+    /// by [`from_centroids`](Self::from_centroids) or read back by [`load`](Self::load).
     pub fn labels(&self) -> Option<&[i64]> {
         self.labels.as_deref()
     }

@@ -1,0 +1,241 @@
+//! `mixture kmeans`: k-means clustering (the library's `KMeansConfig`, scikit-learn's `KMeans`
+//! with Lloyd's algorithm), its report and its saved model.
+
+use std::time::Instant;
+
+use burn::tensor::{backend::Backend, DType};
+use mixture::core::tensor::{from_f64, to_vec_f64};
+use mixture::em::KMeansConfig;
+use serde::Serialize;
+
+use crate::backend::{self, BackendJob};
+use crate::cli::KMeansArgs;
+use crate::dataset::Dataset;
+use crate::error::CliError;
+use crate::precision::{self, Choice};
+use crate::report::{self, ClassTable};
+
+/// What a k-means fit gives, on the host.
+#[derive(Debug, Clone, PartialEq)]
+struct KMeansOutcome {
+    converged: bool,
+    n_iter: usize,
+    inertia: f64,
+    /// `[K][D]`.
+    centres: Vec<Vec<f64>>,
+    labels: Vec<usize>,
+    fit_seconds: f64,
+    model_json: String,
+}
+
+/// The library configuration for the command-line options, validated.
+///
+/// # Errors
+/// The library's `InvalidConfig` error for an out-of-range value (exit code 2).
+fn config(args: &KMeansArgs) -> Result<KMeansConfig, CliError> {
+    let config = KMeansConfig::new(args.clusters)
+        .with_init(args.init)
+        .with_n_init(args.n_init)
+        .with_max_iter(args.max_iter)
+        .with_tol(args.tol)
+        .with_seed(args.seed)
+        .with_batch_size(args.batch_size);
+    config.validate()?;
+    Ok(config)
+}
+
+/// The fit, as a job for any backend.
+struct KMeansJob<'a> {
+    config: KMeansConfig,
+    data: &'a Dataset,
+}
+
+impl BackendJob for KMeansJob<'_> {
+    type Output = KMeansOutcome;
+
+    fn run<B: Backend>(self, device: B::Device, dtype: DType) -> Result<KMeansOutcome, CliError> {
+        let m = &self.data.matrix;
+        let x = from_f64::<B, 2>(m.values.clone(), [m.n_rows, m.n_cols], &device, dtype);
+        let start = Instant::now();
+        let model = self.config.fit(&x)?;
+        let fit_seconds = start.elapsed().as_secs_f64();
+        let centres = to_vec_f64(model.centroids())?;
+        Ok(KMeansOutcome {
+            converged: model.converged(),
+            n_iter: model.n_iter(),
+            inertia: model.inertia(),
+            centres: centres
+                .chunks(m.n_cols.max(1))
+                .map(<[f64]>::to_vec)
+                .collect(),
+            // A fitted model has its labels; they are cluster indices in 0..K.
+            labels: model
+                .labels()
+                .unwrap_or_default()
+                .iter()
+                .map(|&l| l as usize)
+                .collect(),
+            fit_seconds,
+            model_json: model.to_json()?,
+        })
+    }
+}
+
+/// Runs `mixture kmeans`.
+pub fn run(args: &KMeansArgs) -> Result<(), CliError> {
+    let config = config(args)?;
+    let data = Dataset::load(args.input.as_deref())?;
+    let choice = precision::data_choice(args.dtype, args.backend, &data)?;
+    let job = KMeansJob {
+        config,
+        data: &data,
+    };
+    let outcome = backend::dispatch(args.backend, choice.dtype, job)?;
+    if let Some(path) = &args.save {
+        std::fs::write(path, &outcome.model_json).map_err(|e| {
+            CliError::Runtime(format!("cannot save the model to {}: {e}", path.display()))
+        })?;
+    }
+    let report = KMeansReport::new(args, &data, outcome, choice);
+    let text = if args.json {
+        let mut s = serde_json::to_string_pretty(&report).unwrap_or_else(|_| "{}".into());
+        s.push('\n');
+        s
+    } else {
+        render_text(&report)
+    };
+    crate::write_stdout(&text)
+}
+
+/// Everything `mixture kmeans` reports; serialised as the `--json` object.
+#[derive(Debug, Clone, Serialize)]
+struct KMeansReport {
+    input: String,
+    backend: &'static str,
+    dtype: &'static str,
+    dtype_requested: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dtype_note: Option<String>,
+    n_samples: usize,
+    n_features: usize,
+    n_clusters: usize,
+    init: String,
+    n_init: usize,
+    seed: u64,
+    tol: f64,
+    max_iter: usize,
+    batch_size: Option<usize>,
+    converged: bool,
+    n_iter: usize,
+    /// scikit-learn's `inertia_`: the sum of squared distances to the closest centre.
+    inertia: f64,
+    /// scikit-learn's `cluster_centers_`, `[K][D]`.
+    cluster_centers: Vec<Vec<f64>>,
+    /// Rows per cluster.
+    cluster_sizes: Vec<usize>,
+    /// scikit-learn's `labels_`: the cluster of every row.
+    labels: Vec<usize>,
+    fit_seconds: f64,
+    feature_names: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    saved_to: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    class_table: Option<ClassTable>,
+}
+
+impl KMeansReport {
+    fn new(args: &KMeansArgs, data: &Dataset, outcome: KMeansOutcome, choice: Choice) -> Self {
+        let k = args.clusters;
+        let mut cluster_sizes = vec![0; k];
+        for &l in &outcome.labels {
+            if let Some(size) = cluster_sizes.get_mut(l) {
+                *size += 1;
+            }
+        }
+        Self {
+            input: data.name.clone(),
+            backend: args.backend.name(),
+            dtype: choice.dtype.name(),
+            dtype_requested: args.dtype.name(),
+            dtype_note: choice.note,
+            n_samples: data.matrix.n_rows,
+            n_features: data.matrix.n_cols,
+            n_clusters: k,
+            init: args.init.to_string(),
+            n_init: args.n_init,
+            seed: args.seed,
+            tol: args.tol,
+            max_iter: args.max_iter,
+            batch_size: args.batch_size,
+            converged: outcome.converged,
+            n_iter: outcome.n_iter,
+            inertia: outcome.inertia,
+            cluster_centers: outcome.centres,
+            cluster_sizes,
+            class_table: data
+                .classes
+                .as_ref()
+                .map(|c| ClassTable::new(c, &outcome.labels, k)),
+            labels: outcome.labels,
+            fit_seconds: outcome.fit_seconds,
+            feature_names: data.feature_names(),
+            saved_to: args.save.as_ref().map(|p| p.display().to_string()),
+        }
+    }
+}
+
+/// The report as text for a terminal (the labels are in `--json`).
+fn render_text(r: &KMeansReport) -> String {
+    let mut out = format!(
+        "k-means on {}: {} samples x {} features\n\n",
+        r.input, r.n_samples, r.n_features
+    );
+    let mut line = |key: &str, value: String| out.push_str(&format!("  {key:<21}{value}\n"));
+    line(
+        "clusters",
+        format!(
+            "{}, init {}, n_init {}, seed {}",
+            r.n_clusters, r.init, r.n_init, r.seed
+        ),
+    );
+    let batch = r
+        .batch_size
+        .map_or(String::new(), |b| format!(", batch size {b}"));
+    line("backend", format!("{}, {}{batch}", r.backend, r.dtype));
+    if let Some(note) = &r.dtype_note {
+        line("precision", note.clone());
+    }
+    let converged = if r.converged { "yes" } else { "NO" };
+    line(
+        "converged",
+        format!(
+            "{converged}, after {} iterations (tol {}, max_iter {})",
+            r.n_iter,
+            report::short_number(r.tol),
+            r.max_iter
+        ),
+    );
+    line("inertia", format!("{:.6}", r.inertia));
+    line("fit time", format!("{:.3} s", r.fit_seconds));
+    if let Some(path) = &r.saved_to {
+        line("saved to", path.clone());
+    }
+    let rows: Vec<(String, &[f64])> = r
+        .cluster_sizes
+        .iter()
+        .zip(&r.cluster_centers)
+        .map(|(size, c)| (size.to_string(), c.as_slice()))
+        .collect();
+    report::push_table(
+        &mut out,
+        ("cluster", "size"),
+        &rows,
+        &r.feature_names,
+        "centres",
+    );
+    if let Some(t) = &r.class_table {
+        report::push_class_table(&mut out, "cluster", t);
+    }
+    out.push_str("\n  (every row's label: --json, or `mixture predict` with --save's model)\n");
+    out
+}

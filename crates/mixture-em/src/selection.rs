@@ -1,0 +1,469 @@
+//! Choosing the number of components and the covariance type: a grid of Gaussian mixture fits
+//! ranked by an information criterion (scikit-learn's "BIC over a grid" written by hand,
+//! mclust's `mclustBIC` as one call).
+//!
+//! [`ModelSelectionConfig`] holds the grid (component counts × covariance types), the
+//! [`Criterion`] and the [`GaussianMixtureConfig`] every cell starts from (its `n_components`
+//! and `covariance_type` are replaced per cell). [`ModelSelectionConfig::fit`] fits every
+//! cell; a cell that fails (too few rows for K, a collapsed component) is kept with its error
+//! and never stops the grid. The result, [`ModelSelection`], holds the table and the best
+//! fitted model.
+//!
+//! All three criteria are in the sign of scikit-learn's `bic`: lower is better.
+//! * BIC `= −2 ln L + p ln N`, AIC `= −2 ln L + 2p` (p: free parameters);
+//! * ICL `= BIC + 2 · entropy`, the entropy `−Σ_i Σ_k r_ik ln r_ik` of the responsibilities
+//!   (mclust's ICL, whose sign is the opposite: larger is better there).
+//!
+//! ```
+//! use burn::tensor::Tensor;
+//! use mixture_em::selection::{Criterion, ModelSelectionConfig};
+//! use mixture_em::CovarianceType;
+//! type B = burn_flex::Flex;
+//!
+//! let dev = Default::default();
+//! let x = Tensor::<B, 2>::from_floats(
+//!     [[0.0, 0.1], [0.2, 0.0], [0.1, 0.2], [0.3, 0.1],
+//!      [5.0, 5.1], [5.2, 5.0], [5.1, 5.2], [5.3, 5.1]],
+//!     &dev,
+//! );
+//! let selection = ModelSelectionConfig::new(vec![1, 2], vec![CovarianceType::Spherical])
+//!     .with_criterion(Criterion::Bic)
+//!     .fit(&x)?;
+//! assert_eq!(selection.cells().len(), 2);
+//! let (best, model) = selection.best().unwrap();
+//! assert_eq!((best.n_components, model.n_components()), (2, 2));
+//! # Ok::<(), mixture_core::Error>(())
+//! ```
+
+use core::fmt;
+use core::str::FromStr;
+
+use burn::tensor::{backend::Backend, Tensor};
+use mixture_core::{Error, Result};
+use mixture_experts::CovarianceType;
+
+use crate::{GaussianMixture, GaussianMixtureConfig};
+
+/// The information criterion that ranks the grid (lower is better for all three).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(into = "&'static str", try_from = "String")]
+pub enum Criterion {
+    /// Bayesian information criterion, `−2 ln L + p ln N` (the default, as mclust).
+    #[default]
+    Bic,
+    /// Akaike information criterion, `−2 ln L + 2p`.
+    Aic,
+    /// Integrated completed likelihood: BIC + 2 · the entropy of the responsibilities.
+    Icl,
+}
+
+impl Criterion {
+    /// Every criterion.
+    pub const ALL: [Self; 3] = [Self::Bic, Self::Aic, Self::Icl];
+
+    /// The name, as written and parsed (`bic`, `aic`, `icl`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Bic => "bic",
+            Self::Aic => "aic",
+            Self::Icl => "icl",
+        }
+    }
+
+    /// The criterion's value in a cell's scores.
+    pub fn of(self, scores: &CellScores) -> f64 {
+        match self {
+            Self::Bic => scores.bic,
+            Self::Aic => scores.aic,
+            Self::Icl => scores.icl,
+        }
+    }
+}
+
+impl From<Criterion> for &'static str {
+    fn from(c: Criterion) -> Self {
+        c.as_str()
+    }
+}
+
+impl TryFrom<String> for Criterion {
+    type Error = String;
+
+    fn try_from(s: String) -> core::result::Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl FromStr for Criterion {
+    type Err = String;
+
+    /// Parses `bic`, `aic` or `icl` (any case).
+    fn from_str(s: &str) -> core::result::Result<Self, String> {
+        let lower = s.to_ascii_lowercase();
+        Self::ALL
+            .into_iter()
+            .find(|c| c.as_str() == lower)
+            .ok_or_else(|| format!("unknown criterion `{s}`; expected `bic`, `aic` or `icl`"))
+    }
+}
+
+impl fmt::Display for Criterion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The grid, the criterion and the settings of every fit.
+///
+/// Defaults (from [`new`](Self::new)): criterion BIC; every cell fits with
+/// [`GaussianMixtureConfig::new`]'s defaults (k-means initialisation, `n_init` 1, seed 0;
+/// change them with [`with_base`](Self::with_base)).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ModelSelectionConfig {
+    /// The numbers of components to try (each ≥ 1; duplicates are tried once).
+    pub components: Vec<usize>,
+    /// The covariance types to try (duplicates are tried once).
+    pub covariance_types: Vec<CovarianceType>,
+    /// What ranks the cells.
+    pub criterion: Criterion,
+    /// The settings of every fit; its `n_components` and `covariance_type` are set per cell.
+    pub base: GaussianMixtureConfig,
+}
+
+impl ModelSelectionConfig {
+    /// A grid of `components` × `covariance_types`, ranked by BIC.
+    pub fn new(components: Vec<usize>, covariance_types: Vec<CovarianceType>) -> Self {
+        Self {
+            components,
+            covariance_types,
+            criterion: Criterion::Bic,
+            base: GaussianMixtureConfig::new(1),
+        }
+    }
+
+    /// Sets the criterion.
+    pub fn with_criterion(mut self, criterion: Criterion) -> Self {
+        self.criterion = criterion;
+        self
+    }
+
+    /// Sets the settings every fit starts from (initialisation, `n_init`, seed, tolerance,
+    /// `reg_covar`, batch size...).
+    pub fn with_base(mut self, base: GaussianMixtureConfig) -> Self {
+        self.base = base;
+        self
+    }
+
+    /// The cells of the grid in order (components outer, covariance types inner), each once.
+    pub fn grid(&self) -> Vec<(usize, CovarianceType)> {
+        let mut cells = Vec::new();
+        for &k in &self.components {
+            for &c in &self.covariance_types {
+                if !cells.contains(&(k, c)) {
+                    cells.push((k, c));
+                }
+            }
+        }
+        cells
+    }
+
+    /// Checks the grid and the base settings.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`]: an empty list, a component count of 0, or a bad base setting.
+    pub fn validate(&self) -> Result<()> {
+        let invalid = |field, reason: &str| Error::InvalidConfig {
+            field,
+            reason: reason.into(),
+        };
+        if self.components.is_empty() {
+            return Err(invalid(
+                "components",
+                "give at least one number of components",
+            ));
+        }
+        if self.components.contains(&0) {
+            return Err(invalid(
+                "components",
+                "every number of components must be >= 1",
+            ));
+        }
+        if self.covariance_types.is_empty() {
+            return Err(invalid(
+                "covariance_types",
+                "give at least one covariance type",
+            ));
+        }
+        self.base.validate()
+    }
+
+    /// Fits every cell of the grid to `x` (`[N, D]`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] (see [`validate`](Self::validate)). A cell's own failure is
+    /// kept in its [`SelectionCell::result`], not returned.
+    pub fn fit<B: Backend>(&self, x: &Tensor<B, 2>) -> Result<ModelSelection<B>> {
+        self.fit_with(x, &mut |_: &SelectionCell| {})
+    }
+
+    /// [`fit`](Self::fit), calling `on_cell` after every cell (a progress bar, a log).
+    ///
+    /// # Errors
+    /// As [`fit`](Self::fit).
+    pub fn fit_with<B: Backend>(
+        &self,
+        x: &Tensor<B, 2>,
+        on_cell: &mut dyn FnMut(&SelectionCell),
+    ) -> Result<ModelSelection<B>> {
+        self.validate()?;
+        let mut cells = Vec::new();
+        let mut best: Option<(usize, f64, GaussianMixture<B>)> = None;
+        for (k, covariance_type) in self.grid() {
+            let config = GaussianMixtureConfig {
+                n_components: k,
+                ..self.base.clone()
+            }
+            .with_covariance_type(covariance_type);
+            let result = config.fit(x).and_then(|model| {
+                let scores = CellScores::of(&model, x)?;
+                Ok((scores, model))
+            });
+            let cell = SelectionCell {
+                n_components: k,
+                covariance_type,
+                result: result.as_ref().map(|(s, _)| s.clone()).map_err(clone_error),
+            };
+            on_cell(&cell);
+            if let Ok((scores, model)) = result {
+                let value = self.criterion.of(&scores);
+                // The first of equal values wins; a NaN never does.
+                if best.as_ref().is_none_or(|(_, b, _)| value < *b) {
+                    best = Some((cells.len(), value, model));
+                }
+            }
+            cells.push(cell);
+        }
+        Ok(ModelSelection {
+            criterion: self.criterion,
+            cells,
+            best: best.map(|(i, _, model)| (i, model)),
+        })
+    }
+}
+
+/// A cell's error as the table keeps it (the library's errors hold boxed sources and are
+/// not `Clone`): its message, and whether it was numerical.
+fn clone_error(e: &Error) -> CellError {
+    CellError {
+        message: e.to_string(),
+        numerical: matches!(
+            e,
+            Error::EmptyComponent { .. }
+                | Error::NotPositiveDefinite { .. }
+                | Error::Diverged { .. }
+        ),
+    }
+}
+
+/// Why a cell did not fit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellError {
+    /// The fit's error message.
+    pub message: String,
+    /// Whether it was a numerical failure of the fit (a collapsed component, a covariance
+    /// that is not positive definite, divergence) rather than a property of the data (fewer
+    /// rows than components).
+    pub numerical: bool,
+}
+
+impl fmt::Display for CellError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// The scores of one fitted cell, on the data it was fitted to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellScores {
+    /// Bayesian information criterion.
+    pub bic: f64,
+    /// Akaike information criterion.
+    pub aic: f64,
+    /// Integrated completed likelihood.
+    pub icl: f64,
+    /// Mean log-likelihood per row (scikit-learn's `score`).
+    pub mean_log_likelihood: f64,
+    /// Free parameters.
+    pub n_parameters: usize,
+    /// Whether EM converged.
+    pub converged: bool,
+    /// EM iterations of the kept restart.
+    pub n_iter: usize,
+}
+
+impl CellScores {
+    /// The scores of `model` on `x`.
+    fn of<B: Backend>(model: &GaussianMixture<B>, x: &Tensor<B, 2>) -> Result<Self> {
+        let n = x.dims()[0] as f64;
+        let mean_log_likelihood = model.score(x)?;
+        let total = mean_log_likelihood * n;
+        let p = model.n_parameters();
+        Ok(Self {
+            bic: mixture_core::criteria::bic(total, p, n),
+            aic: mixture_core::criteria::aic(total, p),
+            icl: model.icl(x)?,
+            mean_log_likelihood,
+            n_parameters: p,
+            converged: model.converged(),
+            n_iter: model.n_iter(),
+        })
+    }
+}
+
+/// One cell of the grid: its settings and its scores, or why it failed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SelectionCell {
+    /// Number of components.
+    pub n_components: usize,
+    /// Covariance type.
+    pub covariance_type: CovarianceType,
+    /// The scores, or the error of the fit.
+    pub result: core::result::Result<CellScores, CellError>,
+}
+
+/// The fitted grid: every cell and the best model.
+#[derive(Debug, Clone)]
+pub struct ModelSelection<B: Backend> {
+    criterion: Criterion,
+    cells: Vec<SelectionCell>,
+    best: Option<(usize, GaussianMixture<B>)>,
+}
+
+impl<B: Backend> ModelSelection<B> {
+    /// The criterion that ranked the cells.
+    pub fn criterion(&self) -> Criterion {
+        self.criterion
+    }
+
+    /// Every cell, in the order of [`ModelSelectionConfig::grid`].
+    pub fn cells(&self) -> &[SelectionCell] {
+        &self.cells
+    }
+
+    /// The cell with the lowest criterion and its fitted model; `None` when no cell fitted.
+    pub fn best(&self) -> Option<(&SelectionCell, &GaussianMixture<B>)> {
+        self.best.as_ref().map(|(i, m)| (&self.cells[*i], m))
+    }
+
+    /// The index of the best cell in [`cells`](Self::cells).
+    pub fn best_index(&self) -> Option<usize> {
+        self.best.as_ref().map(|(i, _)| *i)
+    }
+
+    /// The best model, taken out of the selection.
+    pub fn into_best(self) -> Option<GaussianMixture<B>> {
+        self.best.map(|(_, m)| m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::tensor::DType;
+    use mixture_core::tensor::from_f64;
+
+    use super::*;
+
+    type B = burn_flex::Flex;
+
+    /// Two tight groups of four rows.
+    fn two_groups() -> Tensor<B, 2> {
+        let rows = vec![
+            0.0, 0.1, 0.2, 0.0, 0.1, 0.2, 0.3, 0.1, 5.0, 5.1, 5.2, 5.0, 5.1, 5.2, 5.3, 5.1,
+        ];
+        from_f64(rows, [8, 2], &Default::default(), DType::F64)
+    }
+
+    #[test]
+    fn the_grid_is_components_then_types_each_once() {
+        use CovarianceType::{Diag, Full};
+        let c = ModelSelectionConfig::new(vec![2, 1, 2], vec![Full, Diag, Full]);
+        assert_eq!(c.grid(), [(2, Full), (2, Diag), (1, Full), (1, Diag)]);
+    }
+
+    #[test]
+    fn bad_grids_name_the_field() {
+        let field = |c: ModelSelectionConfig| match c.validate() {
+            Err(Error::InvalidConfig { field, .. }) => field,
+            other => panic!("{other:?}"),
+        };
+        let types = vec![CovarianceType::Full];
+        assert_eq!(
+            field(ModelSelectionConfig::new(vec![], types.clone())),
+            "components"
+        );
+        assert_eq!(
+            field(ModelSelectionConfig::new(vec![0, 1], types.clone())),
+            "components"
+        );
+        assert_eq!(
+            field(ModelSelectionConfig::new(vec![1], vec![])),
+            "covariance_types"
+        );
+        let bad_tol = GaussianMixtureConfig::new(1).with_tol(-1.0);
+        assert_eq!(
+            field(ModelSelectionConfig::new(vec![1], types).with_base(bad_tol)),
+            "tol"
+        );
+    }
+
+    #[test]
+    fn every_cell_scores_as_its_own_fit_and_the_lowest_wins() {
+        let x = two_groups();
+        for criterion in Criterion::ALL {
+            let config = ModelSelectionConfig::new(vec![1, 2, 9], vec![CovarianceType::Spherical])
+                .with_criterion(criterion);
+            let selection = config.fit(&x).unwrap();
+            let cells = selection.cells();
+            assert_eq!(cells.len(), 3);
+            // Nine components on eight rows: the cell fails, the grid goes on.
+            let err = cells[2].result.as_ref().unwrap_err();
+            assert!(
+                !err.numerical && err.message.contains("n_components=9"),
+                "{err}"
+            );
+            for cell in &cells[..2] {
+                let scores = cell.result.as_ref().unwrap();
+                let model = GaussianMixtureConfig::new(cell.n_components)
+                    .with_covariance_type(CovarianceType::Spherical)
+                    .fit(&x)
+                    .unwrap();
+                assert_eq!(scores.bic, model.bic(&x).unwrap());
+                assert_eq!(scores.aic, model.aic(&x).unwrap());
+                assert!(scores.icl >= scores.bic - 1e-9);
+            }
+            let (best, model) = selection.best().unwrap();
+            assert_eq!(best.n_components, 2, "{criterion}");
+            assert_eq!(model.n_components(), 2);
+            let value = |i: usize| criterion.of(cells[i].result.as_ref().unwrap());
+            assert!(value(1) < value(0));
+        }
+    }
+
+    #[test]
+    fn one_component_has_zero_entropy_so_icl_is_bic() {
+        let x = two_groups();
+        let model = GaussianMixtureConfig::new(1).fit(&x).unwrap();
+        assert!((model.icl(&x).unwrap() - model.bic(&x).unwrap()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn criteria_parse_and_print_with_one_table() {
+        for c in Criterion::ALL {
+            assert_eq!(c.as_str().parse::<Criterion>(), Ok(c));
+            assert_eq!(c.to_string().to_uppercase().parse::<Criterion>(), Ok(c));
+            let json = serde_json::to_string(&c).unwrap();
+            assert_eq!(serde_json::from_str::<Criterion>(&json).unwrap(), c);
+        }
+        assert!("bics".parse::<Criterion>().unwrap_err().contains("`icl`"));
+    }
+}
