@@ -11,8 +11,9 @@
 //! The options and their defaults are GMMPytorch's `demo.py` (its `--log_freq` style names
 //! are accepted too). With `--visualize` (the default, as there) a PNG of the first two
 //! dimensions is written to `--out-dir` at each log step and at the end: the data in grey,
-//! each component's 1σ and 2σ ellipses and its mean in its colour. The plots carry no text,
-//! so that no system font is needed.
+//! each component's 1σ and 2σ ellipses and its mean in its colour, with a title (the
+//! iteration and the loss), axis labels, ticks and a legend, drawn with the font embedded in
+//! the binary (no system fonts needed).
 //!
 //! The mock data follow GMMPytorch's `src/data.py`: `samples / components` points per
 //! cluster, means uniform in `[−radius, radius]^D`, covariances by family (full: a random
@@ -31,6 +32,7 @@ use mixture::em::{CovarianceType, GaussianMixtureConfig};
 use mixture::gradient::{
     Family, GaussianMixtureModule, GradientMixtureConfig, GradientTrainer, MeanInit, ScaleInit,
 };
+use mixture_examples::{register_font, FAMILY};
 use plotters::prelude::*;
 use rand::{rngs::StdRng, RngExt, SeedableRng};
 
@@ -150,7 +152,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let path = args
                 .out_dir
                 .join(format!("step_{:06}.png", trainer.n_iter()));
-            plot(&path, &values, args.dims, trainer.module())?;
+            let title = format!("iteration {}, loss {loss:.4}", trainer.n_iter());
+            plot(&path, &title, &values, args.dims, trainer.module())?;
             plots.push(path);
         }
     }
@@ -180,7 +183,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("weights: {weights:.3?}");
     if args.visualize {
         let path = args.out_dir.join("final.png");
-        plot(&path, &values, args.dims, &module)?;
+        let title = format!(
+            "final: {} iterations, loss {:.4}",
+            report.n_iter, report.final_loss
+        );
+        plot(&path, &title, &values, args.dims, &module)?;
         plots.push(path);
         for p in plots {
             println!("wrote {}", p.display());
@@ -283,6 +290,7 @@ const PALETTE: [RGBColor; 8] = [
 /// component's 1σ and 2σ ellipses and its mean.
 fn plot(
     path: &Path,
+    title: &str,
     values: &[f64],
     d: usize,
     module: &GaussianMixtureModule<B>,
@@ -326,25 +334,51 @@ fn plot(
     }
     let pad = 0.05 * (x1 - x0).max(y1 - y0).max(1e-6);
 
+    register_font()?;
     let root = BitMapBackend::new(path, (800, 800)).into_drawing_area();
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!("Gaussian mixture by gradient descent: {title}"),
+            (FAMILY, 20),
+        )
         .margin(20)
+        .x_label_area_size(40)
+        .y_label_area_size(50)
         .build_cartesian_2d(x0 - pad..x1 + pad, y0 - pad..y1 + pad)?;
-    chart.draw_series(std::iter::once(Rectangle::new(
-        [(x0 - pad, y0 - pad), (x1 + pad, y1 + pad)],
-        BLACK.stroke_width(1),
-    )))?;
-    chart.draw_series(
-        pts.iter()
-            .map(|&p| Circle::new(p, 2, RGBColor(150, 150, 150).filled())),
-    )?;
+    chart
+        .configure_mesh()
+        .x_desc("x0")
+        .y_desc(if d > 1 { "x1" } else { "(one dimension)" })
+        .label_style((FAMILY, 13))
+        .axis_desc_style((FAMILY, 15))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()?;
+    chart
+        .draw_series(
+            pts.iter()
+                .map(|&p| Circle::new(p, 2, RGBColor(150, 150, 150).filled())),
+        )?
+        .label("data")
+        .legend(|(x, y)| Circle::new((x + 10, y), 3, RGBColor(150, 150, 150).filled()));
     for (c, (mu, one, two)) in ellipses.into_iter().enumerate() {
         let colour = PALETTE[c % PALETTE.len()];
-        chart.draw_series(LineSeries::new(one, colour.stroke_width(2)))?;
+        chart
+            .draw_series(LineSeries::new(one, colour.stroke_width(2)))?
+            .label(format!("component {c}: 1σ, 2σ, mean"))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
+            });
         chart.draw_series(LineSeries::new(two, colour.stroke_width(1)))?;
         chart.draw_series(std::iter::once(Cross::new(mu, 6, colour.stroke_width(3))))?;
     }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font((FAMILY, 13))
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()?;
     root.present()?;
     Ok(())
 }

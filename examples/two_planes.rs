@@ -2,7 +2,7 @@
 //! `y = 30·x2` with noise 5, fitted as a mixture of *models* (a Dirichlet gate: global
 //! weights) and as a mixture of *experts* (a softmax network gate: weights depend on x).
 //! Prints the learned planes and the training MSE, and draws the data and the real and fitted
-//! planes to a PNG (no text, so no fonts are needed).
+//! planes to a PNG (titles, axes and legends drawn with the font embedded in the binary).
 //!
 //! ```text
 //! cargo run --release -p mixture-examples --example two_planes [-- OUT.png]
@@ -17,6 +17,7 @@ use burn::tensor::{DType, Tensor};
 use mixture::core::tensor::{from_f64, to_vec_f64};
 use mixture::em::experts::{two_planes, TwoPlanes, TWO_PLANES};
 use mixture::em::{GateKind, MixtureOfExperts, MixtureOfExpertsConfig};
+use mixture_examples::{register_font, FAMILY};
 use plotters::prelude::*;
 
 type B = burn_flex::Flex;
@@ -72,9 +73,14 @@ fn fit(
 }
 
 fn draw(path: &str, data: &TwoPlanes, fits: &[Fitted]) -> Result<(), Box<dyn std::error::Error>> {
+    register_font()?;
     let n = data.n_samples();
     let root = BitMapBackend::new(path, (1000, 1000)).into_drawing_area();
     root.fill(&WHITE)?;
+    let root = root.titled(
+        "MixtureLib's two planes: y = 10 x1 and y = 30 x2, noise 5",
+        (FAMILY, 24),
+    )?;
     let panels = root.split_evenly((fits.len(), 2));
     let (y0, y1) = data
         .y
@@ -87,18 +93,33 @@ fn draw(path: &str, data: &TwoPlanes, fits: &[Fitted]) -> Result<(), Box<dyn std
             .iter()
             .fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
         let mut chart = ChartBuilder::on(panel)
-            .margin(15)
+            .caption(format!("{}: y against x{}", f.name, j + 1), (FAMILY, 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(55)
             .build_cartesian_2d(x0..x1, y0..y1)?;
-        chart.draw_series(std::iter::once(Rectangle::new(
-            [(x0, y0), (x1, y1)],
-            BLACK.stroke_width(1),
-        )))?;
-        for plane in TWO_PLANES {
+        chart
+            .configure_mesh()
+            .x_desc(format!("x{}", j + 1))
+            .y_desc("y")
+            .label_style((FAMILY, 13))
+            .axis_desc_style((FAMILY, 15))
+            .light_line_style(WHITE.mix(0.0))
+            .draw()?;
+        for (t, plane) in TWO_PLANES.iter().enumerate() {
             let line = [(x0, plane[j] * x0), (x1, plane[j] * x1)];
-            chart.draw_series(LineSeries::new(
+            let series = chart.draw_series(LineSeries::new(
                 line,
                 RGBColor(160, 160, 160).stroke_width(6),
             ))?;
+            if t == 0 {
+                series.label("true planes").legend(|(x, y)| {
+                    PathElement::new(
+                        vec![(x, y), (x + 20, y)],
+                        RGBColor(160, 160, 160).stroke_width(6),
+                    )
+                });
+            }
         }
         chart.draw_series(
             (0..n).map(|i| Circle::new((xs[i], data.y[i]), 3, PALETTE[f.labels[i]].filled())),
@@ -106,8 +127,21 @@ fn draw(path: &str, data: &TwoPlanes, fits: &[Fitted]) -> Result<(), Box<dyn std
         for (k, plane) in f.planes.iter().enumerate() {
             let b = f.intercepts[k];
             let line = [(x0, plane[j] * x0 + b), (x1, plane[j] * x1 + b)];
-            chart.draw_series(LineSeries::new(line, PALETTE[k].stroke_width(2)))?;
+            let colour = PALETTE[k];
+            chart
+                .draw_series(LineSeries::new(line, colour.stroke_width(2)))?
+                .label(format!("expert {k} (its rows in its colour)"))
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
+                });
         }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font((FAMILY, 12))
+            .position(SeriesLabelPosition::UpperLeft)
+            .draw()?;
     }
     root.present()?;
     Ok(())
