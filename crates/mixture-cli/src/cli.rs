@@ -30,6 +30,22 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+
+    /// The separator of CSV input files: `,`, `;`, `tab` (or `\t`), or any one character.
+    /// Default: a tab if the first line has one, else `;` if it has one, else `,`.
+    #[arg(long, global = true, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
+}
+
+/// Parses `--delimiter`: one ASCII character, or `tab`.
+fn parse_delimiter(s: &str) -> Result<u8, String> {
+    match s {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        _ if s.len() == 1 && s.is_ascii() && s != "\"" && s != "\n" => Ok(s.as_bytes()[0]),
+        _ => Err(format!(
+            "`{s}` is not a delimiter; give one character such as `,` or `;`, or `tab`"
+        )),
+    }
 }
 
 /// The subcommands.
@@ -649,6 +665,7 @@ mod tests {
     fn defaults() {
         let Ok(Cli {
             command: Command::Fit(a),
+            ..
         }) = parse(["mixture", "fit"])
         else {
             panic!("fit did not parse");
@@ -669,6 +686,7 @@ mod tests {
     fn option_values() {
         let Ok(Cli {
             command: Command::Fit(a),
+            ..
         }) = parse([
             "mixture",
             "fit",
@@ -695,6 +713,7 @@ mod tests {
         );
         let Ok(Cli {
             command: Command::Fit(a),
+            ..
         }) = parse(["mixture", "fit", "--init", "random-from-data"])
         else {
             panic!("did not parse");
@@ -706,6 +725,7 @@ mod tests {
     fn kmeans_options_use_the_library_names() {
         let Ok(Cli {
             command: Command::Kmeans(a),
+            ..
         }) = parse(["mixture", "kmeans"])
         else {
             panic!("kmeans did not parse");
@@ -716,6 +736,7 @@ mod tests {
         );
         let Ok(Cli {
             command: Command::Kmeans(a),
+            ..
         }) = parse(["mixture", "kmeans", "-k", "5", "--init", "random"])
         else {
             panic!("kmeans did not parse");
@@ -732,6 +753,7 @@ mod tests {
     fn select_grids_parse() {
         let Ok(Cli {
             command: Command::Select(a),
+            ..
         }) = parse(["mixture", "select"])
         else {
             panic!("select did not parse");
@@ -741,6 +763,7 @@ mod tests {
         assert_eq!(a.criterion, Criterion::Bic);
         let Ok(Cli {
             command: Command::Select(a),
+            ..
         }) = parse([
             "mixture",
             "select",
@@ -765,6 +788,22 @@ mod tests {
         assert!(line.contains("xyz") && line.contains("icl"), "{line}");
         let line = parse_err(&["mixture", "select", "-c", "full,round"]);
         assert!(line.contains("round"), "{line}");
+    }
+
+    #[test]
+    fn delimiter_is_global_and_one_character() {
+        for (args, want) in [
+            (&["mixture", "--delimiter", ";", "fit"][..], Some(b';')),
+            (&["mixture", "kmeans", "--delimiter", "tab"], Some(b'\t')),
+            (&["mixture", "fit"], None),
+        ] {
+            let Ok(cli) = parse(args.iter().copied()) else {
+                panic!("{args:?} did not parse");
+            };
+            assert_eq!(cli.delimiter, want, "{args:?}");
+        }
+        let line = parse_err(&["mixture", "fit", "--delimiter", ";;"]);
+        assert!(line.contains("not a delimiter"), "{line}");
     }
 
     #[test]

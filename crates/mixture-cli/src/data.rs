@@ -1,9 +1,15 @@
-//! Reading a numeric matrix from a CSV or `.npy` file.
+//! Reading a numeric matrix from a CSV or `.npy` file, with maintained parsers (the `csv` and
+//! `npyz` crates).
 //!
-//! * CSV: comma-separated numbers, one row per line. Blank lines are skipped. The first row is
-//!   a header when any of its cells is not a number. Cells may be wrapped in double quotes.
-//! * `.npy` (NumPy format versions 1–3): a 2-D array of little-endian `f4` or `f8` in C order.
-//!   The format is recognised by its magic bytes, whatever the file's extension.
+//! * CSV: numbers separated by `,`, `;` or tabs (detected from the first non-blank line: a tab
+//!   if it has one, else `;` if it has one, else `,`; `--delimiter` fixes it), one row per
+//!   line, RFC 4180 quoting, CRLF or LF line ends, a UTF-8 byte-order mark ignored. Blank lines
+//!   are skipped. The first row is a header when any of its cells is not a number.
+//! * `.npy` (NumPy format versions 1–3): a 2-D array in C or Fortran order, of float64,
+//!   float32, float16, any integer or bool, either byte order. Values are converted to f64
+//!   (exactly, except integers beyond 2⁵³); anything but float32/float64 in C order is noted
+//!   in [`Matrix::note`], which the reports show. The format is recognised by its magic bytes,
+//!   whatever the file's extension.
 //!
 //! Every value must be finite. Errors name the file, the line (CSV, 1-based as in an editor) or
 //! the row (`.npy`, 0-based as in NumPy), the column, and the offending text.
@@ -23,6 +29,9 @@ pub struct Matrix {
     pub n_cols: usize,
     /// Column names from a CSV header, if there was one.
     pub header: Option<Vec<String>>,
+    /// How the file's values were converted, when they were (an integer `.npy` array, a
+    /// Fortran-order one, a `;`-separated CSV).
+    pub note: Option<String>,
 }
 
 /// Why a data file could not be read. Each message is one line that names the problem.
@@ -43,7 +52,7 @@ pub enum DataError {
         source_name: String,
     },
     /// A CSV cell is not a number.
-    #[error("{source_name}, line {line}, column {column}: cell {text:?} is not a number")]
+    #[error("{source_name}, line {line}, column {column}: cell {text:?} is not a number{hint}")]
     NotANumber {
         /// The file.
         source_name: String,
@@ -53,6 +62,8 @@ pub enum DataError {
         column: usize,
         /// The cell's text.
         text: String,
+        /// A guess at the cause, or empty.
+        hint: &'static str,
     },
     /// A value is NaN or infinite.
     #[error("{source_name}, {location}: value {text} is not finite; remove or impute it first")]
@@ -84,6 +95,14 @@ pub enum DataError {
         /// The file.
         source_name: String,
     },
+    /// The CSV reader failed.
+    #[error("{source_name}: {reason}")]
+    Csv {
+        /// The file.
+        source_name: String,
+        /// The reader's message.
+        reason: String,
+    },
     /// A malformed or unsupported `.npy` file.
     #[error("{source_name}: {reason}")]
     Npy {
@@ -97,25 +116,30 @@ pub enum DataError {
 /// The magic bytes that open every `.npy` file.
 const NPY_MAGIC: &[u8] = b"\x93NUMPY";
 
-/// Reads a matrix from `path`: `.npy` when the file starts with NumPy's magic bytes, else CSV.
-pub fn read_matrix(path: &Path) -> Result<Matrix, DataError> {
+/// Reads a matrix from `path`: `.npy` when the file starts with NumPy's magic bytes, else CSV
+/// (with `delimiter`, or the one [`sniff_delimiter`] finds).
+pub fn read_matrix(path: &Path, delimiter: Option<u8>) -> Result<Matrix, DataError> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| DataError::Io {
         path: name.clone(),
         reason: io_reason(&e),
     })?;
-    parse_bytes(&bytes, &name)
+    parse_bytes(&bytes, &name, delimiter)
 }
 
 /// Parses file contents (CSV text or `.npy` bytes); `source_name` is used in error messages.
-pub fn parse_bytes(bytes: &[u8], source_name: &str) -> Result<Matrix, DataError> {
+pub fn parse_bytes(
+    bytes: &[u8],
+    source_name: &str,
+    delimiter: Option<u8>,
+) -> Result<Matrix, DataError> {
     if bytes.starts_with(NPY_MAGIC) {
         return parse_npy(bytes, source_name);
     }
     let text = std::str::from_utf8(bytes).map_err(|_| DataError::NotText {
         source_name: source_name.to_string(),
     })?;
-    parse_csv(text, source_name)
+    parse_csv(text, source_name, delimiter)
 }
 
 /// The operating system's reason, without Rust's " (os error N)" suffix.
@@ -133,17 +157,27 @@ fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
-/// One CSV line split into trimmed cells, with surrounding double quotes removed.
-fn split_cells(line: &str) -> Vec<&str> {
-    line.split(',')
-        .map(|c| {
-            let c = c.trim();
-            c.strip_prefix('"')
-                .and_then(|c| c.strip_suffix('"'))
-                .map(str::trim)
-                .unwrap_or(c)
-        })
-        .collect()
+/// The delimiter of CSV text: a tab when its first non-blank line has one outside quotes,
+/// else `;` when it has one, else `,` (a `;` file with decimal commas, `1,5;2`, stays `;`).
+pub fn sniff_delimiter(text: &str) -> u8 {
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let mut quoted = false;
+    let (mut tab, mut semicolon) = (false, false);
+    for c in first.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '\t' if !quoted => tab = true,
+            ';' if !quoted => semicolon = true,
+            _ => {}
+        }
+    }
+    if tab {
+        b'\t'
+    } else if semicolon {
+        b';'
+    } else {
+        b','
+    }
 }
 
 /// Parses a cell as a number; `None` when it is not one. Rust's float syntax is accepted
@@ -155,47 +189,83 @@ fn parse_number(cell: &str) -> Option<f64> {
     cell.parse::<f64>().ok()
 }
 
-/// Parses CSV text. The first non-blank row is a header when any of its cells is not a number.
-pub fn parse_csv(text: &str, source_name: &str) -> Result<Matrix, DataError> {
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l.trim_start_matches('\u{feff}')))
-        .filter(|(_, l)| !l.trim().is_empty());
+/// The name of a delimiter in messages.
+fn delimiter_name(d: u8) -> String {
+    match d {
+        b'\t' => "tab".into(),
+        other => format!("`{}`", other as char),
+    }
+}
 
-    let Some((first_line, first)) = lines.next() else {
-        return Err(DataError::Empty {
-            source_name: source_name.to_string(),
-        });
-    };
-    let first_cells = split_cells(first);
-    let is_header = first_cells.iter().any(|c| parse_number(c).is_none());
+/// Parses CSV text with `delimiter` (`None`: [`sniff_delimiter`]). The first non-blank row
+/// is a header when any of its cells is not a number.
+pub fn parse_csv(
+    text: &str,
+    source_name: &str,
+    delimiter: Option<u8>,
+) -> Result<Matrix, DataError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let delimiter = delimiter.unwrap_or_else(|| sniff_delimiter(text));
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .delimiter(delimiter)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
 
+    let mut header: Option<Vec<String>> = None;
+    let mut first_line = 0;
     let mut values = Vec::new();
     let mut n_rows = 0;
     // (line, width) of the first data row: every other row must match it.
     let mut shape_line: Option<(usize, usize)> = None;
-    let mut push_row = |line: usize, cells: &[&str]| -> Result<(), DataError> {
+    let mut seen_first = false;
+    for record in reader.records() {
+        let record = record.map_err(|e| DataError::Csv {
+            source_name: source_name.to_string(),
+            reason: e.to_string(),
+        })?;
+        let line = record.position().map_or(0, |p| p.line() as usize);
+        // A line of blanks (or of delimiters only) is no row.
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        if !seen_first {
+            seen_first = true;
+            first_line = line;
+            if record.iter().any(|c| parse_number(c).is_none()) {
+                header = Some(record.iter().map(str::to_string).collect());
+                continue;
+            }
+        }
         match shape_line {
-            None => shape_line = Some((line, cells.len())),
-            Some((first_line, expected)) if expected != cells.len() => {
+            None => shape_line = Some((line, record.len())),
+            Some((first_line, expected)) if expected != record.len() => {
                 return Err(DataError::Ragged {
                     source_name: source_name.to_string(),
                     line,
-                    found: cells.len(),
+                    found: record.len(),
                     first_line,
                     expected,
                 });
             }
             Some(_) => {}
         }
-        for (j, cell) in cells.iter().enumerate() {
+        for (j, cell) in record.iter().enumerate() {
             let Some(v) = parse_number(cell) else {
+                // `1,5` in a `;` file is a decimal comma.
+                let hint = if delimiter != b',' && cell.replacen(',', ".", 1).parse::<f64>().is_ok()
+                {
+                    " (a decimal comma? write it with a point)"
+                } else {
+                    ""
+                };
                 return Err(DataError::NotANumber {
                     source_name: source_name.to_string(),
                     line,
                     column: j + 1,
                     text: cell.to_string(),
+                    hint,
                 });
             };
             if !v.is_finite() {
@@ -208,22 +278,6 @@ pub fn parse_csv(text: &str, source_name: &str) -> Result<Matrix, DataError> {
             values.push(v);
         }
         n_rows += 1;
-        Ok(())
-    };
-
-    let header = if is_header {
-        Some(
-            first_cells
-                .iter()
-                .map(|c| c.to_string())
-                .collect::<Vec<_>>(),
-        )
-    } else {
-        push_row(first_line, &first_cells)?;
-        None
-    };
-    for (line, text) in lines {
-        push_row(line, &split_cells(text))?;
     }
     let n_cols = shape_line.map_or(0, |(_, w)| w);
     if n_rows == 0 || n_cols == 0 {
@@ -242,119 +296,102 @@ pub fn parse_csv(text: &str, source_name: &str) -> Result<Matrix, DataError> {
             });
         }
     }
+    let note =
+        (delimiter != b',').then(|| format!("{} as the delimiter", delimiter_name(delimiter)));
     Ok(Matrix {
         values,
         n_rows,
         n_cols,
         header,
+        note,
     })
 }
 
-/// Element types a `.npy` file may hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum NpyFloat {
-    F32,
-    F64,
-}
-
-/// Parses a `.npy` file: a 2-D little-endian `f4`/`f8` array in C order.
+/// Parses a `.npy` file: a 2-D array of floats, integers or bools, C or Fortran order.
 pub fn parse_npy(bytes: &[u8], source_name: &str) -> Result<Matrix, DataError> {
+    use npyz::{DType, NpyFile, NpyHeader, Order, TypeChar};
     let err = |reason: String| DataError::Npy {
         source_name: source_name.to_string(),
         reason,
     };
-    if !bytes.starts_with(NPY_MAGIC) || bytes.len() < 10 {
+    let mut data = bytes;
+    let header = NpyHeader::from_reader(&mut data)
+        .map_err(|e| err(format!("not a readable .npy file ({e})")))?;
+    let DType::Plain(ts) = header.dtype() else {
         return Err(err(
-            "not a .npy file (bad magic bytes or truncated header)".into()
+            "structured arrays are not supported; save a plain 2-D numeric array".into(),
         ));
-    }
-    let major = bytes[6];
-    let (header_len, header_start) = match major {
-        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        2 | 3 => {
-            if bytes.len() < 12 {
-                return Err(err("truncated .npy header".into()));
-            }
-            let len = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
-            (len as usize, 12)
-        }
-        v => return Err(err(format!("unsupported .npy format version {v}"))),
     };
-    let data_start = header_start + header_len;
-    if bytes.len() < data_start {
-        return Err(err("truncated .npy header".into()));
-    }
-    let header = std::str::from_utf8(&bytes[header_start..data_start])
-        .map_err(|_| err("the .npy header is not text".into()))?;
-
-    let descr =
-        dict_value(header, "descr").ok_or_else(|| err("the .npy header has no 'descr'".into()))?;
-    let descr = descr.trim_matches(|c| c == '\'' || c == '"');
-    let float = match descr {
-        "<f4" => NpyFloat::F32,
-        "<f8" => NpyFloat::F64,
-        ">f4" | ">f8" => {
-            return Err(err(format!(
-                "big-endian data ({descr}) is not supported; save it little-endian, e.g. x.astype('<f8')"
-            )))
-        }
-        other => {
-            return Err(err(format!(
-                "element type {other} is not supported; use float32 or float64, e.g. np.save(path, x.astype(np.float64))"
-            )))
-        }
-    };
-    let fortran = dict_value(header, "fortran_order")
-        .ok_or_else(|| err("the .npy header has no 'fortran_order'".into()))?;
-    if fortran != "False" {
-        return Err(err(
-            "Fortran-order arrays are not supported; save a C-order array, e.g. np.save(path, np.ascontiguousarray(x))".into(),
-        ));
-    }
-    let shape_text =
-        dict_value(header, "shape").ok_or_else(|| err("the .npy header has no 'shape'".into()))?;
-    let shape: Vec<usize> = shape_text
-        .trim_start_matches('(')
-        .trim_end_matches(')')
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<usize>())
-        .collect::<Result<_, _>>()
-        .map_err(|_| err(format!("cannot read the .npy shape {shape_text}")))?;
+    let shape = header.shape().to_vec();
+    let shape_text = format!("{shape:?}");
     let [n_rows, n_cols] = shape[..] else {
         return Err(err(format!(
             "expected a 2-D array (samples × features), got shape {shape_text}; reshape it, e.g. x.reshape(-1, 1)"
         )));
     };
+    let (n_rows, n_cols) = (n_rows as usize, n_cols as usize);
     if n_rows == 0 || n_cols == 0 {
         return Err(DataError::Empty {
             source_name: source_name.to_string(),
         });
     }
-    let width = match float {
-        NpyFloat::F32 => 4,
-        NpyFloat::F64 => 8,
+    let size = ts.size_field() as usize;
+    let kind = match (ts.type_char(), size) {
+        (TypeChar::Float, 8) => "float64",
+        (TypeChar::Float, 4) => "float32",
+        (TypeChar::Float, 2) => "float16",
+        (TypeChar::Int, 1) => "int8",
+        (TypeChar::Int, 2) => "int16",
+        (TypeChar::Int, 4) => "int32",
+        (TypeChar::Int, 8) => "int64",
+        (TypeChar::Uint, 1) => "uint8",
+        (TypeChar::Uint, 2) => "uint16",
+        (TypeChar::Uint, 4) => "uint32",
+        (TypeChar::Uint, 8) => "uint64",
+        (TypeChar::Bool, 1) => "bool",
+        _ => {
+            return Err(err(format!(
+                "element type {ts} is not supported; use numbers, e.g. np.save(path, x.astype(np.float64))"
+            )))
+        }
     };
     let expected = n_rows
         .checked_mul(n_cols)
-        .and_then(|n| n.checked_mul(width))
+        .and_then(|n| n.checked_mul(size))
         .ok_or_else(|| err(format!("shape {shape_text} is too large")))?;
-    let data = &bytes[data_start..];
     if data.len() != expected {
         return Err(err(format!(
-            "shape {shape_text} needs {expected} bytes of data, the file holds {}",
+            "shape {shape_text} of {kind} needs {expected} bytes of data, the file holds {}",
             data.len()
         )));
     }
-    let values: Vec<f64> = match float {
-        NpyFloat::F32 => data
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64)
+    let order = header.order();
+    let file = NpyFile::with_header(header, data);
+    let read = |e: std::io::Error| err(format!("cannot read its {kind} values ({e})"));
+    let values: Vec<f64> = match kind {
+        "float64" => file.into_vec::<f64>().map_err(read)?,
+        "float32" => widen(file.into_vec::<f32>().map_err(read)?),
+        "float16" => widen(file.into_vec::<half::f16>().map_err(read)?),
+        "int8" => widen(file.into_vec::<i8>().map_err(read)?),
+        "int16" => widen(file.into_vec::<i16>().map_err(read)?),
+        "int32" => widen(file.into_vec::<i32>().map_err(read)?),
+        "int64" => ints(file.into_vec::<i64>().map_err(read)?),
+        "uint8" => widen(file.into_vec::<u8>().map_err(read)?),
+        "uint16" => widen(file.into_vec::<u16>().map_err(read)?),
+        "uint32" => widen(file.into_vec::<u32>().map_err(read)?),
+        "uint64" => uints(file.into_vec::<u64>().map_err(read)?),
+        _ => file
+            .into_vec::<bool>()
+            .map_err(read)?
+            .into_iter()
+            .map(|v| f64::from(u8::from(v)))
             .collect(),
-        NpyFloat::F64 => data
-            .chunks_exact(8)
-            .map(|c| f64::from_le_bytes(c.try_into().expect("chunk of 8")))
+    };
+    // Fortran order stores columns one after the other: put the rows back together.
+    let values = match order {
+        Order::C => values,
+        Order::Fortran => (0..n_rows * n_cols)
+            .map(|i| values[(i % n_cols) * n_rows + i / n_cols])
             .collect(),
     };
     if let Some(i) = values.iter().position(|v| !v.is_finite()) {
@@ -364,28 +401,35 @@ pub fn parse_npy(bytes: &[u8], source_name: &str) -> Result<Matrix, DataError> {
             text: format!("{}", values[i]),
         });
     }
+    let mut notes = Vec::new();
+    if !matches!(kind, "float64" | "float32") {
+        notes.push(format!("{kind} values converted to floats"));
+    }
+    if order == Order::Fortran {
+        notes.push("Fortran order read as rows".to_string());
+    }
     Ok(Matrix {
         values,
         n_rows,
         n_cols,
         header: None,
+        note: (!notes.is_empty()).then(|| notes.join("; ")),
     })
 }
 
-/// The raw text of `key`'s value in a `.npy` header, a Python dict literal such as
-/// `{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2), }`.
-fn dict_value<'a>(header: &'a str, key: &str) -> Option<&'a str> {
-    let quoted = [format!("'{key}'"), format!("\"{key}\"")];
-    let start = quoted
-        .iter()
-        .find_map(|q| header.find(q.as_str()).map(|i| i + q.len()))?;
-    let rest = header[start..].trim_start().strip_prefix(':')?.trim_start();
-    let end = if rest.starts_with('(') {
-        rest.find(')')? + 1
-    } else {
-        rest.find([',', '}']).unwrap_or(rest.len())
-    };
-    Some(rest[..end].trim())
+/// Values that f64 holds exactly.
+fn widen<T: Into<f64>>(v: Vec<T>) -> Vec<f64> {
+    v.into_iter().map(Into::into).collect()
+}
+
+/// 64-bit integers as f64 (exact up to 2⁵³, the nearest float beyond).
+fn ints(v: Vec<i64>) -> Vec<f64> {
+    v.into_iter().map(|x| x as f64).collect()
+}
+
+/// Unsigned 64-bit integers as f64 (exact up to 2⁵³, the nearest float beyond).
+fn uints(v: Vec<u64>) -> Vec<f64> {
+    v.into_iter().map(|x| x as f64).collect()
 }
 
 /// Writes `values` (`[n_rows, n_cols]`, row-major) as a version-1 `.npy` file in memory.
@@ -421,7 +465,7 @@ mod tests {
 
     #[test]
     fn csv_without_header() {
-        let m = parse_csv("1,2\n3,4.5\n\n-1e-3, 7\n", "t.csv").unwrap();
+        let m = parse_csv("1,2\n3,4.5\n\n-1e-3, 7\n", "t.csv", None).unwrap();
         assert_eq!((m.n_rows, m.n_cols), (3, 2));
         assert_eq!(m.values, vec![1.0, 2.0, 3.0, 4.5, -1e-3, 7.0]);
         assert_eq!(m.header, None);
@@ -429,21 +473,21 @@ mod tests {
 
     #[test]
     fn csv_header_is_detected_by_any_non_numeric_cell() {
-        let m = parse_csv("a,b\n1,2\n", "t.csv").unwrap();
+        let m = parse_csv("a,b\n1,2\n", "t.csv", None).unwrap();
         assert_eq!(m.header, Some(vec!["a".to_string(), "b".to_string()]));
         assert_eq!(m.values, vec![1.0, 2.0]);
         // One numeric and one text cell: still a header.
-        let m = parse_csv("\"x\",2\r\n1,2\r\n3,4\r\n", "t.csv").unwrap();
+        let m = parse_csv("\"x\",2\r\n1,2\r\n3,4\r\n", "t.csv", None).unwrap();
         assert_eq!(m.header, Some(vec!["x".to_string(), "2".to_string()]));
         assert_eq!(m.n_rows, 2);
         // Quoted numbers are numbers.
-        let m = parse_csv("\"1\",\"2\"\n", "t.csv").unwrap();
+        let m = parse_csv("\"1\",\"2\"\n", "t.csv", None).unwrap();
         assert_eq!((m.header, m.values), (None, vec![1.0, 2.0]));
     }
 
     #[test]
     fn csv_ragged_rows_name_the_line() {
-        let e = parse_csv("a,b\n1,2\n3\n", "t.csv").unwrap_err();
+        let e = parse_csv("a,b\n1,2\n3\n", "t.csv", None).unwrap_err();
         assert_eq!(
             e,
             DataError::Ragged {
@@ -458,20 +502,20 @@ mod tests {
         assert!(msg.contains("line 3") && !msg.contains('\n'), "{msg}");
         // Header wider than the data.
         assert!(matches!(
-            parse_csv("a,b,c\n1,2\n", "t.csv"),
+            parse_csv("a,b,c\n1,2\n", "t.csv", None),
             Err(DataError::Ragged { .. })
         ));
     }
 
     #[test]
     fn csv_non_numeric_cell_names_line_column_and_text() {
-        let e = parse_csv("a,b\n1,2\n3,oops\n", "t.csv").unwrap_err();
+        let e = parse_csv("a,b\n1,2\n3,oops\n", "t.csv", None).unwrap_err();
         assert_eq!(
             e.to_string(),
             "t.csv, line 3, column 2: cell \"oops\" is not a number"
         );
         // An empty cell is not a number either.
-        let e = parse_csv("1,2\n3,\n", "t.csv").unwrap_err();
+        let e = parse_csv("1,2\n3,\n", "t.csv", None).unwrap_err();
         assert!(
             matches!(
                 e,
@@ -487,12 +531,12 @@ mod tests {
 
     #[test]
     fn csv_nan_and_inf_are_rejected_with_their_place() {
-        let e = parse_csv("1,2\nNaN,4\n", "t.csv").unwrap_err();
+        let e = parse_csv("1,2\nNaN,4\n", "t.csv", None).unwrap_err();
         assert_eq!(
             e.to_string(),
             "t.csv, line 2, column 1: value NaN is not finite; remove or impute it first"
         );
-        let e = parse_csv("1,2\n3,-inf\n", "t.csv").unwrap_err();
+        let e = parse_csv("1,2\n3,-inf\n", "t.csv", None).unwrap_err();
         assert!(matches!(e, DataError::NonFinite { .. }), "{e:?}");
     }
 
@@ -500,7 +544,7 @@ mod tests {
     fn csv_empty_inputs() {
         for text in ["", "\n\n", "a,b\n", "a,b\n\n"] {
             assert!(
-                matches!(parse_csv(text, "t.csv"), Err(DataError::Empty { .. })),
+                matches!(parse_csv(text, "t.csv", None), Err(DataError::Empty { .. })),
                 "{text:?}"
             );
         }
@@ -512,7 +556,7 @@ mod tests {
         for f32_data in [true, false] {
             let bytes = write_npy(&values, 4, 3, f32_data);
             assert_eq!(bytes.len() % 16, 0);
-            let m = parse_bytes(&bytes, "t.npy").unwrap();
+            let m = parse_bytes(&bytes, "t.npy", None).unwrap();
             assert_eq!((m.n_rows, m.n_cols), (4, 3));
             // Quarter steps are exact in f32, so the round trip is exact in both widths.
             assert_eq!(m.values, values);
@@ -532,45 +576,118 @@ mod tests {
         assert_eq!(m.values, vec![1.5, -2.0]);
     }
 
+    /// A version-1 `.npy` file with the header `dict` and the raw `data`.
+    fn npy_with(dict: &str, data: &[u8]) -> Vec<u8> {
+        let mut b = NPY_MAGIC.to_vec();
+        b.extend_from_slice(&[1, 0]);
+        b.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+        b.extend_from_slice(dict.as_bytes());
+        b.extend_from_slice(data);
+        b
+    }
+
     #[test]
-    fn npy_rejects_unsupported_layouts() {
-        let data: Vec<u8> = [1.0f64, 2.0].iter().flat_map(|v| v.to_le_bytes()).collect();
-        let with_header = |dict: &str| {
-            let mut b = NPY_MAGIC.to_vec();
-            b.extend_from_slice(&[1, 0]);
-            b.extend_from_slice(&(dict.len() as u16).to_le_bytes());
-            b.extend_from_slice(dict.as_bytes());
-            b.extend_from_slice(&data);
-            b
+    fn npy_reads_every_numeric_layout() {
+        let dict = |descr: &str, fortran: bool| {
+            let order = if fortran { "True" } else { "False" };
+            format!("{{'descr': '{descr}', 'fortran_order': {order}, 'shape': (2, 3), }}")
         };
+        // [[1, 2, 3], [4, 5, 6]] in C order, and its columns one after the other in Fortran.
+        let c_order = [1i64, 2, 3, 4, 5, 6];
+        let f_order = [1i64, 4, 2, 5, 3, 6];
+        let want: Vec<f64> = c_order.iter().map(|&v| v as f64).collect();
+        type Enc = fn(i64) -> Vec<u8>;
+        let cases: [(&str, Enc, &str); 7] = [
+            ("<i8", |v| v.to_le_bytes().to_vec(), "int64"),
+            ("<i4", |v| (v as i32).to_le_bytes().to_vec(), "int32"),
+            ("|u1", |v| vec![v as u8], "uint8"),
+            (">f8", |v| (v as f64).to_be_bytes().to_vec(), ""),
+            ("<f4", |v| (v as f32).to_le_bytes().to_vec(), ""),
+            (
+                "<f2",
+                |v| half::f16::from_f64(v as f64).to_le_bytes().to_vec(),
+                "float16",
+            ),
+            ("<u2", |v| (v as u16).to_le_bytes().to_vec(), "uint16"),
+        ];
+        for (descr, enc, kind) in cases {
+            for fortran in [false, true] {
+                let order = if fortran { f_order } else { c_order };
+                let data: Vec<u8> = order.iter().flat_map(|&v| enc(v)).collect();
+                let m = parse_npy(&npy_with(&dict(descr, fortran), &data), "t.npy")
+                    .unwrap_or_else(|e| panic!("{descr} fortran {fortran}: {e}"));
+                assert_eq!((m.n_rows, m.n_cols), (2, 3));
+                assert_eq!(m.values, want, "{descr} fortran {fortran}");
+                let note = m.note.unwrap_or_default();
+                // float32 and float64 need no conversion note; the others name their type.
+                if kind.is_empty() {
+                    assert!(!note.contains("converted"), "{descr}: {note:?}");
+                } else {
+                    assert!(note.contains(kind), "{descr}: {note:?}");
+                }
+                assert_eq!(note.contains("Fortran order"), fortran, "{note:?}");
+            }
+        }
+        let bools =
+            parse_npy(&npy_with(&dict("|b1", false), &[1, 0, 1, 0, 0, 1]), "t.npy").unwrap();
+        assert_eq!(bools.values, [1.0, 0.0, 1.0, 0.0, 0.0, 1.0]);
+    }
+
+    #[test]
+    fn npy_rejects_what_is_not_a_numeric_matrix() {
+        let data: Vec<u8> = [1.0f64, 2.0].iter().flat_map(|v| v.to_le_bytes()).collect();
         let good = "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2), }";
-        assert!(parse_npy(&with_header(good), "t.npy").is_ok());
-        let swap = |from: &str, to: &str| with_header(&good.replace(from, to));
-        let fortran = swap("'fortran_order': False", "'fortran_order': True ");
-        let e = parse_npy(&fortran, "t.npy").unwrap_err().to_string();
-        assert!(e.contains("Fortran-order"), "{e}");
-        let int = swap("'<f8'", "'<i8'");
-        let e = parse_npy(&int, "t.npy").unwrap_err().to_string();
-        assert!(e.contains("<i8") && e.contains("float64"), "{e}");
-        let big = swap("'<f8'", "'>f8'");
-        assert!(parse_npy(&big, "t.npy")
+        assert!(parse_npy(&npy_with(good, &data), "t.npy").is_ok());
+        let swap = |from: &str, to: &str| npy_with(&good.replace(from, to), &data);
+        let e = parse_npy(&swap("'<f8'", "'<U4'"), "t.npy")
             .unwrap_err()
-            .to_string()
-            .contains("big-endian"));
+            .to_string();
+        assert!(e.contains("U4") && e.contains("float64"), "{e}");
         let one_d = swap("(1, 2)", "(2,)  ");
         let e = parse_npy(&one_d, "t.npy").unwrap_err().to_string();
         assert!(e.contains("2-D"), "{e}");
-        let full = with_header(good);
+        let full = npy_with(good, &data);
         let e = parse_npy(&full[..full.len() - 3], "t.npy")
             .unwrap_err()
             .to_string();
         assert!(e.contains("bytes of data"), "{e}");
+        let e = parse_npy(&full[..20], "t.npy").unwrap_err().to_string();
+        assert!(e.contains("not a readable .npy file"), "{e}");
+    }
+
+    #[test]
+    fn csv_delimiters_bom_crlf_and_quotes() {
+        // Semicolons, decimal points, a BOM and CRLF line ends.
+        let m = parse_csv("\u{feff}a;b\r\n1.5;2\r\n3;4\r\n", "t.csv", None).unwrap();
+        assert_eq!(m.header, Some(vec!["a".to_string(), "b".to_string()]));
+        assert_eq!(m.values, [1.5, 2.0, 3.0, 4.0]);
+        assert_eq!(m.note.as_deref(), Some("`;` as the delimiter"));
+        // Tabs.
+        let m = parse_csv("1\t2\n3\t4\n", "t.csv", None).unwrap();
+        assert_eq!(
+            (m.n_cols, m.note.as_deref()),
+            (2, Some("tab as the delimiter"))
+        );
+        // A quoted header cell holding the delimiter stays one cell.
+        let m = parse_csv("\"x, cm\",y\n1,2\n", "t.csv", None).unwrap();
+        assert_eq!(m.header, Some(vec!["x, cm".to_string(), "y".to_string()]));
+        assert_eq!(m.note, None);
+        // A decimal comma in a `;` file is named.
+        let e = parse_csv("a;b\n1;2,5\n", "t.csv", None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("\"2,5\"") && e.contains("decimal comma"), "{e}");
+        // --delimiter wins over the guess: a `;` in a comma file's header is a character.
+        let m = parse_csv("a;1,b\n1,2\n", "t.csv", Some(b',')).unwrap();
+        assert_eq!(m.header, Some(vec!["a;1".to_string(), "b".to_string()]));
+        assert_eq!(sniff_delimiter("\n\n1,2;3\n"), b';');
+        assert_eq!(sniff_delimiter("\"a;b\",c\n"), b',');
     }
 
     #[test]
     fn npy_nan_is_rejected_with_its_row_and_column() {
         let bytes = write_npy(&[1.0, 2.0, 3.0, f64::INFINITY], 2, 2, true);
-        let e = parse_bytes(&bytes, "t.npy").unwrap_err();
+        let e = parse_bytes(&bytes, "t.npy", None).unwrap_err();
         assert_eq!(
             e.to_string(),
             "t.npy, row 1, column 1 (0-based): value inf is not finite; remove or impute it first"
@@ -579,7 +696,7 @@ mod tests {
 
     #[test]
     fn missing_file_is_one_line() {
-        let e = read_matrix(Path::new("/definitely/not/here.csv")).unwrap_err();
+        let e = read_matrix(Path::new("/definitely/not/here.csv"), None).unwrap_err();
         assert_eq!(
             e.to_string(),
             "cannot read /definitely/not/here.csv: no such file"

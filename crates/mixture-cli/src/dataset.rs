@@ -31,12 +31,13 @@ pub struct Dataset {
 }
 
 impl Dataset {
-    /// Reads `path`, or loads the bundled iris data when `path` is `None`.
-    pub fn load(path: Option<&Path>) -> Result<Self, DataError> {
+    /// Reads `path` (CSV with `delimiter`, or the one the text suggests), or loads the
+    /// bundled iris data when `path` is `None`.
+    pub fn load(path: Option<&Path>, delimiter: Option<u8>) -> Result<Self, DataError> {
         match path {
             Some(p) => Ok(Self {
                 name: p.display().to_string(),
-                matrix: data::read_matrix(p)?,
+                matrix: data::read_matrix(p, delimiter)?,
                 classes: None,
             }),
             None => Ok(iris()),
@@ -79,7 +80,8 @@ pub fn iris() -> Dataset {
         };
         of_row.push(id);
     }
-    let matrix = data::parse_csv(&numeric, "iris.csv").expect("the bundled iris.csv is valid");
+    let matrix =
+        data::parse_csv(&numeric, "iris.csv", Some(b',')).expect("the bundled iris.csv is valid");
     Dataset {
         name: "iris (bundled)".to_string(),
         matrix,

@@ -67,8 +67,8 @@ impl BackendJob for FitJob<'_> {
 }
 
 /// Runs `mixture fit`.
-pub fn run(args: &FitArgs) -> Result<(), CliError> {
-    let data = Dataset::load(args.input.as_deref())?;
+pub fn run(args: &FitArgs, delimiter: Option<u8>) -> Result<(), CliError> {
+    let data = Dataset::load(args.input.as_deref(), delimiter)?;
     let (outcome, choice) = match args.dtype.fixed() {
         Some(dtype) => {
             if dtype == Dtype::F32 {

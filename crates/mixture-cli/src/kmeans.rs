@@ -82,9 +82,9 @@ impl BackendJob for KMeansJob<'_> {
 }
 
 /// Runs `mixture kmeans`.
-pub fn run(args: &KMeansArgs) -> Result<(), CliError> {
+pub fn run(args: &KMeansArgs, delimiter: Option<u8>) -> Result<(), CliError> {
     let config = config(args)?;
-    let data = Dataset::load(args.input.as_deref())?;
+    let data = Dataset::load(args.input.as_deref(), delimiter)?;
     let choice = precision::data_choice(args.dtype, args.backend, &data)?;
     let job = KMeansJob {
         config,
@@ -111,6 +111,8 @@ pub fn run(args: &KMeansArgs) -> Result<(), CliError> {
 #[derive(Debug, Clone, Serialize)]
 struct KMeansReport {
     input: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data_note: Option<String>,
     backend: &'static str,
     dtype: &'static str,
     dtype_requested: &'static str,
@@ -154,6 +156,7 @@ impl KMeansReport {
         }
         Self {
             input: data.name.clone(),
+            data_note: data.matrix.note.clone(),
             backend: args.backend.name(),
             dtype: choice.dtype.name(),
             dtype_requested: args.dtype.name(),
@@ -191,6 +194,9 @@ fn render_text(r: &KMeansReport) -> String {
         r.input, r.n_samples, r.n_features
     );
     let mut line = |key: &str, value: String| out.push_str(&format!("  {key:<21}{value}\n"));
+    if let Some(note) = &r.data_note {
+        line("data", note.clone());
+    }
     line(
         "clusters",
         format!(

@@ -56,7 +56,7 @@ fn main() -> ExitCode {
         let msg = msg.lines().map(str::trim).collect::<Vec<_>>().join(" ");
         eprintln!("error: internal error: {msg} (please report this)");
     }));
-    let result = std::panic::catch_unwind(|| run(&cli.command));
+    let result = std::panic::catch_unwind(|| run(&cli.command, cli.delimiter));
     match result {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(e)) => {
@@ -67,14 +67,14 @@ fn main() -> ExitCode {
     }
 }
 
-/// Runs one subcommand.
-fn run(command: &Command) -> Result<(), CliError> {
+/// Runs one subcommand; `delimiter` is `--delimiter`, for CSV input files.
+fn run(command: &Command, delimiter: Option<u8>) -> Result<(), CliError> {
     match command {
-        Command::Fit(args) => fit::run(args),
-        Command::Kmeans(args) => kmeans::run(args),
-        Command::Select(args) => select::run(args),
-        Command::Predict(args) => predict::run(args),
-        Command::Regress(args) => regress::run(args),
+        Command::Fit(args) => fit::run(args, delimiter),
+        Command::Kmeans(args) => kmeans::run(args, delimiter),
+        Command::Select(args) => select::run(args, delimiter),
+        Command::Predict(args) => predict::run(args, delimiter),
+        Command::Regress(args) => regress::run(args, delimiter),
     }
 }
 

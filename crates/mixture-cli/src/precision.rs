@@ -249,6 +249,7 @@ mod tests {
             n_cols: d,
             values,
             header: None,
+            note: None,
         }
     }
 

@@ -143,7 +143,7 @@ fn saved_kind(json: &str, model_name: &str) -> Result<(Dtype, ModelKind), CliErr
 }
 
 /// Runs `mixture predict`.
-pub fn run(args: &PredictArgs) -> Result<(), CliError> {
+pub fn run(args: &PredictArgs, delimiter: Option<u8>) -> Result<(), CliError> {
     let model_name = args.model.display().to_string();
     let json = std::fs::read_to_string(&args.model).map_err(|e| {
         CliError::Usage(format!(
@@ -165,7 +165,7 @@ pub fn run(args: &PredictArgs) -> Result<(), CliError> {
             "{model_name} is an f64 model and the wgpu backend supports only f32; use --backend flex"
         )));
     }
-    let x = data::read_matrix(&args.input)?;
+    let x = data::read_matrix(&args.input, delimiter)?;
     let job = PredictJob {
         json: &json,
         kind,

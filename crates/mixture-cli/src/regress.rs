@@ -202,9 +202,9 @@ impl BackendJob for RegressJob<'_> {
 }
 
 /// Runs `mixture regress`.
-pub fn run(args: &RegressArgs) -> Result<(), CliError> {
+pub fn run(args: &RegressArgs, delimiter: Option<u8>) -> Result<(), CliError> {
     let data = match &args.input {
-        Some(path) => Dataset::load(Some(path))?,
+        Some(path) => Dataset::load(Some(path), delimiter)?,
         None => bundled_two_planes(),
     };
     if args.dtype == Dtype::F32 {
@@ -279,6 +279,7 @@ fn bundled_two_planes() -> Dataset {
             n_rows: n,
             n_cols: 3,
             header: Some(vec!["x1".into(), "x2".into(), "y".into()]),
+            note: None,
         },
         classes: None,
     }

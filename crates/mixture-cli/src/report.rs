@@ -16,6 +16,10 @@ const MAX_TABLE_FEATURES: usize = 8;
 pub struct FitReport {
     /// The data: a file path, or `iris (bundled)`.
     pub input: String,
+    /// How the file's values were read, when that needs saying (a `;` delimiter, integers
+    /// converted, Fortran order).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_note: Option<String>,
     /// Training method (`em`).
     pub method: &'static str,
     /// Backend the fit ran on.
@@ -121,6 +125,7 @@ impl FitReport {
         };
         Self {
             input: data.name.clone(),
+            data_note: data.matrix.note.clone(),
             method: args.method.name(),
             backend: args.backend.name(),
             dtype: choice.dtype.name(),
@@ -193,6 +198,9 @@ pub fn render_text(r: &FitReport) -> String {
         "Gaussian mixture ({method}) on {}: {} samples x {} features\n\n",
         r.input, r.n_samples, r.n_features
     ));
+    if let Some(note) = &r.data_note {
+        line(&mut out, "data", note.clone());
+    }
     line(
         &mut out,
         "components",

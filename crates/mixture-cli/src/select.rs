@@ -132,6 +132,8 @@ impl BackendJob for SelectJob<'_> {
 #[derive(Debug, Clone, Serialize)]
 struct SelectReport {
     input: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data_note: Option<String>,
     n_samples: usize,
     n_features: usize,
     backend: &'static str,
@@ -150,9 +152,9 @@ struct SelectReport {
 }
 
 /// Runs `mixture select`.
-pub fn run(args: &SelectArgs) -> Result<(), CliError> {
+pub fn run(args: &SelectArgs, delimiter: Option<u8>) -> Result<(), CliError> {
     let config = config(args)?;
-    let data = Dataset::load(args.input.as_deref())?;
+    let data = Dataset::load(args.input.as_deref(), delimiter)?;
     let choice = precision::data_choice(args.dtype, args.backend, &data)?;
     let job = SelectJob {
         config,
@@ -173,6 +175,7 @@ pub fn run(args: &SelectArgs) -> Result<(), CliError> {
     }
     let report = SelectReport {
         input: data.name.clone(),
+        data_note: data.matrix.note.clone(),
         n_samples: data.matrix.n_rows,
         n_features: data.matrix.n_cols,
         backend: args.backend.name(),
@@ -232,6 +235,9 @@ fn render_text(r: &SelectReport) -> String {
         "Model selection on {}: {} samples x {} features, by {name} (lower is better)\n\n",
         r.input, r.n_samples, r.n_features
     );
+    if let Some(note) = &r.data_note {
+        let _ = writeln!(out, "  data                 {note}");
+    }
     let _ = writeln!(out, "  backend              {}, {}", r.backend, r.dtype);
     if let Some(note) = &r.dtype_note {
         let _ = writeln!(out, "  precision            {note}");

@@ -244,6 +244,46 @@ fn csv_and_npy_inputs_give_the_same_fit() {
     assert_eq!(a["mean_log_likelihood"], b["mean_log_likelihood"]);
     // f4 storage rounds the data to f32 (relative 6e-8): the fit moves by far less than 1e-5.
     assert!((f(&a["mean_log_likelihood"]) - f(&c["mean_log_likelihood"])).abs() < 1e-5);
+
+    // The same values as a `;`-separated CSV with a byte-order mark and CRLF line ends, and
+    // (times ten, so that they are integers) as an int64 array in Fortran order: the same fit,
+    // and the report says how the file was read.
+    let semicolons = dir.join("iris-semicolons.csv");
+    let text = format!("\u{feff}{}", iris_features_csv())
+        .replace(',', ";")
+        .replace('\n', "\r\n");
+    std::fs::write(&semicolons, text).unwrap();
+    let d = fit(&semicolons);
+    assert_eq!(
+        (&d["means"], &d["feature_names"]),
+        (&a["means"], &a["feature_names"])
+    );
+    assert_eq!(d["data_note"], "`;` as the delimiter");
+    let rows = iris_rows();
+    let (n, cols) = (rows.len(), rows[0].len());
+    let mut ints = format!("{{'descr': '<i8', 'fortran_order': True, 'shape': ({n}, {cols}), }}");
+    while (10 + ints.len() + 1) % 64 != 0 {
+        ints.push(' ');
+    }
+    ints.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(ints.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(ints.as_bytes());
+    for j in 0..cols {
+        for row in &rows {
+            bytes.extend_from_slice(&((row[j] * 10.0).round() as i64).to_le_bytes());
+        }
+    }
+    let int_path = dir.join("iris-int-fortran.npy");
+    std::fs::write(&int_path, bytes).unwrap();
+    let e = fit(&int_path);
+    assert_eq!(
+        e["data_note"],
+        "int64 values converted to floats; Fortran order read as rows"
+    );
+    // Scaled by ten: the same model up to scale; the mean log-likelihood drops by D · ln 10.
+    let shift = f(&a["mean_log_likelihood"]) - f(&e["mean_log_likelihood"]);
+    assert!((shift - 4.0 * 10f64.ln()).abs() < 1e-6, "{shift}");
 }
 
 #[test]
