@@ -10,6 +10,7 @@ mod experts_api;
 mod experts_persist;
 mod experts_properties;
 mod experts_two_planes;
+mod gmm_invariance;
 mod gmm_properties;
 mod kmeans;
 mod kmeans_props;
