@@ -3,7 +3,7 @@
 //!
 //! * `cargo xtask bench [--backend flex|ndarray|wgpu|cuda] [--quick] [--compare sklearn]
 //!   [--two-planes]`: times EM iterations of `GaussianMixture` and whole fits of the
-//!   two-planes mixture of experts (see [`bench`]).
+//!   two-planes mixture of experts (see [`bench`](mod@bench)).
 //! * `cargo xtask awkward`: the awkward-data suite, `mixture fit` against scikit-learn on
 //!   data with large offsets, mixed scales, duplicates, subspaces and heavy tails (see
 //!   [`awkward`]).

@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use mixture::em::selection::Criterion;
-use mixture::em::KMeansInit;
+use mixture::em::{EmMode, GateKind, InitMethod, KMeansInit};
+use mixture::experts::{Family, PriorType, PriorWeighting};
 use mixture::CovarianceType;
 
 use crate::backend::{BackendKind, Dtype, FitDtype};
@@ -67,44 +68,6 @@ pub enum Command {
     Regress(RegressArgs),
 }
 
-/// The gate of `mixture regress`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
-pub enum Gate {
-    /// Global weights with a Dirichlet posterior: a mixture of models.
-    #[default]
-    Dirichlet,
-    /// Weights from a softmax network of the inputs: a mixture of experts.
-    Softmax,
-    /// One Dirichlet per training row.
-    PerSample,
-    /// Fixed uniform weights.
-    Constant,
-}
-
-/// The EM variant of `mixture regress`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
-pub enum Mode {
-    /// Weighted (variational) EM: soft responsibilities.
-    #[default]
-    Weighted,
-    /// Stochastic EM: a hard assignment drawn from the responsibilities each iteration.
-    Stochastic,
-    /// Hard (classification) EM: each row goes to its most probable expert.
-    Hard,
-}
-
-/// The experts' prior covariance in `mixture regress`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
-pub enum Prior {
-    /// No prior: weighted least squares.
-    None,
-    /// A diagonal prior covariance per expert.
-    #[default]
-    Diag,
-    /// A full prior covariance per expert.
-    Full,
-}
-
 /// Options of `mixture regress`.
 #[derive(Debug, Clone, Args)]
 pub struct RegressArgs {
@@ -123,16 +86,16 @@ pub struct RegressArgs {
     pub experts: usize,
 
     /// The gate.
-    #[arg(long, value_enum, default_value_t = Gate::Dirichlet)]
-    pub gate: Gate,
+    #[arg(long, value_enum, default_value_t = GateKind::Dirichlet)]
+    pub gate: GateKind,
 
     /// The EM variant.
-    #[arg(long, value_enum, default_value_t = Mode::Weighted)]
-    pub mode: Mode,
+    #[arg(long, value_enum, default_value_t = EmMode::Weighted)]
+    pub mode: EmMode,
 
     /// The experts' prior covariance.
-    #[arg(long, value_enum, default_value_t = Prior::Diag)]
-    pub prior: Prior,
+    #[arg(long, value_enum, default_value_t = PriorType::Diag)]
+    pub prior: PriorType,
 
     /// Fit no intercept (the experts' planes go through the origin).
     #[arg(long)]
@@ -184,18 +147,6 @@ pub struct RegressArgs {
     pub no_progress: bool,
 }
 
-/// How a gradient fit weighs the prior against the data term.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-#[allow(clippy::enum_variant_names)] // the library's names: per data set, batch, sample
-pub enum PriorWeightingArg {
-    /// The prior counts once for the whole data set.
-    PerDataset,
-    /// The prior counts once per batch.
-    PerBatch,
-    /// The prior counts once per sample (multiDGD).
-    PerSample,
-}
-
 /// How a Gaussian mixture is trained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum Method {
@@ -216,52 +167,6 @@ impl Method {
     }
 }
 
-/// Covariance structure, as in scikit-learn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
-pub enum Covariance {
-    /// One full covariance matrix per component.
-    #[default]
-    Full,
-    /// One full covariance matrix shared by all components.
-    Tied,
-    /// One diagonal covariance per component.
-    Diag,
-    /// One variance per component.
-    Spherical,
-}
-
-/// Covariance family of `--method gradient`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
-pub enum Family {
-    /// A full covariance per component (Cholesky factor of the precision).
-    #[default]
-    Full,
-    /// A diagonal covariance per component.
-    Diagonal,
-    /// One variance per component.
-    Isotropic,
-    /// One variance shared by all components.
-    SharedIsotropic,
-    /// A fixed shared variance; only means and weights are learned.
-    Constant,
-}
-
-/// How the means are initialised.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
-pub enum Init {
-    /// Responsibilities from a k-means fit (scikit-learn's default).
-    #[default]
-    Kmeans,
-    /// Responsibilities from greedy k-means++ seeding.
-    #[value(name = "k-means++", alias = "kmeans++")]
-    KMeansPlusPlus,
-    /// Random responsibilities.
-    Random,
-    /// Responsibilities from K random rows.
-    #[value(alias = "random_from_data")]
-    RandomFromData,
-}
-
 /// Options of `mixture fit`.
 #[derive(Debug, Clone, Args)]
 pub struct FitArgs {
@@ -275,12 +180,12 @@ pub struct FitArgs {
     pub components: usize,
 
     /// Covariance structure.
-    #[arg(short, long, value_enum, default_value_t = Covariance::Full)]
-    pub covariance: Covariance,
+    #[arg(short, long, value_enum, default_value_t = CovarianceType::Full)]
+    pub covariance: CovarianceType,
 
     /// Initialisation.
-    #[arg(long, value_enum, default_value_t = Init::Kmeans)]
-    pub init: Init,
+    #[arg(long, value_enum, default_value_t = InitMethod::KMeans)]
+    pub init: InitMethod,
 
     /// Training method.
     #[arg(long, value_enum, default_value_t = Method::Em)]
@@ -322,8 +227,8 @@ pub struct FitArgs {
 
     /// How the prior is weighed against the data term for --method gradient: once per
     /// data set (default), once per batch, or once per sample (multiDGD).
-    #[arg(long, value_enum, default_value_t = PriorWeightingArg::PerDataset)]
-    pub prior_weighting: PriorWeightingArg,
+    #[arg(long, value_enum, default_value_t = PriorWeighting::PerDataset)]
+    pub prior_weighting: PriorWeighting,
 
     /// Convergence threshold on the change of the lower bound (mean log-likelihood).
     #[arg(
@@ -396,7 +301,7 @@ pub struct KMeansArgs {
 
     /// Seeding of each restart: `k-means++` (scikit-learn's greedy k-means++) or `random`
     /// (K distinct rows).
-    #[arg(long, default_value = "k-means++", value_name = "INIT")]
+    #[arg(long, value_enum, default_value_t = KMeansInit::KMeansPlusPlus)]
     pub init: KMeansInit,
 
     /// Restarts; the one with the lowest inertia is kept.
@@ -463,6 +368,7 @@ pub struct SelectArgs {
     #[arg(
         short,
         long,
+        value_enum,
         default_value = "full,tied,diag,spherical",
         value_delimiter = ',',
         value_name = "TYPES"
@@ -470,12 +376,12 @@ pub struct SelectArgs {
     pub covariance: Vec<CovarianceType>,
 
     /// What ranks the fits: `bic`, `aic` or `icl` (lower is better for all three).
-    #[arg(long, default_value = "bic", value_name = "CRITERION")]
+    #[arg(long, value_enum, default_value_t = Criterion::Bic)]
     pub criterion: Criterion,
 
     /// Initialisation of every fit.
-    #[arg(long, value_enum, default_value_t = Init::Kmeans)]
-    pub init: Init,
+    #[arg(long, value_enum, default_value_t = InitMethod::KMeans)]
+    pub init: InitMethod,
 
     /// Initialisations per fit; the best lower bound is kept.
     #[arg(long, default_value_t = 1, value_name = "N")]
@@ -671,8 +577,8 @@ mod tests {
             panic!("fit did not parse");
         };
         assert_eq!(a.components, 3);
-        assert_eq!(a.covariance, Covariance::Full);
-        assert_eq!(a.init, Init::Kmeans);
+        assert_eq!(a.covariance, CovarianceType::Full);
+        assert_eq!(a.init, InitMethod::KMeans);
         assert_eq!(a.method, Method::Em);
         assert_eq!(
             (a.tol, a.reg_covar, a.max_iter, a.n_init, a.seed),
@@ -705,8 +611,8 @@ mod tests {
         assert_eq!(
             (a.init, a.covariance, a.dtype, a.batch_size),
             (
-                Init::KMeansPlusPlus,
-                Covariance::Diag,
+                InitMethod::KMeansPlusPlus,
+                CovarianceType::Diag,
                 FitDtype::F64,
                 Some(10)
             )
@@ -718,7 +624,7 @@ mod tests {
         else {
             panic!("did not parse");
         };
-        assert_eq!(a.init, Init::RandomFromData);
+        assert_eq!(a.init, InitMethod::RandomFromData);
     }
 
     #[test]

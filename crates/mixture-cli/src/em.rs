@@ -7,10 +7,9 @@ use mixture::core::{
     tensor::{to_vec_f64, to_vec_i64},
     FitObserver,
 };
-use mixture::em::{GaussianMixtureConfig, InitMethod};
-use mixture::CovarianceType;
+use mixture::em::GaussianMixtureConfig;
 
-use crate::cli::{Covariance, FitArgs, Init};
+use crate::cli::FitArgs;
 use crate::error::CliError;
 use crate::fit::FitOutcome;
 
@@ -20,8 +19,8 @@ use crate::fit::FitOutcome;
 /// The library's `InvalidConfig` error for an out-of-range value (exit code 2).
 pub fn config(args: &FitArgs) -> Result<GaussianMixtureConfig, CliError> {
     let config = GaussianMixtureConfig::new(args.components)
-        .with_covariance_type(covariance_type(args.covariance))
-        .with_init(init_method(args.init))
+        .with_covariance_type(args.covariance)
+        .with_init(args.init)
         .with_tol(args.tol)
         .with_reg_covar(args.reg_covar)
         .with_max_iter(args.max_iter)
@@ -30,26 +29,6 @@ pub fn config(args: &FitArgs) -> Result<GaussianMixtureConfig, CliError> {
         .with_batch_size(args.batch_size);
     config.validate()?;
     Ok(config)
-}
-
-/// The library's covariance type for the CLI's.
-pub fn covariance_type(c: Covariance) -> CovarianceType {
-    match c {
-        Covariance::Full => CovarianceType::Full,
-        Covariance::Tied => CovarianceType::Tied,
-        Covariance::Diag => CovarianceType::Diag,
-        Covariance::Spherical => CovarianceType::Spherical,
-    }
-}
-
-/// The library's initialisation for the CLI's.
-pub fn init_method(i: Init) -> InitMethod {
-    match i {
-        Init::Kmeans => InitMethod::KMeans,
-        Init::KMeansPlusPlus => InitMethod::KMeansPlusPlus,
-        Init::Random => InitMethod::Random,
-        Init::RandomFromData => InitMethod::RandomFromData,
-    }
 }
 
 /// Fits by EM, saves the model if asked, and summarises it on the host.

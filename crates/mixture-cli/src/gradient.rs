@@ -10,41 +10,25 @@ use mixture::core::{
     FitObserver,
 };
 use mixture::gradient::{
-    DirichletPrior, Family as LibFamily, GradientMixtureConfig, LogVariancePrior, MixturePrior,
-    PriorWeighting, SoftballPrior,
+    DirichletPrior, GradientMixtureConfig, LogVariancePrior, MixturePrior, SoftballPrior,
 };
 
-use crate::cli::{Family, FitArgs, PriorWeightingArg};
+use crate::cli::FitArgs;
 use crate::error::CliError;
 use crate::fit::FitOutcome;
-
-/// The library's covariance family for the CLI's.
-pub fn family(f: Family) -> LibFamily {
-    match f {
-        Family::Full => LibFamily::Full,
-        Family::Diagonal => LibFamily::Diagonal,
-        Family::Isotropic => LibFamily::Isotropic,
-        Family::SharedIsotropic => LibFamily::SharedIsotropic,
-        Family::Constant => LibFamily::Constant,
-    }
-}
 
 /// The library configuration for the command-line options, validated. The trainer keeps
 /// its own stopping tolerance (EM's `--tol` is on a different scale).
 fn config(args: &FitArgs) -> Result<GradientMixtureConfig, CliError> {
     let config = GradientMixtureConfig::new(args.components)
-        .with_family(family(args.family))
+        .with_family(args.family)
         .with_iterations(args.iterations)
         .with_mixture_lr(args.mixture_lr)
         .with_component_lr(args.component_lr)
         .with_batch_size(args.batch_size)
         .with_seed(args.seed)
         .with_prior(prior(args)?)
-        .with_prior_weighting(match args.prior_weighting {
-            PriorWeightingArg::PerDataset => PriorWeighting::PerDataset,
-            PriorWeightingArg::PerBatch => PriorWeighting::PerBatch,
-            PriorWeightingArg::PerSample => PriorWeighting::PerSample,
-        });
+        .with_prior_weighting(args.prior_weighting);
     config.validate()?;
     Ok(config)
 }

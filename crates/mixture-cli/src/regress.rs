@@ -5,12 +5,11 @@ use std::time::Instant;
 use burn::tensor::{backend::Backend, DType};
 use mixture::core::tensor::{from_f64, to_vec_f64};
 use mixture::em::experts::two_planes;
-use mixture::em::{EmMode, GateKind, MixtureOfExpertsConfig};
-use mixture::experts::PriorType;
+use mixture::em::MixtureOfExpertsConfig;
 use serde::Serialize;
 
 use crate::backend::{self, BackendJob, Dtype};
-use crate::cli::{Gate, Mode, Prior, RegressArgs};
+use crate::cli::RegressArgs;
 use crate::data::Matrix;
 use crate::dataset::Dataset;
 use crate::error::CliError;
@@ -117,26 +116,10 @@ struct Outcome {
 
 /// The library configuration for the command-line options, validated.
 fn config(args: &RegressArgs) -> Result<MixtureOfExpertsConfig, CliError> {
-    let gate = match args.gate {
-        Gate::Dirichlet => GateKind::Dirichlet,
-        Gate::Softmax => GateKind::Softmax,
-        Gate::PerSample => GateKind::PerSample,
-        Gate::Constant => GateKind::Constant,
-    };
-    let mode = match args.mode {
-        Mode::Weighted => EmMode::Weighted,
-        Mode::Stochastic => EmMode::Stochastic,
-        Mode::Hard => EmMode::Hard,
-    };
-    let prior = match args.prior {
-        Prior::None => PriorType::None,
-        Prior::Diag => PriorType::Diag,
-        Prior::Full => PriorType::Full,
-    };
     let config = MixtureOfExpertsConfig::new(args.experts)
-        .with_gate(gate)
-        .with_mode(mode)
-        .with_prior(prior)
+        .with_gate(args.gate)
+        .with_mode(args.mode)
+        .with_prior(args.prior)
         .with_intercept(!args.no_intercept)
         .with_gate_epochs(args.gate_epochs)
         .with_max_iter(args.max_iter)
@@ -229,16 +212,8 @@ pub fn run(args: &RegressArgs, delimiter: Option<u8>) -> Result<(), CliError> {
         target: problem.target_name,
         n_experts: args.experts,
         gate: config(args)?.gate.as_str(),
-        mode: match args.mode {
-            Mode::Weighted => "weighted",
-            Mode::Stochastic => "stochastic",
-            Mode::Hard => "hard",
-        },
-        prior: match args.prior {
-            Prior::None => "none",
-            Prior::Diag => "diag",
-            Prior::Full => "full",
-        },
+        mode: args.mode.as_str(),
+        prior: args.prior.as_str(),
         intercept: !args.no_intercept,
         seed: args.seed,
         tol: args.tol,

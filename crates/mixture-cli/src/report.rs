@@ -4,7 +4,6 @@ use serde::Serialize;
 
 use crate::cli::FitArgs;
 use crate::dataset::{Classes, Dataset};
-use crate::em;
 use crate::fit::FitOutcome;
 use crate::precision::Choice;
 
@@ -135,13 +134,11 @@ impl FitReport {
             n_features: data.matrix.n_cols,
             n_components: args.components,
             covariance_type: match args.method {
-                crate::cli::Method::Em => em::covariance_type(args.covariance).to_string(),
-                crate::cli::Method::Gradient => {
-                    crate::gradient::family(args.family).as_str().to_string()
-                }
+                crate::cli::Method::Em => args.covariance.to_string(),
+                crate::cli::Method::Gradient => args.family.as_str().to_string(),
             },
             init: match args.method {
-                crate::cli::Method::Em => em::init_method(args.init).to_string(),
+                crate::cli::Method::Em => args.init.to_string(),
                 crate::cli::Method::Gradient => "from-data".to_string(),
             },
             seed: args.seed,

@@ -23,7 +23,7 @@ use crate::progress::GridProgress;
 /// The library configuration for the command-line options, validated.
 fn config(args: &SelectArgs) -> Result<ModelSelectionConfig, CliError> {
     let base = GaussianMixtureConfig::new(1)
-        .with_init(crate::em::init_method(args.init))
+        .with_init(args.init)
         .with_tol(args.tol)
         .with_reg_covar(args.reg_covar)
         .with_max_iter(args.max_iter)

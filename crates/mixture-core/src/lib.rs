@@ -43,6 +43,7 @@ pub mod gate;
 pub mod host;
 pub mod linalg;
 pub mod logsumexp;
+pub mod named;
 pub mod observer;
 pub mod prior;
 pub mod rowwise;

@@ -26,7 +26,7 @@ use rand::{rngs::StdRng, SeedableRng};
 
 /// How the M-step sees the responsibilities.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(into = "&'static str", try_from = "String")]
 pub enum EmMode {
     /// Weighted (soft) EM: every row counts for every component with its responsibility.
     /// Variational EM for Bayesian components. The bound never decreases.
@@ -39,6 +39,12 @@ pub enum EmMode {
     /// The chain does not converge to a point, so it runs all `max_iter` iterations.
     Stochastic,
 }
+
+mixture_core::named_enum!(EmMode, "EM mode", {
+    Weighted => "weighted" | "soft",
+    Hard => "hard" | "classification",
+    Stochastic => "stochastic" | "sample",
+});
 
 /// Settings of one EM run.
 #[derive(Debug, Clone)]

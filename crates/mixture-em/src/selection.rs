@@ -36,7 +36,6 @@
 //! ```
 
 use core::fmt;
-use core::str::FromStr;
 
 use burn::tensor::{backend::Backend, Tensor};
 use mixture_core::{Error, Result};
@@ -57,19 +56,13 @@ pub enum Criterion {
     Icl,
 }
 
+mixture_core::named_enum!(Criterion, "criterion", {
+    Bic => "bic",
+    Aic => "aic",
+    Icl => "icl",
+});
+
 impl Criterion {
-    /// Every criterion.
-    pub const ALL: [Self; 3] = [Self::Bic, Self::Aic, Self::Icl];
-
-    /// The name, as written and parsed (`bic`, `aic`, `icl`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Bic => "bic",
-            Self::Aic => "aic",
-            Self::Icl => "icl",
-        }
-    }
-
     /// The criterion's value in a cell's scores.
     pub fn of(self, scores: &CellScores) -> f64 {
         match self {
@@ -77,39 +70,6 @@ impl Criterion {
             Self::Aic => scores.aic,
             Self::Icl => scores.icl,
         }
-    }
-}
-
-impl From<Criterion> for &'static str {
-    fn from(c: Criterion) -> Self {
-        c.as_str()
-    }
-}
-
-impl TryFrom<String> for Criterion {
-    type Error = String;
-
-    fn try_from(s: String) -> core::result::Result<Self, String> {
-        s.parse()
-    }
-}
-
-impl FromStr for Criterion {
-    type Err = String;
-
-    /// Parses `bic`, `aic` or `icl` (any case).
-    fn from_str(s: &str) -> core::result::Result<Self, String> {
-        let lower = s.to_ascii_lowercase();
-        Self::ALL
-            .into_iter()
-            .find(|c| c.as_str() == lower)
-            .ok_or_else(|| format!("unknown criterion `{s}`; expected `bic`, `aic` or `icl`"))
-    }
-}
-
-impl fmt::Display for Criterion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -464,6 +424,6 @@ mod tests {
             let json = serde_json::to_string(&c).unwrap();
             assert_eq!(serde_json::from_str::<Criterion>(&json).unwrap(), c);
         }
-        assert!("bics".parse::<Criterion>().unwrap_err().contains("`icl`"));
+        assert!("bics".parse::<Criterion>().unwrap_err().contains("icl"));
     }
 }

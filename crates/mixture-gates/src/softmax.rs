@@ -1,6 +1,6 @@
 //! A softmax network gate (MixtureLib's `HyperExpertNN`): `π(x) = softmax(f(x))`.
 
-use core::{fmt, str::FromStr};
+use core::fmt;
 
 use burn::{
     backend::Autodiff,
@@ -17,7 +17,7 @@ use rand::{rngs::StdRng, seq::SliceRandom, RngExt, SeedableRng};
 
 /// The hidden layers' activation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(into = "&'static str", try_from = "String")]
 pub enum Activation {
     /// `max(0, x)` (MixtureLib's choice).
     #[default]
@@ -26,28 +26,10 @@ pub enum Activation {
     Tanh,
 }
 
-impl FromStr for Activation {
-    type Err = String;
-
-    fn from_str(s: &str) -> core::result::Result<Self, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "relu" => Ok(Self::Relu),
-            "tanh" => Ok(Self::Tanh),
-            other => Err(format!(
-                "unknown activation `{other}`: expected relu or tanh"
-            )),
-        }
-    }
-}
-
-impl fmt::Display for Activation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Relu => "relu",
-            Self::Tanh => "tanh",
-        })
-    }
-}
+mixture_core::named_enum!(Activation, "activation", {
+    Relu => "relu",
+    Tanh => "tanh",
+});
 
 /// Configuration of a [`SoftmaxGate`]: an MLP `x → logits` with `hidden_layers` layers of
 /// `hidden_width` units, trained by Adam at each M-step.

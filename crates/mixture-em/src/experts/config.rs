@@ -1,7 +1,5 @@
 //! Configuration of a mixture of linear experts.
 
-use core::{fmt, str::FromStr};
-
 use mixture_core::{Error, Result};
 use mixture_experts::{Learned, NoiseSharing, PriorType};
 use mixture_gates::Activation;
@@ -10,7 +8,7 @@ use crate::driver::EmMode;
 
 /// How the experts are weighted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(into = "&'static str", try_from = "String")]
 pub enum GateKind {
     /// Global weights with a variational Dirichlet posterior ([`mixture_gates::Dirichlet`]):
     /// a *mixture of models*.
@@ -26,39 +24,12 @@ pub enum GateKind {
     Constant,
 }
 
-impl GateKind {
-    /// The command-line name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Dirichlet => "dirichlet",
-            Self::Softmax => "softmax",
-            Self::PerSample => "per-sample",
-            Self::Constant => "constant",
-        }
-    }
-}
-
-impl FromStr for GateKind {
-    type Err = String;
-
-    fn from_str(s: &str) -> core::result::Result<Self, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "dirichlet" => Ok(Self::Dirichlet),
-            "softmax" | "network" | "nn" => Ok(Self::Softmax),
-            "per-sample" | "per_sample" | "persample" => Ok(Self::PerSample),
-            "constant" | "fixed" => Ok(Self::Constant),
-            other => Err(format!(
-                "unknown gate `{other}`: expected dirichlet, softmax, per-sample or constant"
-            )),
-        }
-    }
-}
-
-impl fmt::Display for GateKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+mixture_core::named_enum!(GateKind, "gate", {
+    Dirichlet => "dirichlet",
+    Softmax => "softmax" | "network" | "nn",
+    PerSample => "per-sample" | "per_sample" | "persample",
+    Constant => "constant" | "fixed",
+});
 
 /// Configuration of a mixture of K Bayesian linear experts fitted by variational EM; fit it
 /// with [`fit`](Self::fit) to get a [`MixtureOfExperts`](super::MixtureOfExperts).

@@ -1,21 +1,16 @@
 //! Settings of a Gaussian mixture fit, with scikit-learn's defaults.
 
-use core::fmt;
-use core::str::FromStr;
-
 use mixture_core::{Error, Result};
 use mixture_experts::CovarianceType;
 
 /// How the initial responsibilities are drawn (scikit-learn's `init_params`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(into = "&'static str", try_from = "String")]
 pub enum InitMethod {
     /// Hard labels of one seeded k-means run (scikit-learn's default).
     #[default]
-    #[serde(rename = "kmeans")]
     KMeans,
     /// One-hot responsibilities at the k-means++ seeds (other rows zero).
-    #[serde(rename = "k-means++")]
     KMeansPlusPlus,
     /// Uniform random responsibilities, normalised per row.
     Random,
@@ -23,39 +18,12 @@ pub enum InitMethod {
     RandomFromData,
 }
 
-impl InitMethod {
-    /// The name used on the command line and in files.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::KMeans => "kmeans",
-            Self::KMeansPlusPlus => "k-means++",
-            Self::Random => "random",
-            Self::RandomFromData => "random-from-data",
-        }
-    }
-}
-
-impl fmt::Display for InitMethod {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for InitMethod {
-    type Err = String;
-
-    fn from_str(s: &str) -> core::result::Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().replace('_', "-").as_str() {
-            "kmeans" | "k-means" => Ok(Self::KMeans),
-            "k-means++" | "kmeans++" => Ok(Self::KMeansPlusPlus),
-            "random" => Ok(Self::Random),
-            "random-from-data" => Ok(Self::RandomFromData),
-            other => Err(format!(
-                "unknown init `{other}`; expected one of kmeans, k-means++, random, random-from-data"
-            )),
-        }
-    }
-}
+mixture_core::named_enum!(InitMethod, "init", {
+    KMeans => "kmeans" | "k-means",
+    KMeansPlusPlus => "k-means++" | "kmeans++",
+    Random => "random",
+    RandomFromData => "random-from-data" | "random_from_data",
+});
 
 /// Settings of a Gaussian mixture fit. Defaults are scikit-learn's.
 ///

@@ -1,8 +1,5 @@
 //! The k-means hyperparameters and the entry points of a fit.
 
-use core::fmt;
-use core::str::FromStr;
-
 use burn::tensor::{backend::Backend, Tensor};
 use mixture_core::{host::weighted_batch, DataSource, Error, Result, TensorSource};
 
@@ -10,41 +7,19 @@ use super::{fit, KMeans};
 
 /// How the initial centres of each restart are chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(into = "&\'static str", try_from = "String")]
 pub enum KMeansInit {
     /// Greedy k-means++ (scikit-learn's `kmeans_plusplus`), see [`super::kmeans_plusplus`].
     #[default]
-    #[serde(rename = "k-means++")]
     KMeansPlusPlus,
     /// K distinct rows drawn without replacement, with probability ∝ sample weight.
     Random,
 }
 
-impl FromStr for KMeansInit {
-    type Err = String;
-
-    /// Parses `"k-means++"` (also `"kmeans++"`, `"kmeans-plus-plus"`) or `"random"`.
-    fn from_str(s: &str) -> core::result::Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "k-means++" | "kmeans++" | "kmeans-plus-plus" | "kmeansplusplus" => {
-                Ok(Self::KMeansPlusPlus)
-            }
-            "random" => Ok(Self::Random),
-            other => Err(format!(
-                "unknown k-means init `{other}`; expected `k-means++` or `random`"
-            )),
-        }
-    }
-}
-
-impl fmt::Display for KMeansInit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::KMeansPlusPlus => "k-means++",
-            Self::Random => "random",
-        })
-    }
-}
+mixture_core::named_enum!(KMeansInit, "k-means init", {
+    KMeansPlusPlus => "k-means++" | "kmeans++" | "kmeans-plus-plus" | "kmeansplusplus",
+    Random => "random",
+});
 
 /// Hyperparameters of k-means (scikit-learn's `KMeans` with `algorithm="lloyd"`).
 ///

@@ -1,7 +1,5 @@
 //! Configuration of K Bayesian linear experts: prior, noise, learned hyperparameters.
 
-use core::{fmt, str::FromStr};
-
 use burn::tensor::{backend::Backend, Tensor};
 use mixture_core::{
     tensor::{full_like_dtype, zeros_like_dtype},
@@ -12,7 +10,7 @@ use super::{BayesianLinear, Prior};
 
 /// The form of the experts' prior covariance `A` in `w ~ N(w0, A)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(into = "&'static str", try_from = "String")]
 pub enum PriorType {
     /// No prior: the weights are point estimates, fitted by weighted least squares
     /// (maximum likelihood). An expert whose rows do not determine its weights (no rows, or
@@ -26,34 +24,15 @@ pub enum PriorType {
     Full,
 }
 
-impl FromStr for PriorType {
-    type Err = String;
-
-    fn from_str(s: &str) -> core::result::Result<Self, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "none" => Ok(Self::None),
-            "diag" | "diagonal" => Ok(Self::Diag),
-            "full" => Ok(Self::Full),
-            other => Err(format!(
-                "unknown prior `{other}`: expected none, diag or full"
-            )),
-        }
-    }
-}
-
-impl fmt::Display for PriorType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::None => "none",
-            Self::Diag => "diag",
-            Self::Full => "full",
-        })
-    }
-}
+mixture_core::named_enum!(PriorType, "prior", {
+    None => "none",
+    Diag => "diag" | "diagonal",
+    Full => "full",
+});
 
 /// Whether the noise precision `β` is one per expert or one shared by all experts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(into = "&'static str", try_from = "String")]
 pub enum NoiseSharing {
     /// Each expert has its own noise precision `β_k`.
     #[default]
@@ -62,28 +41,10 @@ pub enum NoiseSharing {
     Shared,
 }
 
-impl FromStr for NoiseSharing {
-    type Err = String;
-
-    fn from_str(s: &str) -> core::result::Result<Self, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "per-expert" | "per_expert" => Ok(Self::PerExpert),
-            "shared" => Ok(Self::Shared),
-            other => Err(format!(
-                "unknown noise sharing `{other}`: expected per-expert or shared"
-            )),
-        }
-    }
-}
-
-impl fmt::Display for NoiseSharing {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::PerExpert => "per-expert",
-            Self::Shared => "shared",
-        })
-    }
-}
+mixture_core::named_enum!(NoiseSharing, "noise sharing", {
+    PerExpert => "per-expert" | "per_expert",
+    Shared => "shared",
+});
 
 /// Which hyperparameters the M-step learns by their closed-form (type-II) updates. Each
 /// update maximises the variational lower bound with the others held fixed, so any

@@ -1,14 +1,11 @@
 //! The four covariance structures.
 
-use core::fmt;
-use core::str::FromStr;
-
 /// How the components' covariance matrices are constrained (scikit-learn's
 /// `covariance_type`).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
 )]
-#[serde(rename_all = "kebab-case")]
+#[serde(into = "&'static str", try_from = "String")]
 pub enum CovarianceType {
     /// Each component has its own general covariance matrix.
     #[default]
@@ -21,10 +18,14 @@ pub enum CovarianceType {
     Spherical,
 }
 
-impl CovarianceType {
-    /// All four, in scikit-learn's order.
-    pub const ALL: [CovarianceType; 4] = [Self::Full, Self::Tied, Self::Diag, Self::Spherical];
+mixture_core::named_enum!(CovarianceType, "covariance type", {
+    Full => "full",
+    Tied => "tied",
+    Diag => "diag" | "diagonal",
+    Spherical => "spherical",
+});
 
+impl CovarianceType {
     /// Free covariance parameters of `k` components in `d` dimensions.
     pub fn n_parameters(self, k: usize, d: usize) -> usize {
         match self {
@@ -54,38 +55,6 @@ impl CovarianceType {
             Self::Full | Self::Tied => 0,
             Self::Diag => 2 * d + 1,
             Self::Spherical => d + 2,
-        }
-    }
-
-    /// The name used on the command line and in files.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Full => "full",
-            Self::Tied => "tied",
-            Self::Diag => "diag",
-            Self::Spherical => "spherical",
-        }
-    }
-}
-
-impl fmt::Display for CovarianceType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for CovarianceType {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "full" => Ok(Self::Full),
-            "tied" => Ok(Self::Tied),
-            "diag" | "diagonal" => Ok(Self::Diag),
-            "spherical" => Ok(Self::Spherical),
-            other => Err(format!(
-                "unknown covariance type `{other}`; expected one of full, tied, diag, spherical"
-            )),
         }
     }
 }

@@ -1,8 +1,5 @@
 //! The covariance families of the learnable mixture.
 
-use core::fmt;
-use core::str::FromStr;
-
 /// How the covariances of a [`GaussianMixtureModule`](super::GaussianMixtureModule) are
 /// constrained and learned (GMMPytorch's `FamilyType`).
 ///
@@ -21,7 +18,7 @@ use core::str::FromStr;
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
 )]
-#[serde(rename_all = "kebab-case")]
+#[serde(into = "&'static str", try_from = "String")]
 pub enum Family {
     /// A general covariance per component, through the Cholesky factor of its precision.
     #[default]
@@ -36,27 +33,15 @@ pub enum Family {
     Constant,
 }
 
+mixture_core::named_enum!(Family, "family", {
+    Full => "full",
+    Diagonal => "diagonal" | "diag",
+    Isotropic => "isotropic" | "spherical",
+    SharedIsotropic => "shared-isotropic" | "shared_isotropic" | "shared",
+    Constant => "constant" | "fixed",
+});
+
 impl Family {
-    /// All five, in GMMPytorch's order.
-    pub const ALL: [Family; 5] = [
-        Self::Full,
-        Self::Diagonal,
-        Self::Isotropic,
-        Self::SharedIsotropic,
-        Self::Constant,
-    ];
-
-    /// The name used on the command line and in files (kebab-case).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Full => "full",
-            Self::Diagonal => "diagonal",
-            Self::Isotropic => "isotropic",
-            Self::SharedIsotropic => "shared-isotropic",
-            Self::Constant => "constant",
-        }
-    }
-
     /// Shape of the `neglogvar` parameter for `k` components in `d` dimensions.
     pub fn neglogvar_shape(self, k: usize, d: usize) -> [usize; 2] {
         match self {
@@ -79,32 +64,6 @@ impl Family {
             Self::Isotropic => k,
             Self::SharedIsotropic => 1,
             Self::Constant => 0,
-        }
-    }
-}
-
-impl fmt::Display for Family {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Family {
-    type Err = String;
-
-    /// Parses the kebab-case names; GMMPytorch's `shared_isotropic` and the scikit-learn
-    /// spellings `diag` and `spherical` are accepted too.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().replace('_', "-").as_str() {
-            "full" => Ok(Self::Full),
-            "diagonal" | "diag" => Ok(Self::Diagonal),
-            "isotropic" | "spherical" => Ok(Self::Isotropic),
-            "shared-isotropic" | "shared" => Ok(Self::SharedIsotropic),
-            "constant" | "fixed" => Ok(Self::Constant),
-            other => Err(format!(
-                "unknown family `{other}`; expected one of full, diagonal, isotropic, \
-                 shared-isotropic, constant"
-            )),
         }
     }
 }

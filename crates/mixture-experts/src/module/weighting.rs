@@ -1,8 +1,5 @@
 //! How a log-prior is weighed against the data term of a gradient objective.
 
-use core::fmt;
-use core::str::FromStr;
-
 /// How much of the log-prior enters the loss of one batch.
 ///
 /// The loss of a batch of `n` rows out of `N` is
@@ -19,7 +16,7 @@ use core::str::FromStr;
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
 )]
-#[serde(rename_all = "kebab-case")]
+#[serde(into = "&'static str", try_from = "String")]
 pub enum PriorWeighting {
     /// The whole prior in every sample's loss (multiDGD).
     PerSample,
@@ -30,6 +27,12 @@ pub enum PriorWeighting {
     PerDataset,
 }
 
+mixture_core::named_enum!(PriorWeighting, "prior weighting", {
+    PerSample => "per-sample" | "per_sample" | "sample",
+    PerBatch => "per-batch" | "per_batch" | "batch",
+    PerDataset => "per-dataset" | "per_dataset" | "dataset",
+});
+
 impl PriorWeighting {
     /// The factor on `log p(θ)` in the mean-per-row loss of a batch of `batch_rows` rows out
     /// of `total_rows`.
@@ -38,36 +41,6 @@ impl PriorWeighting {
             Self::PerSample => 1.0,
             Self::PerBatch => 1.0 / batch_rows.max(1) as f64,
             Self::PerDataset => 1.0 / total_rows.max(1) as f64,
-        }
-    }
-
-    /// The name used on the command line and in files.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::PerSample => "per-sample",
-            Self::PerBatch => "per-batch",
-            Self::PerDataset => "per-dataset",
-        }
-    }
-}
-
-impl fmt::Display for PriorWeighting {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for PriorWeighting {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().replace('_', "-").as_str() {
-            "per-sample" | "sample" => Ok(Self::PerSample),
-            "per-batch" | "batch" => Ok(Self::PerBatch),
-            "per-dataset" | "dataset" => Ok(Self::PerDataset),
-            other => Err(format!(
-                "unknown prior weighting `{other}`; expected per-sample, per-batch or per-dataset"
-            )),
         }
     }
 }
