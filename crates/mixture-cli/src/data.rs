@@ -368,25 +368,22 @@ pub fn parse_npy(bytes: &[u8], source_name: &str) -> Result<Matrix, DataError> {
     let order = header.order();
     let file = NpyFile::with_header(header, data);
     let read = |e: std::io::Error| err(format!("cannot read its {kind} values ({e})"));
+    // Element by element into f64: no typed copy of the data on the way.
     let values: Vec<f64> = match kind {
-        "float64" => file.into_vec::<f64>().map_err(read)?,
-        "float32" => widen(file.into_vec::<f32>().map_err(read)?),
-        "float16" => widen(file.into_vec::<half::f16>().map_err(read)?),
-        "int8" => widen(file.into_vec::<i8>().map_err(read)?),
-        "int16" => widen(file.into_vec::<i16>().map_err(read)?),
-        "int32" => widen(file.into_vec::<i32>().map_err(read)?),
-        "int64" => ints(file.into_vec::<i64>().map_err(read)?),
-        "uint8" => widen(file.into_vec::<u8>().map_err(read)?),
-        "uint16" => widen(file.into_vec::<u16>().map_err(read)?),
-        "uint32" => widen(file.into_vec::<u32>().map_err(read)?),
-        "uint64" => uints(file.into_vec::<u64>().map_err(read)?),
-        _ => file
-            .into_vec::<bool>()
-            .map_err(read)?
-            .into_iter()
-            .map(|v| f64::from(u8::from(v)))
-            .collect(),
-    };
+        "float64" => widen::<f64>(file),
+        "float32" => widen::<f32>(file),
+        "float16" => widen::<half::f16>(file),
+        "int8" => widen::<i8>(file),
+        "int16" => widen::<i16>(file),
+        "int32" => widen::<i32>(file),
+        "int64" => convert(file, |v: i64| v as f64),
+        "uint8" => widen::<u8>(file),
+        "uint16" => widen::<u16>(file),
+        "uint32" => widen::<u32>(file),
+        "uint64" => convert(file, |v: u64| v as f64),
+        _ => convert(file, |v: bool| f64::from(u8::from(v))),
+    }
+    .map_err(read)?;
     // Fortran order stores columns one after the other: put the rows back together.
     let values = match order {
         Order::C => values,
@@ -417,19 +414,22 @@ pub fn parse_npy(bytes: &[u8], source_name: &str) -> Result<Matrix, DataError> {
     })
 }
 
-/// Values that f64 holds exactly.
-fn widen<T: Into<f64>>(v: Vec<T>) -> Vec<f64> {
-    v.into_iter().map(Into::into).collect()
+/// Every element of `file` as `T`, converted by `f`.
+fn convert<T: npyz::Deserialize>(
+    file: npyz::NpyFile<&[u8]>,
+    f: impl Fn(T) -> f64,
+) -> std::io::Result<Vec<f64>> {
+    let reader = file
+        .data::<T>()
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+    reader.map(|v| v.map(&f)).collect()
 }
 
-/// 64-bit integers as f64 (exact up to 2⁵³, the nearest float beyond).
-fn ints(v: Vec<i64>) -> Vec<f64> {
-    v.into_iter().map(|x| x as f64).collect()
-}
-
-/// Unsigned 64-bit integers as f64 (exact up to 2⁵³, the nearest float beyond).
-fn uints(v: Vec<u64>) -> Vec<f64> {
-    v.into_iter().map(|x| x as f64).collect()
+/// Every element of `file` as `T`, which f64 holds exactly.
+fn widen<T: npyz::Deserialize + Into<f64>>(
+    file: npyz::NpyFile<&[u8]>,
+) -> std::io::Result<Vec<f64>> {
+    convert(file, T::into)
 }
 
 /// Writes `values` (`[n_rows, n_cols]`, row-major) as a version-1 `.npy` file in memory.

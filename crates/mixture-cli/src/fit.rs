@@ -1,7 +1,7 @@
 //! `mixture fit`: load the data, fit on the chosen backend, report.
 
 use burn::tensor::{backend::Backend, DType};
-use mixture::core::tensor::from_f64;
+use mixture::core::tensor::from_f64_slice;
 
 use crate::backend::{self, BackendJob, Dtype};
 use crate::cli::{FitArgs, Method};
@@ -55,7 +55,7 @@ impl BackendJob for FitJob<'_> {
 
     fn run<B: Backend>(self, device: B::Device, dtype: DType) -> Result<FitOutcome, CliError> {
         let m = &self.data.matrix;
-        let x = from_f64::<B, 2>(m.values.clone(), [m.n_rows, m.n_cols], &device, dtype);
+        let x = from_f64_slice::<B, 2>(&m.values, [m.n_rows, m.n_cols], &device, dtype);
         let want_labels = self.data.classes.is_some();
         let mut observer = ProgressObserver::new(!self.args.json && !self.args.no_progress);
         // The one place that picks the training method.

@@ -21,7 +21,7 @@
 //! (wgpu) run `auto` as f32. Gradient-trained fits (`--method gradient`) get steps 1 and 2:
 //! they have no saved form to check in f64 yet.
 
-use mixture::core::tensor::from_f64;
+use mixture::core::tensor::from_f64_slice;
 use mixture::em::GaussianMixture;
 
 use burn::tensor::{backend::Backend, DType};
@@ -137,6 +137,9 @@ pub fn data_choice(
     })
 }
 
+/// Rows per block of the f64 check's scoring (bounds its memory, not its result).
+const CHECK_ROWS: usize = 1 << 16;
+
 /// The f32 model's mean log-likelihood, BIC and AIC recomputed in f64.
 struct CheckJob<'a> {
     model_json: &'a str,
@@ -148,14 +151,26 @@ impl BackendJob for CheckJob<'_> {
 
     fn run<B: Backend>(self, device: B::Device, dtype: DType) -> Result<(f64, f64, f64), CliError> {
         let m = &self.data.matrix;
-        let x = from_f64::<B, 2>(m.values.clone(), [m.n_rows, m.n_cols], &device, dtype);
+        let (n, d) = (m.n_rows, m.n_cols);
         let model = GaussianMixture::<B>::from_json_as(self.model_json, &device, dtype)?;
-        let score = model.score(&x)?;
-        let total = score * m.n_rows as f64;
+        // In blocks of rows: an f64 copy of all the data and its [N, K] scores would cost
+        // 8·N·(D + K) bytes at once.
+        let mut total = 0.0;
+        for start in (0..n).step_by(CHECK_ROWS) {
+            let end = (start + CHECK_ROWS).min(n);
+            let x = from_f64_slice::<B, 2>(
+                &m.values[start * d..end * d],
+                [end - start, d],
+                &device,
+                dtype,
+            );
+            total += model.score(&x)? * (end - start) as f64;
+        }
+        let score = total / n as f64;
         let p = model.n_parameters();
         Ok((
             score,
-            mixture::core::criteria::bic(total, p, m.n_rows as f64),
+            mixture::core::criteria::bic(total, p, n as f64),
             mixture::core::criteria::aic(total, p),
         ))
     }
@@ -242,6 +257,53 @@ pub fn auto(args: &FitArgs, data: &Dataset) -> Result<(FitOutcome, Choice), CliE
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_f64_check_scores_in_blocks_and_adds_them_up() {
+        use crate::backend::BackendKind;
+        use mixture::em::GaussianMixtureConfig;
+        // Two and a bit blocks of rows, two features.
+        let n = 2 * CHECK_ROWS + 5;
+        let values: Vec<f64> = (0..2 * n)
+            .map(|i| ((i * 7919) % 1000) as f64 / 100.0 + (i % 2) as f64)
+            .collect();
+        let data = Dataset {
+            name: "t".into(),
+            matrix: matrix(values.clone(), 2),
+            classes: None,
+        };
+        struct Direct<'a>(&'a [f64]);
+        impl BackendJob for Direct<'_> {
+            type Output = (String, f64);
+            fn run<B: Backend>(
+                self,
+                device: B::Device,
+                dtype: DType,
+            ) -> Result<Self::Output, CliError> {
+                let x = from_f64_slice::<B, 2>(self.0, [self.0.len() / 2, 2], &device, dtype);
+                let head = x.clone().slice([0..500, 0..2]);
+                let model = GaussianMixtureConfig::new(2).fit(&head)?;
+                let wide = GaussianMixture::<B>::from_json_as(&model.to_json()?, &device, dtype)?;
+                Ok((model.to_json()?, wide.score(&x)?))
+            }
+        }
+        let (json, whole) =
+            backend::dispatch(BackendKind::Flex, Dtype::F64, Direct(&values)).unwrap();
+        let (score, bic, _) = backend::dispatch(
+            BackendKind::Flex,
+            Dtype::F64,
+            CheckJob {
+                model_json: &json,
+                data: &data,
+            },
+        )
+        .unwrap();
+        assert!(
+            (score - whole).abs() < 1e-12 * whole.abs(),
+            "{score} vs {whole}"
+        );
+        assert!(bic.is_finite());
+    }
 
     fn matrix(values: Vec<f64>, d: usize) -> Matrix {
         Matrix {

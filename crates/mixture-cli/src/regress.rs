@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use burn::tensor::{backend::Backend, DType};
-use mixture::core::tensor::{from_f64, to_vec_f64};
+use mixture::core::tensor::{from_f64_slice, to_vec_f64};
 use mixture::em::experts::two_planes;
 use mixture::em::MixtureOfExpertsConfig;
 use serde::Serialize;
@@ -142,8 +142,8 @@ impl BackendJob for RegressJob<'_> {
     fn run<B: Backend>(self, device: B::Device, dtype: DType) -> Result<Outcome, CliError> {
         let p = self.problem;
         let config = config(self.args)?;
-        let x = from_f64::<B, 2>(p.x.clone(), [p.n, p.d], &device, dtype);
-        let y = from_f64::<B, 2>(p.y.clone(), [p.n, 1], &device, dtype);
+        let x = from_f64_slice::<B, 2>(&p.x, [p.n, p.d], &device, dtype);
+        let y = from_f64_slice::<B, 2>(&p.y, [p.n, 1], &device, dtype);
         let mut observer = ProgressObserver::new(!self.args.json && !self.args.no_progress);
         let start = Instant::now();
         let model = config.fit_with(&x, &y, None, &mut [], &mut observer)?;

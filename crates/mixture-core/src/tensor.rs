@@ -21,6 +21,30 @@ pub fn from_f64<B: Backend, const D: usize>(
     Tensor::from_data(TensorData::new(values, shape), opts::<B>(device, dtype))
 }
 
+/// A float tensor from borrowed host values, converted straight to `dtype`: an f32 tensor of
+/// N values costs 4N bytes on the way instead of an 8N copy of the values first (what
+/// [`from_f64`] with a cloned `Vec` costs), which matters for a data set of a gigabyte.
+///
+/// ```
+/// use burn::tensor::DType;
+/// use mixture_core::tensor::{from_f64_slice, to_vec_f64};
+/// type B = burn_ndarray::NdArray<f64>;
+/// let t = from_f64_slice::<B, 2>(&[1.5, 2.0, -3.0, 0.25], [2, 2], &Default::default(), DType::F64);
+/// assert_eq!(to_vec_f64(t).unwrap(), [1.5, 2.0, -3.0, 0.25]);
+/// ```
+pub fn from_f64_slice<B: Backend, const D: usize>(
+    values: &[f64],
+    shape: [usize; D],
+    device: &B::Device,
+    dtype: DType,
+) -> Tensor<B, D> {
+    let data = match dtype {
+        DType::F32 => TensorData::new(values.iter().map(|&v| v as f32).collect::<Vec<_>>(), shape),
+        _ => TensorData::new(values.to_vec(), shape),
+    };
+    Tensor::from_data(data, opts::<B>(device, dtype))
+}
+
 /// A float tensor from host values, with the dtype of `like`.
 pub fn from_f64_like<B: Backend, const D: usize, const E: usize>(
     values: Vec<f64>,
