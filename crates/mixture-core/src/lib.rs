@@ -52,6 +52,7 @@ pub mod special;
 pub mod stats;
 pub mod tall;
 pub mod tensor;
+pub mod tuning;
 
 pub use batch::{Batch, DataSource, TensorSource};
 pub use components::{ComponentCheck, ComponentFailure, Components};

@@ -50,7 +50,7 @@ pub fn logsumexp_with_exp<B: Backend>(a: Tensor<B, 2>) -> (Tensor<B, 2>, Tensor<
 /// pass instead (see the crate's `flex` feature): same values to rounding, rows of `-inf`
 /// included.
 ///
-/// Small matrices (fewer than [`SMALL_SOFTMAX`] entries) are normalised by
+/// Small matrices (fewer than [`Tuning::small_softmax`](crate::tuning::Tuning::small_softmax) entries) are normalised by
 /// [`logsumexp_with_exp`] (composed max, exp, sum and div) instead: burn-flex hands its fused softmax to its thread pool
 /// whatever the size, and on a two-planes fit (N = 200, K = 2) waking the pool every
 /// iteration cost more than the whole E-step's arithmetic.
@@ -61,7 +61,7 @@ pub fn softmax_with_logsumexp<B: Backend>(a: Tensor<B, 2>) -> (Tensor<B, 2>, Ten
         Err(a) => a,
     };
     let [n, k] = a.dims();
-    if n * k < SMALL_SOFTMAX {
+    if n * k < crate::tuning::Tuning::of::<B>().small_softmax {
         return logsumexp_with_exp(a);
     }
     let max = a.clone().max_dim(1);
@@ -72,9 +72,6 @@ pub fn softmax_with_logsumexp<B: Backend>(a: Tensor<B, 2>) -> (Tensor<B, 2>, Ten
 
 /// Shifted log-probabilities are floored here before `exp`.
 pub(crate) const EXP_FLOOR: f64 = -80.0;
-
-/// [`softmax_with_logsumexp`] uses the backend's fused softmax from this many entries on.
-pub const SMALL_SOFTMAX: usize = 1 << 15;
 
 /// Softmax over dimension 1 of log-weights (`[N, K]` → `[N, K]`, rows sum to one).
 pub fn softmax_log<B: Backend>(a: Tensor<B, 2>) -> Tensor<B, 2> {
@@ -160,11 +157,11 @@ mod tests {
         assert!(p_a[9] > 0.0 && p_a[9] < 1e-34, "{}", p_a[9]);
     }
 
-    /// From `SMALL_SOFTMAX` entries on, the backend's fused softmax: same values.
+    /// From `Tuning::CPU.small_softmax` entries on, the backend's fused softmax: same values.
     #[test]
     fn fused_path_of_large_matrices_matches_logsumexp_with_exp() {
         let dev = Default::default();
-        let (n, k) = (SMALL_SOFTMAX / 3 + 1, 3);
+        let (n, k) = (crate::tuning::Tuning::CPU.small_softmax / 3 + 1, 3);
         let rows: Vec<f64> = (0..n * k)
             .map(|i| ((i * 37 % 101) as f64 - 50.0) * if i % 7 == 0 { 30.0 } else { 0.2 })
             .collect();

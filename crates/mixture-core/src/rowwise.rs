@@ -149,8 +149,8 @@ pub fn weighted_scatter<B: Backend>(x: Tensor<B, 2>, w: Tensor<B, 2>) -> Tensor<
         Ok(out) => return out,
         Err(back) => back,
     };
-    // Chunks of rows keep the [rows, K·D] intermediate near 2²⁴ entries.
-    let step = ((1usize << 24) / (k * d).max(1)).clamp(1, n.max(1));
+    // Chunks of rows bound the [rows, K·D] intermediate (see `Tuning::chunk_entries`).
+    let step = crate::tuning::Tuning::of::<B>().chunk_rows(n, k * d);
     let mut acc: Option<Tensor<B, 2>> = None;
     let mut start = 0;
     while start < n {

@@ -5,7 +5,7 @@ use mixture_core::{tensor::zeros_like_dtype, Error, LogPrior, Result};
 use mixture_experts::module::GaussianMixtureModule;
 use serde::{Deserialize, Serialize};
 
-const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
+use mixture_core::special::HALF_LN_2PI;
 
 /// A Gaussian prior `N(mean, sd²)` on every negative log-variance `−ln σ²` of the mixture
 /// (multiDGD's `neglogvar_prior`).

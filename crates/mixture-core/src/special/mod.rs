@@ -16,7 +16,11 @@ use burn::tensor::{backend::Backend, Tensor};
 use crate::tensor::from_f64_like;
 
 const SHIFT: usize = 10;
-const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
+/// `ln 2π`, the constant of every Gaussian log-density.
+pub const LN_2PI: f64 = 1.837_877_066_409_345_5;
+
+/// `½ ln 2π`.
+pub const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
 
 /// Exponents and coefficients of digamma's asymptotic series at `y ≥ 10`, as `c y^e` terms:
 /// `−1/(2y) − 1/(12y²) + 1/(120y⁴) − 1/(252y⁶) + 1/(240y⁸) − 1/(132y¹⁰)`.

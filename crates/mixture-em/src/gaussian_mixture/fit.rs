@@ -3,28 +3,19 @@
 use burn::tensor::{backend::Backend, Int, Tensor};
 use mixture_core::{
     host::{check_data, check_finite, check_weights, weighted_batch},
+    tuning::Tuning,
     Batch, DataSource, Error, FitObserver, NoopObserver, Result, TensorSource,
 };
 use mixture_experts::{Covariances, GaussianComponents, GaussianFeatures};
 
-use super::{init::initialize, GaussianMixture, GaussianMixtureConfig};
 use mixture_experts::CovarianceType;
 
-/// Elements of the widest per-block intermediate (≈ 1 MiB in f32).
-const BLOCK_ELEMENTS: usize = 1 << 18;
-/// Elements of a full-covariance block's `[rows, K·D]` projections where they are composed
-/// (≈ 32 MiB in f32). On burn-flex the fused kernels never build them, and their parallel
-/// split and per-call set-up want blocks of thousands of rows (1024-row blocks made an
-/// iteration at K = 16, D = 64 a third slower than 8192-row ones).
-const FULL_BLOCK_ELEMENTS: usize = 1 << 23;
-/// Diagonal and spherical fits of large data use at most about this many blocks.
-const MAX_LINEAR_BLOCKS: usize = 64;
-/// Blocks never get smaller than this many rows (per-op overhead).
-const MIN_BLOCK_ROWS: usize = 1024;
+use super::{init::initialize, GaussianMixture, GaussianMixtureConfig};
+use crate::driver::{best_of, run, EmFit, EmMode, EmSettings, FitData};
+
 /// An in-memory fit keeps the data-only features of every block (see
 /// [`FitData::keep_features`]) when they take at most this many bytes.
 pub(crate) const FEATURE_CACHE_BYTES: usize = 1 << 30;
-use crate::driver::{best_of, run, EmFit, EmMode, EmSettings, FitData};
 
 impl GaussianMixtureConfig {
     /// Fits the mixture to `x` (`[N, D]`).
@@ -85,7 +76,7 @@ impl GaussianMixtureConfig {
             None => n as f64,
         };
         let center = weighted_mean(&batch, total);
-        let source = TensorSource::new(batch.clone(), Some(self.block_rows(n, d)));
+        let source = TensorSource::new(batch.clone(), Some(self.block_rows::<B>(n, d)));
         Ok(InMemory {
             batch,
             total,
@@ -185,10 +176,12 @@ impl GaussianMixtureConfig {
         Ok((model, labels))
     }
 
-    /// Rows per batch of an in-memory fit: the user's `batch_size`, else blocks sized so
-    /// that the `[rows, K]` and `[rows, K·D]` intermediates of an iteration stay in cache.
-    /// Statistics add up over blocks, so blocking changes speed, not the result.
-    pub(crate) fn block_rows(&self, n: usize, d: usize) -> usize {
+    /// Rows per batch of an in-memory fit: the user's `batch_size`, else blocks sized by the
+    /// backend's [`Tuning`] (on a CPU, so that the `[rows, K]` and `[rows, K·D]`
+    /// intermediates of an iteration stay in cache). Statistics add up over blocks, so
+    /// blocking changes speed, not the result.
+    pub(crate) fn block_rows<B: Backend>(&self, n: usize, d: usize) -> usize {
+        let t = Tuning::of::<B>();
         if let Some(bs) = self.batch_size {
             return bs;
         }
@@ -198,16 +191,16 @@ impl GaussianMixtureConfig {
             _ => k.max(2 * d + 1),
         };
         // Diagonal and spherical blocks are light (a few thin products each), so large data
-        // gets at most `MAX_LINEAR_BLOCKS` of them: per-op overhead, not cache, bounds them.
+        // gets at most `max_linear_blocks` of them: per-op overhead, not cache, bounds them.
         let rows = match self.covariance_type {
             CovarianceType::Diag | CovarianceType::Spherical => {
-                (BLOCK_ELEMENTS / width.max(1)).max(n / MAX_LINEAR_BLOCKS)
+                (t.block_elements / width.max(1)).max(n / t.max_linear_blocks)
             }
-            CovarianceType::Full => FULL_BLOCK_ELEMENTS / width.max(1),
-            CovarianceType::Tied => BLOCK_ELEMENTS / width.max(1),
+            CovarianceType::Full => t.full_block_elements / width.max(1),
+            CovarianceType::Tied => t.block_elements / width.max(1),
         };
         // A multiple of 64 rows: the tall products split blocks into equal row chunks.
-        (rows / 64 * 64).max(MIN_BLOCK_ROWS).min(n.max(1))
+        (rows / 64 * 64).max(t.min_block_rows).min(n.max(1))
     }
 
     /// Bytes of the features an in-memory fit prepares once: `[x − c, (x − c)², 1]` for

@@ -245,7 +245,7 @@ impl<B: Backend> GaussianMixture<B> {
         let n = x.dims()[0];
         let source = TensorSource::new(
             Batch::new(x.clone()),
-            Some(self.config.block_rows(n, x.dims()[1])),
+            Some(self.config.block_rows::<B>(n, x.dims()[1])),
         );
         let mut comps = self.components.clone();
         let mut gate = self.gate.clone();

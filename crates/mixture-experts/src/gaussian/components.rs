@@ -4,8 +4,10 @@ use burn::tensor::{backend::Backend, Tensor};
 use mixture_core::{
     linalg::{cholesky, diagonal, inverse_lower, symmetrize},
     rowwise::{group_square_norms, triangular_square_norms, weighted_scatter},
+    special::LN_2PI,
     tall::{matmul_rows, transpose_matmul},
     tensor::{eye_like, zeros_like_dtype},
+    tuning::Tuning,
     Batch, ComponentCheck, ComponentFailure, Components, Error, Result,
 };
 
@@ -14,12 +16,6 @@ use super::{stats::SecondMoment, CovarianceType, Covariances, GaussianStats};
 /// Added to every component's total responsibility before dividing by it, as scikit-learn
 /// does (`10 · f64::EPSILON`), so that an empty component gives finite numbers.
 const NK_EPS: f64 = 10.0 * f64::EPSILON;
-
-/// Rows per chunk when scoring raw inputs (the full covariance's composed `[rows, K·D]`
-/// projections stay near 2²⁴ entries).
-fn chunk_rows(n: usize, k: usize, d: usize) -> usize {
-    ((1usize << 24) / (k * d).max(1)).clamp(1, n.max(1))
-}
 
 /// K Gaussian components with one covariance structure: means, covariances, and the
 /// Cholesky factors of the precisions, in scikit-learn's shapes and conventions.
@@ -256,7 +252,7 @@ impl<B: Backend> GaussianComponents<B> {
     pub fn log_joint(&self, x: Tensor<B, 2>, log_weights: Tensor<B, 2>) -> Tensor<B, 2> {
         let [n, d] = x.dims();
         let k = self.means.dims()[0];
-        let step = chunk_rows(n, k, d);
+        let step = Tuning::of::<B>().chunk_rows(n, k * d);
         if step >= n {
             return self.score_features(&self.features(x), log_weights);
         }
@@ -376,9 +372,6 @@ fn precision_cholesky<B: Backend>(cov: &Covariances<B>) -> (Covariances<B>, Tens
         Covariances::Spherical(v) => (Covariances::Spherical(v.clone().sqrt().recip()), v.clone()),
     }
 }
-
-/// `ln 2π`.
-const LN_2PI: f64 = 1.837_877_066_409_345_5;
 
 /// What one batch contributes to both the scoring GEMM and the statistics GEMM (the
 /// [`Components::Features`] of [`GaussianComponents`]): built per pass from `x`, or prepared

@@ -6,15 +6,7 @@
 
 use burn::tensor::{backend::Backend, Tensor};
 
-use mixture_core::linalg::diagonal;
-
-const LN_2PI: f64 = 1.837_877_066_409_345_5;
-
-/// Rows per chunk so that an `[rows, K·D]` intermediate stays near 2²⁴ elements.
-fn chunk_rows(n: usize, k: usize, d: usize) -> usize {
-    let per_row = (k * d).max(1);
-    ((1usize << 24) / per_row).clamp(1, n.max(1))
-}
+use mixture_core::{linalg::diagonal, special::LN_2PI, tuning::Tuning};
 
 /// Full covariances: `prec_chol` `[K, D, D]` with `P_k P_kᵀ = Σ_k⁻¹` (upper or lower).
 ///
@@ -34,7 +26,7 @@ pub fn log_prob_full<B: Backend>(
         .unsqueeze_dim::<3>(1)
         .matmul(prec_chol)
         .reshape([1, k * d]);
-    let step = chunk_rows(n, k, d);
+    let step = Tuning::of::<B>().chunk_rows(n, k * d);
     let mut parts = Vec::with_capacity(n.div_ceil(step));
     let mut start = 0;
     while start < n {

@@ -11,12 +11,7 @@
 
 use burn::tensor::{backend::Backend, Tensor};
 
-const LN_2PI: f64 = 1.837_877_066_409_345_5;
-
-/// Rows per chunk so that the `[rows, K, D]` residuals stay near 2²⁴ elements.
-fn chunk_rows(n: usize, k: usize, d: usize) -> usize {
-    ((1usize << 24) / (k * d).max(1)).clamp(1, n.max(1))
-}
+use mixture_core::{special::LN_2PI, tuning::Tuning};
 
 /// `log N(x_n | μ_k, diag(1/p_k²))` for all rows and components, `[N, K]`, from the
 /// residuals `(x_n − μ_k) ⊙ p_k` (`prec` `[K, D]` holds `1/σ_kj`), in row chunks that bound
@@ -31,7 +26,7 @@ pub fn log_prob_diag_residual<B: Backend>(
     let log_det = prec.clone().log().sum_dim(1).reshape([1, k]);
     let mu = means.unsqueeze_dim::<3>(0); // [1, K, D]
     let p = prec.unsqueeze_dim::<3>(0); // [1, K, D]
-    let step = chunk_rows(n, k, d);
+    let step = Tuning::of::<B>().chunk_rows(n, k * d);
     let quad_of = |xs: Tensor<B, 2>| {
         let m = xs.dims()[0];
         let y = (xs.unsqueeze_dim::<3>(1) - mu.clone()) * p.clone(); // [m, K, D]
