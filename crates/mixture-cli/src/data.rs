@@ -226,8 +226,9 @@ pub fn parse_csv(
             reason: e.to_string(),
         })?;
         let line = record.position().map_or(0, |p| p.line() as usize);
-        // A line of blanks (or of delimiters only) is no row.
-        if record.iter().all(str::is_empty) {
+        // A line of blanks is no row (a line of delimiters only is a row of empty cells,
+        // which the number check below reports).
+        if record.len() == 1 && record[0].is_empty() {
             continue;
         }
         if !seen_first {
@@ -677,6 +678,14 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("\"2,5\"") && e.contains("decimal comma"), "{e}");
+        // Blank lines (spaces included) are skipped; a line of delimiters only is a row of
+        // empty cells, which is named, not dropped.
+        let m = parse_csv("1;2\n   \n3;4\n", "t.csv", None).unwrap();
+        assert_eq!(m.values, [1.0, 2.0, 3.0, 4.0]);
+        let e = parse_csv("1;2\n;\n3;4\n", "t.csv", None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 2, column 1"), "{e}");
         // --delimiter wins over the guess: a `;` in a comma file's header is a character.
         let m = parse_csv("a;1,b\n1,2\n", "t.csv", Some(b',')).unwrap();
         assert_eq!(m.header, Some(vec!["a;1".to_string(), "b".to_string()]));
