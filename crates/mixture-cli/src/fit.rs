@@ -86,17 +86,10 @@ pub fn run(args: &FitArgs, delimiter: Option<u8>) -> Result<(), CliError> {
         None => precision::auto(args, &data)?,
     };
     if let (Some(path), Some(json)) = (&args.save, &outcome.model_json) {
-        std::fs::write(path, json).map_err(|e| {
-            CliError::Runtime(format!("cannot save the model to {}: {e}", path.display()))
-        })?;
+        crate::save_model(path, json)?;
     }
     let report = FitReport::new(args, &data, outcome, choice);
-    let text = if args.json {
-        report.to_json()
-    } else {
-        report::render_text(&report)
-    };
-    crate::write_stdout(&text)
+    crate::print_report(&report, args.json, report::render_text)
 }
 
 /// Whether a library error is a numerical failure of the fit (exit 1) rather than bad input.

@@ -92,19 +92,10 @@ pub fn run(args: &KMeansArgs, delimiter: Option<u8>) -> Result<(), CliError> {
     };
     let outcome = backend::dispatch(args.backend, choice.dtype, job)?;
     if let Some(path) = &args.save {
-        std::fs::write(path, &outcome.model_json).map_err(|e| {
-            CliError::Runtime(format!("cannot save the model to {}: {e}", path.display()))
-        })?;
+        crate::save_model(path, &outcome.model_json)?;
     }
     let report = KMeansReport::new(args, &data, outcome, choice);
-    let text = if args.json {
-        let mut s = serde_json::to_string_pretty(&report).unwrap_or_else(|_| "{}".into());
-        s.push('\n');
-        s
-    } else {
-        render_text(&report)
-    };
-    crate::write_stdout(&text)
+    crate::print_report(&report, args.json, render_text)
 }
 
 /// Everything `mixture kmeans` reports; serialised as the `--json` object.

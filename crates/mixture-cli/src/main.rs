@@ -78,6 +78,30 @@ fn run(command: &Command, delimiter: Option<u8>) -> Result<(), CliError> {
     }
 }
 
+/// Prints a command's report: pretty JSON (one object and a newline) when `json`, else
+/// `text`'s rendering of it.
+pub(crate) fn print_report<R: serde::Serialize>(
+    report: &R,
+    json: bool,
+    text: impl FnOnce(&R) -> String,
+) -> Result<(), CliError> {
+    let out = if json {
+        // Serialising plain numbers, strings and vectors cannot fail.
+        let mut s = serde_json::to_string_pretty(report).unwrap_or_else(|_| "{}".into());
+        s.push('\n');
+        s
+    } else {
+        text(report)
+    };
+    write_stdout(&out)
+}
+
+/// Writes a fitted model's JSON to `path` (`--save`).
+pub(crate) fn save_model(path: &std::path::Path, json: &str) -> Result<(), CliError> {
+    std::fs::write(path, json)
+        .map_err(|e| CliError::Runtime(format!("cannot save the model to {}: {e}", path.display())))
+}
+
 /// Writes to stdout; a closed pipe (`mixture predict ... | head`) is not an error.
 pub(crate) fn write_stdout(text: &str) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();

@@ -229,14 +229,7 @@ pub fn run(args: &RegressArgs, delimiter: Option<u8>) -> Result<(), CliError> {
         fit_seconds: outcome.fit_seconds,
         saved_to: args.save.as_ref().map(|p| p.display().to_string()),
     };
-    let text = if args.json {
-        let mut s = serde_json::to_string_pretty(&report).unwrap_or_else(|_| "{}".into());
-        s.push('\n');
-        s
-    } else {
-        render_text(&report)
-    };
-    crate::write_stdout(&text)
+    crate::print_report(&report, args.json, render_text)
 }
 
 /// MixtureLib's two-planes data (N=200, planes [10, 0] and [0, 30], noise 5, seed 0), with

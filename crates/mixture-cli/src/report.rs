@@ -171,14 +171,6 @@ impl FitReport {
             class_table,
         }
     }
-
-    /// The report as one pretty-printed JSON object.
-    pub fn to_json(&self) -> String {
-        // Serialising plain numbers, strings and vectors cannot fail.
-        let mut s = serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".into());
-        s.push('\n');
-        s
-    }
 }
 
 /// The report as text for a terminal.

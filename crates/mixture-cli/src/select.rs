@@ -169,9 +169,7 @@ pub fn run(args: &SelectArgs, delimiter: Option<u8>) -> Result<(), CliError> {
                 "no cell of the grid fitted, so there is no model to save".into(),
             ));
         };
-        std::fs::write(path, json).map_err(|e| {
-            CliError::Runtime(format!("cannot save the model to {}: {e}", path.display()))
-        })?;
+        crate::save_model(path, json)?;
     }
     let report = SelectReport {
         input: data.name.clone(),
@@ -191,14 +189,7 @@ pub fn run(args: &SelectArgs, delimiter: Option<u8>) -> Result<(), CliError> {
     if let Some(path) = &args.plot {
         draw(path, &report)?;
     }
-    let text = if args.json {
-        let mut s = serde_json::to_string_pretty(&report).unwrap_or_else(|_| "{}".into());
-        s.push('\n');
-        s
-    } else {
-        render_text(&report)
-    };
-    crate::write_stdout(&text)
+    crate::print_report(&report, args.json, render_text)
 }
 
 /// The criterion's name as people write it.
