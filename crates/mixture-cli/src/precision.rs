@@ -105,34 +105,36 @@ pub fn f32_unfit(m: &Matrix) -> Option<String> {
     None
 }
 
-/// The dtype of a run that `auto` decides from the data alone (`mixture kmeans` and
-/// `mixture select`): step 1 of the policy. A fixed dtype is checked (`f32` against values
-/// beyond its range); `auto` is f64 when [`f32_unfit`] finds a reason, else f32.
+/// Step 1 of the policy, the dtype the data alone decide; all of `auto` for `mixture kmeans`
+/// and `mixture select`, the start of [`auto`] for `mixture fit`. A fixed dtype is checked
+/// (`f32` against values beyond its range). `auto` is f32 on a backend without f64 (checked
+/// the same way), f64 when [`f32_unfit`] finds a reason, else f32.
 pub fn data_choice(
     requested: FitDtype,
     backend: BackendKind,
     data: &Dataset,
 ) -> Result<Choice, CliError> {
-    Ok(match requested.fixed() {
-        Some(dtype) => {
-            if dtype == Dtype::F32 {
-                crate::fit::check_f32_range(data)?;
-            }
-            Choice { dtype, note: None }
+    if let Some(dtype) = requested.fixed() {
+        if dtype == Dtype::F32 {
+            crate::fit::check_f32_range(data)?;
         }
-        None if !backend.has_f64() => Choice {
+        return Ok(Choice { dtype, note: None });
+    }
+    if !backend.has_f64() {
+        crate::fit::check_f32_range(data)?;
+        return Ok(Choice {
             dtype: Dtype::F32,
             note: Some(format!("auto is f32 on {backend}, which has no f64")),
+        });
+    }
+    Ok(match f32_unfit(&data.matrix) {
+        Some(why) => Choice {
+            dtype: Dtype::F64,
+            note: Some(format!("auto chose f64: {why}")),
         },
-        None => match f32_unfit(&data.matrix) {
-            Some(why) => Choice {
-                dtype: Dtype::F64,
-                note: Some(format!("auto chose f64: {why}")),
-            },
-            None => Choice {
-                dtype: Dtype::F32,
-                note: None,
-            },
+        None => Choice {
+            dtype: Dtype::F32,
+            note: None,
         },
     })
 }
@@ -192,19 +194,10 @@ pub fn auto(args: &FitArgs, data: &Dataset) -> Result<(FitOutcome, Choice), CliE
             },
         ))
     };
-    if !args.backend.has_f64() {
-        crate::fit::check_f32_range(data)?;
-        let note = format!("auto is f32 on {}, which has no f64", args.backend);
-        return Ok((
-            fit(Dtype::F32)?,
-            Choice {
-                dtype: Dtype::F32,
-                note: Some(note),
-            },
-        ));
-    }
-    if let Some(why) = f32_unfit(&data.matrix) {
-        return in_f64(why);
+    // Step 1: the data alone settle it on a backend without f64 or for data f32 cannot hold.
+    let choice = data_choice(FitDtype::Auto, args.backend, data)?;
+    if choice.dtype == Dtype::F64 || !args.backend.has_f64() {
+        return Ok((fit(choice.dtype)?, choice));
     }
     let mut outcome = match fit(Dtype::F32) {
         Ok(o) => o,
