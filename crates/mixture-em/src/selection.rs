@@ -264,14 +264,16 @@ pub struct CellScores {
 impl CellScores {
     /// The scores of `model` on `x`.
     fn of<B: Backend>(model: &GaussianMixture<B>, x: &Tensor<B, 2>) -> Result<Self> {
+        use mixture_core::criteria::{aic, bic, icl};
         let n = x.dims()[0] as f64;
-        let mean_log_likelihood = model.score(x)?;
+        let (mean_log_likelihood, entropy) = model.score_and_entropy(x)?;
         let total = mean_log_likelihood * n;
         let p = model.n_parameters();
+        let bic = bic(total, p, n);
         Ok(Self {
-            bic: mixture_core::criteria::bic(total, p, n),
-            aic: mixture_core::criteria::aic(total, p),
-            icl: model.icl(x)?,
+            bic,
+            aic: aic(total, p),
+            icl: icl(bic, entropy),
             mean_log_likelihood,
             n_parameters: p,
             converged: model.converged(),

@@ -181,19 +181,23 @@ impl<B: Backend> GaussianMixture<B> {
     /// lower is better): the BIC plus twice the entropy `−Σ_i Σ_k r_ik ln r_ik` of the
     /// responsibilities. One pass over `x` and one host read.
     pub fn icl(&self, x: &Tensor<B, 2>) -> Result<f64> {
+        let (score, entropy) = self.score_and_entropy(x)?;
+        let n = x.dims()[0] as f64;
+        Ok(icl(bic(score * n, self.n_parameters(), n), entropy))
+    }
+
+    /// [`score`](Self::score) and the entropy `−Σ_i Σ_k r_ik ln r_ik` of the
+    /// responsibilities, from one pass over `x` and one host read (what model selection
+    /// needs for BIC, AIC and ICL at once).
+    pub(crate) fn score_and_entropy(&self, x: &Tensor<B, 2>) -> Result<(f64, f64)> {
         self.check_input(x)?;
-        let n = x.dims()[0];
         let joint = self.joint(x);
         let (log_norm, resp) = logsumexp_with_exp(joint.clone());
         // ln r_ik, floored so that a responsibility of exactly 0 adds 0 · (−1e30) = 0.
         let log_resp = (joint - log_norm.clone()).clamp_min(-1e30);
         let entropy = (resp * log_resp).sum().neg();
-        let sums = to_vec_f64(Tensor::cat(vec![log_norm.sum(), entropy], 0))?;
-        let total_log_likelihood = sums[0];
-        Ok(icl(
-            bic(total_log_likelihood, self.n_parameters(), n as f64),
-            sums[1],
-        ))
+        let v = to_vec_f64(Tensor::cat(vec![log_norm.mean(), entropy], 0))?;
+        Ok((v[0], v[1]))
     }
 
     /// Draws `n` points, returned grouped by component (as scikit-learn does) with their
