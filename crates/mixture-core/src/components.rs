@@ -182,6 +182,17 @@ pub trait Components<B: Backend> {
         None
     }
 
+    /// The components' part of the bound of an iteration when it is computed *after* the
+    /// M-step, in scikit-learn's variational convention (`BayesianGaussianMixture`'s
+    /// `_compute_lower_bound`: the entropy of the E-step's responsibilities and the
+    /// posterior's normalisers, constants dropped). When `Some`, the driver reports this
+    /// plus the gate's [`Gate::bound_after_update`](crate::Gate::bound_after_update) instead
+    /// of the data term and the [`bound_correction`](Self::bound_correction)s. `None` (the
+    /// default) for point estimates.
+    fn bound_after_update(&self) -> Option<Tensor<B, 1>> {
+        None
+    }
+
     /// Free parameters, for BIC and AIC.
     fn n_parameters(&self) -> usize;
 

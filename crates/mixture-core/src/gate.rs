@@ -44,6 +44,13 @@ pub trait Gate<B: Backend> {
         None
     }
 
+    /// The gate's part of a bound computed after the M-step (see
+    /// [`Components::bound_after_update`](crate::Components::bound_after_update)), such as
+    /// minus the log-normaliser of a variational Dirichlet or stick-breaking posterior.
+    fn bound_after_update(&self) -> Option<Tensor<B, 1>> {
+        None
+    }
+
     /// Free parameters, for BIC and AIC.
     fn n_parameters(&self) -> usize;
 }

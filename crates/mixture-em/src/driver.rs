@@ -273,7 +273,9 @@ where
 /// `max_iter` iterations have run.
 ///
 /// The bound is the weighted mean log-likelihood plus the gate's and components'
-/// [`bound_correction`](Components::bound_correction), divided by the data's total weight.
+/// [`bound_correction`](Components::bound_correction), divided by the data's total weight;
+/// for components with a [`bound_after_update`](Components::bound_after_update) (the
+/// variational Gaussian mixture), that value plus the gate's, divided by the total weight.
 ///
 /// # Errors
 /// The components' [`failure`](Components::failure) error naming the first component whose
@@ -312,6 +314,14 @@ where
             r.regularize(components);
         }
         gate.update(e.gate);
+        // A variational family in scikit-learn's convention states its bound after the
+        // M-step (the responsibilities' entropy is in its statistics).
+        if let Some(after) = components.bound_after_update() {
+            bound = match gate.bound_after_update() {
+                Some(g) => after + g,
+                None => after,
+            };
+        }
         // The single host read of the iteration: [bound, pivots (K), weights (K)?].
         let mut parts = vec![bound];
         parts.extend(check_parts(check));

@@ -27,6 +27,8 @@ pub enum ModelKind {
     MixtureOfExperts,
     /// A [`KMeans`](crate::KMeans) model.
     KMeans,
+    /// A [`BayesianGaussianMixture`](crate::BayesianGaussianMixture).
+    BayesianGaussianMixture,
 }
 
 impl From<ModelKind> for &'static str {
@@ -48,7 +50,12 @@ impl TryFrom<String> for ModelKind {
 
 impl ModelKind {
     /// Every kind of model file.
-    pub const ALL: [Self; 3] = [Self::GaussianMixture, Self::MixtureOfExperts, Self::KMeans];
+    pub const ALL: [Self; 4] = [
+        Self::GaussianMixture,
+        Self::MixtureOfExperts,
+        Self::KMeans,
+        Self::BayesianGaussianMixture,
+    ];
 
     /// The kind's name in messages ("Gaussian mixture").
     pub fn name(self) -> &'static str {
@@ -56,6 +63,7 @@ impl ModelKind {
             Self::GaussianMixture => "Gaussian mixture",
             Self::MixtureOfExperts => "mixture of experts",
             Self::KMeans => "k-means model",
+            Self::BayesianGaussianMixture => "variational Bayesian Gaussian mixture",
         }
     }
 
@@ -65,13 +73,17 @@ impl ModelKind {
             Self::GaussianMixture => "mixture.gaussian-mixture",
             Self::MixtureOfExperts => "mixture.mixture-of-experts",
             Self::KMeans => "mixture.kmeans",
+            Self::BayesianGaussianMixture => "mixture.bayesian-gaussian-mixture",
         }
     }
 
     /// The format version this build writes (and the newest it reads).
     pub fn version(self) -> u32 {
         match self {
-            Self::GaussianMixture | Self::MixtureOfExperts | Self::KMeans => 1,
+            Self::GaussianMixture
+            | Self::MixtureOfExperts
+            | Self::KMeans
+            | Self::BayesianGaussianMixture => 1,
         }
     }
 }

@@ -3,7 +3,8 @@
 //! The components of a mixture, each K of them held as one batched value:
 //!
 //! * [`gaussian`]: Gaussian components with full, tied, diagonal or spherical covariances,
-//!   in scikit-learn's Cholesky-of-precision parameterisation, for EM.
+//!   in scikit-learn's Cholesky-of-precision parameterisation, for EM, and their
+//!   Normal-Wishart posteriors ([`NormalWishart`]) for the variational Bayesian mixture.
 //! * [`bayes_linear`]: Bayesian linear regression experts (prior full, diagonal or none;
 //!   learned hyperparameters), K of them batched, for variational EM.
 #![warn(missing_docs)]
@@ -18,6 +19,7 @@ pub use bayes_linear::{
 };
 pub use gaussian::{
     CovarianceType, Covariances, GaussianComponents, GaussianFeatures, GaussianStats,
+    NormalWishart, NormalWishartPrior,
 };
 pub use module::{
     Family, GaussianMixtureModule, GaussianMixtureModuleConfig, PriorWeighting,

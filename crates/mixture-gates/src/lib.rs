@@ -8,6 +8,9 @@
 //!   `HyperModelDirichlet`), with a configurable prior.
 //! * [`SoftmaxGate`]: a softmax network `x → π(x)` trained by Adam on the responsibilities
 //!   (MixtureLib's `HyperExpertNN`).
+//! * [`VariationalWeights`]: the stick-breaking (Dirichlet process) or Dirichlet posterior
+//!   over the weights of a variational Bayesian Gaussian mixture (scikit-learn's
+//!   `BayesianGaussianMixture`).
 //! * [`PerSampleDirichlet`]: one Dirichlet per training row (MixtureLib's
 //!   `HyperModelGateSparsed`).
 //!
@@ -17,9 +20,11 @@
 pub mod dirichlet;
 pub mod per_sample;
 pub mod softmax;
+pub mod variational_weights;
 pub mod weights;
 
 pub use dirichlet::Dirichlet;
 pub use per_sample::{PerSampleDirichlet, PerSampleStats};
 pub use softmax::{Activation, GateNet, SoftmaxGate, SoftmaxGateConfig, SoftmaxStats};
-pub use weights::Weights;
+pub use variational_weights::{VariationalWeights, WeightPrior};
+pub use weights::{Counts, Weights};

@@ -9,7 +9,7 @@ use burn::tensor::{backend::Backend, Tensor};
 use mixture_core::{
     batch::gather_rows,
     tensor::{eye_like, from_f64, from_f64_like, one_hot_like, to_vec_f64},
-    Batch, Error, Result, TensorSource,
+    Batch, ComponentCheck, Components, Error, Gate, Result, TensorSource,
 };
 use mixture_experts::{Covariances, GaussianComponents, GaussianFeatures};
 use mixture_gates::Weights;
@@ -40,62 +40,17 @@ pub(crate) fn initialize<B: Backend>(
     let all_given = config.weights_init.is_some()
         && config.means_init.is_some()
         && config.precisions_init.is_some();
-    let mut check = None;
-    if !all_given {
-        let mut rng = StdRng::seed_from_u64(seed);
-        let mut start =
-            |data: &FitData<'_, B, GaussianFeatures<B>>,
-             resp: &mut dyn FnMut(&Batch<B>) -> Result<Tensor<B, 2>>| {
-                start_from(&mut comps, &mut gate, &mut [], data, resp)
-            };
-        check = Some(match config.init {
-            InitMethod::KMeans => {
-                let km = KMeansConfig::new(k)
-                    .with_n_init(1)
-                    .with_seed(seed)
-                    .with_batch_size(config.batch_size);
-                let km = match full {
-                    Some(b) => match &b.weight {
-                        Some(w) => km.fit_weighted(&b.x, w)?,
-                        None => km.fit(&b.x)?,
-                    },
-                    None => km.fit_source(&source)?,
-                };
-                start(data, &mut |batch: &Batch<B>| {
-                    Ok(one_hot_like(km.predict(&batch.x)?, k, &batch.x))
-                })?
-            }
-            InitMethod::Random => start(data, &mut |batch: &Batch<B>| {
-                let n = batch.n_samples();
-                let mut v = Vec::with_capacity(n * k);
-                for _ in 0..n {
-                    let row: Vec<f64> = (0..k).map(|_| rng.random::<f64>()).collect();
-                    let s: f64 = row.iter().sum();
-                    v.extend(row.into_iter().map(|r| r / s));
-                }
-                Ok(from_f64_like::<B, 2, 2>(v, [n, k], &batch.x))
-            })?,
-            InitMethod::KMeansPlusPlus | InitMethod::RandomFromData => {
-                let indices: Vec<usize> = if config.init == InitMethod::KMeansPlusPlus {
-                    let b = full.ok_or_else(|| Error::InvalidConfig {
-                        field: "init",
-                        reason: "k-means++ initialisation needs the data in memory; use kmeans or random for streamed data".into(),
-                    })?;
-                    kmeans_plusplus(&b.x, b.weight.as_ref(), k, &mut rng)?.1
-                } else {
-                    sample(&mut rng, source.n_samples(), k).into_vec()
-                };
-                // Only the chosen rows carry responsibility (one each): their statistics are
-                // the statistics of the whole data under the one-hot responsibilities.
-                let rows = gather_rows(source, &indices)?;
-                let total = rows.n_samples() as f64;
-                let rows = TensorSource::new(rows, None);
-                start(&FitData::new(&rows, total), &mut |batch: &Batch<B>| {
-                    Ok(eye_like(k, &batch.x))
-                })?
-            }
-        });
-    }
+    let check = if all_given {
+        None
+    } else {
+        let start = Start {
+            init: config.init,
+            k,
+            seed,
+            batch_size: config.batch_size,
+        };
+        Some(start.run(&mut comps, &mut gate, data, full)?)
+    };
     let device = like.device();
     let dtype = like.dtype();
     if let Some(w) = &config.weights_init {
@@ -128,4 +83,88 @@ pub(crate) fn initialize<B: Backend>(
         )?;
     }
     Ok((comps, gate))
+}
+
+/// The initial M-step of one initialisation, for any components family and gate on the
+/// Gaussian features (the EM Gaussians and the variational Normal-Wishart posteriors share
+/// it): responsibilities from `init`, then [`start_from`].
+pub(crate) struct Start {
+    pub init: InitMethod,
+    pub k: usize,
+    pub seed: u64,
+    pub batch_size: Option<usize>,
+}
+
+impl Start {
+    /// Draws the initial responsibilities and runs the M-step on `components` and `gate`.
+    /// `full` is the whole data in memory (k-means++ needs it), `None` for a stream.
+    pub(crate) fn run<B, C, G>(
+        &self,
+        components: &mut C,
+        gate: &mut G,
+        data: &FitData<'_, B, C::Features>,
+        full: Option<&Batch<B>>,
+    ) -> Result<ComponentCheck<B>>
+    where
+        B: Backend,
+        C: Components<B>,
+        G: Gate<B>,
+    {
+        let k = self.k;
+        let source = data.source();
+        let mut rng = StdRng::seed_from_u64(self.seed);
+        match self.init {
+            InitMethod::KMeans => {
+                let km = KMeansConfig::new(k)
+                    .with_n_init(1)
+                    .with_seed(self.seed)
+                    .with_batch_size(self.batch_size);
+                let km = match full {
+                    Some(b) => match &b.weight {
+                        Some(w) => km.fit_weighted(&b.x, w)?,
+                        None => km.fit(&b.x)?,
+                    },
+                    None => km.fit_source(&source)?,
+                };
+                start_from(components, gate, &mut [], data, &mut |batch: &Batch<B>| {
+                    Ok(one_hot_like(km.predict(&batch.x)?, k, &batch.x))
+                })
+            }
+            InitMethod::Random => {
+                start_from(components, gate, &mut [], data, &mut |batch: &Batch<B>| {
+                    let n = batch.n_samples();
+                    let mut v = Vec::with_capacity(n * k);
+                    for _ in 0..n {
+                        let row: Vec<f64> = (0..k).map(|_| rng.random::<f64>()).collect();
+                        let s: f64 = row.iter().sum();
+                        v.extend(row.into_iter().map(|r| r / s));
+                    }
+                    Ok(from_f64_like::<B, 2, 2>(v, [n, k], &batch.x))
+                })
+            }
+            InitMethod::KMeansPlusPlus | InitMethod::RandomFromData => {
+                let indices: Vec<usize> = if self.init == InitMethod::KMeansPlusPlus {
+                    let b = full.ok_or_else(|| Error::InvalidConfig {
+                        field: "init",
+                        reason: "k-means++ initialisation needs the data in memory; use kmeans or random for streamed data".into(),
+                    })?;
+                    kmeans_plusplus(&b.x, b.weight.as_ref(), k, &mut rng)?.1
+                } else {
+                    sample(&mut rng, source.n_samples(), k).into_vec()
+                };
+                // Only the chosen rows carry responsibility (one each): their statistics are
+                // the statistics of the whole data under the one-hot responsibilities.
+                let rows = gather_rows(source, &indices)?;
+                let total = rows.n_samples() as f64;
+                let rows = TensorSource::new(rows, None);
+                start_from(
+                    components,
+                    gate,
+                    &mut [],
+                    &FitData::new(&rows, total),
+                    &mut |batch: &Batch<B>| Ok(eye_like(k, &batch.x)),
+                )
+            }
+        }
+    }
 }

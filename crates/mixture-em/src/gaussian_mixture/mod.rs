@@ -32,6 +32,8 @@
 mod config;
 mod fit;
 mod init;
+pub(crate) use fit::FEATURE_CACHE_BYTES;
+pub(crate) use init::Start;
 mod model;
 mod persist;
 

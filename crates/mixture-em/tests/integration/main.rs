@@ -6,6 +6,7 @@
 //! keeps its failure seeds in `tests/proptest-regressions/<module>.txt`.
 
 mod bad_inputs;
+mod bgm_parity;
 mod experts_api;
 mod experts_persist;
 mod experts_properties;

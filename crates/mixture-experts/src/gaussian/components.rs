@@ -2,7 +2,7 @@
 
 use burn::tensor::{backend::Backend, Tensor};
 use mixture_core::{
-    linalg::{cholesky, diagonal, inverse_lower, symmetrize},
+    linalg::{cholesky, diagonal, inverse_lower},
     rowwise::{group_square_norms, triangular_square_norms, weighted_scatter},
     special::LN_2PI,
     tall::{matmul_rows, transpose_matmul},
@@ -12,10 +12,6 @@ use mixture_core::{
 };
 
 use super::{stats::SecondMoment, CovarianceType, Covariances, GaussianStats};
-
-/// Added to every component's total responsibility before dividing by it, as scikit-learn
-/// does (`10 · f64::EPSILON`), so that an empty component gives finite numbers.
-const NK_EPS: f64 = 10.0 * f64::EPSILON;
 
 /// K Gaussian components with one covariance structure: means, covariances, and the
 /// Cholesky factors of the precisions, in scikit-learn's shapes and conventions.
@@ -539,45 +535,16 @@ impl<B: Backend> Components<B> for GaussianComponents<B> {
 
     fn update(&mut self, stats: GaussianStats<B>) -> ComponentCheck<B> {
         let k = stats.nk.dims()[0];
-        let d = stats.sx.dims()[1];
-        let nk = stats.nk.clone().add_scalar(NK_EPS);
-        let mean_c = stats.sx / nk.clone().unsqueeze_dim::<2>(1); // [K, D], centred
-        let reg = self.reg_covar;
-        let covariances = match stats.sxx {
-            SecondMoment::Full(s) => {
-                let outer =
-                    mean_c.clone().unsqueeze_dim::<3>(2) * mean_c.clone().unsqueeze_dim::<3>(1);
-                let cov = s / nk.clone().reshape([k, 1, 1]) - outer;
-                let eye = eye_like(d, &cov).unsqueeze_dim::<3>(0).mul_scalar(reg);
-                Covariances::Full(symmetrize(cov) + eye)
-            }
-            SecondMoment::Tied(s) => {
-                let means2 = (mean_c.clone() * nk.clone().unsqueeze_dim::<2>(1))
-                    .transpose()
-                    .matmul(mean_c.clone());
-                let cov = (s - means2) / nk.clone().sum().unsqueeze_dim::<2>(1);
-                let cov = symmetrize(cov.unsqueeze_dim::<3>(0)).reshape([d, d]);
-                Covariances::Tied(cov + eye_like(d, &mean_c).mul_scalar(reg))
-            }
-            SecondMoment::Diag(s) => {
-                let var = s / nk.clone().unsqueeze_dim::<2>(1) - mean_c.clone() * mean_c.clone();
-                Covariances::Diag(var.add_scalar(reg))
-            }
-            SecondMoment::Spherical(s) => {
-                // The mean over dimensions of the diagonal variances, plus reg (scikit-learn).
-                let var = (s / nk.clone()).div_scalar(d as f64)
-                    - (mean_c.clone() * mean_c.clone()).mean_dim(1).reshape([k]);
-                Covariances::Spherical(var.add_scalar(reg))
-            }
-        };
-        self.means = mean_c + self.center.clone();
-        let (pc, pivot) = precision_cholesky(&covariances);
-        self.covariances = covariances;
+        let weight = stats.nk.clone();
+        let estimate = stats.estimate(self.reg_covar);
+        self.means = estimate.means_c + self.center.clone();
+        let (pc, pivot) = precision_cholesky(&estimate.covariances);
+        self.covariances = estimate.covariances;
         self.precisions_cholesky = pc;
         self.refresh();
         ComponentCheck {
             pivot: expand_pivot(pivot, k),
-            weight: Some(stats.nk),
+            weight: Some(weight),
         }
     }
 

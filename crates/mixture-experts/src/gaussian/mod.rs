@@ -15,10 +15,12 @@ mod components;
 mod covariance_type;
 mod covariances;
 mod density;
+mod normal_wishart;
 mod stats;
 
 pub use components::{GaussianComponents, GaussianFeatures};
 pub use covariance_type::CovarianceType;
 pub use covariances::Covariances;
 pub use density::{log_prob_diag, log_prob_full, log_prob_spherical, log_prob_tied};
-pub use stats::{GaussianStats, SecondMoment};
+pub use normal_wishart::{NormalWishart, NormalWishartPrior, NormalWishartStats};
+pub use stats::{GaussianEstimate, GaussianStats, SecondMoment, NK_EPS};

@@ -1,7 +1,13 @@
 //! Sufficient statistics of Gaussian components.
 
 use burn::tensor::{backend::Backend, Tensor};
-use mixture_core::Statistics;
+use mixture_core::{linalg::symmetrize, tensor::eye_like, Statistics};
+
+use super::Covariances;
+
+/// Added to every component's total responsibility before dividing by it, as scikit-learn
+/// does (`10 · f64::EPSILON`), so that an empty component gives finite numbers.
+pub const NK_EPS: f64 = 10.0 * f64::EPSILON;
 
 /// Responsibility-weighted sums over a batch, taken about a fixed centre `c` (the data mean)
 /// so that second moments do not lose precision to cancellation:
@@ -47,6 +53,66 @@ impl<B: Backend> Statistics for GaussianStats<B> {
             nk: self.nk + other.nk,
             sx: self.sx + other.sx,
             sxx,
+        }
+    }
+}
+
+/// What scikit-learn's `_estimate_gaussian_parameters` makes of a set of responsibilities,
+/// here from their additive statistics: the totals (with [`NK_EPS`] added), the means about
+/// the centre the statistics were taken about, and the covariances with `reg_covar` on their
+/// diagonals. The EM Gaussian update keeps them; the variational update
+/// ([`NormalWishart`](super::NormalWishart)) starts from them.
+#[derive(Debug, Clone)]
+pub struct GaussianEstimate<B: Backend> {
+    /// `Σ_n r_nk + 10 ε`, `[K]`.
+    pub nk: Tensor<B, 1>,
+    /// `x̄_k − c`, `[K, D]`.
+    pub means_c: Tensor<B, 2>,
+    /// The responsibility-weighted covariances plus `reg_covar · I`, in the statistics'
+    /// structure.
+    pub covariances: Covariances<B>,
+}
+
+impl<B: Backend> GaussianStats<B> {
+    /// Means and covariances from the statistics (scikit-learn's
+    /// `_estimate_gaussian_parameters`, with `reg_covar` added to the diagonals).
+    pub fn estimate(self, reg_covar: f64) -> GaussianEstimate<B> {
+        let k = self.nk.dims()[0];
+        let d = self.sx.dims()[1];
+        let nk = self.nk.add_scalar(NK_EPS);
+        let mean_c = self.sx / nk.clone().unsqueeze_dim::<2>(1); // [K, D], centred
+        let reg = reg_covar;
+        let covariances = match self.sxx {
+            SecondMoment::Full(s) => {
+                let outer =
+                    mean_c.clone().unsqueeze_dim::<3>(2) * mean_c.clone().unsqueeze_dim::<3>(1);
+                let cov = s / nk.clone().reshape([k, 1, 1]) - outer;
+                let eye = eye_like(d, &cov).unsqueeze_dim::<3>(0).mul_scalar(reg);
+                Covariances::Full(symmetrize(cov) + eye)
+            }
+            SecondMoment::Tied(s) => {
+                let means2 = (mean_c.clone() * nk.clone().unsqueeze_dim::<2>(1))
+                    .transpose()
+                    .matmul(mean_c.clone());
+                let cov = (s - means2) / nk.clone().sum().unsqueeze_dim::<2>(1);
+                let cov = symmetrize(cov.unsqueeze_dim::<3>(0)).reshape([d, d]);
+                Covariances::Tied(cov + eye_like(d, &mean_c).mul_scalar(reg))
+            }
+            SecondMoment::Diag(s) => {
+                let var = s / nk.clone().unsqueeze_dim::<2>(1) - mean_c.clone() * mean_c.clone();
+                Covariances::Diag(var.add_scalar(reg))
+            }
+            SecondMoment::Spherical(s) => {
+                // The mean over dimensions of the diagonal variances, plus reg (scikit-learn).
+                let var = (s / nk.clone()).div_scalar(d as f64)
+                    - (mean_c.clone() * mean_c.clone()).mean_dim(1).reshape([k]);
+                Covariances::Spherical(var.add_scalar(reg))
+            }
+        };
+        GaussianEstimate {
+            nk,
+            means_c: mean_c,
+            covariances,
         }
     }
 }

@@ -1,0 +1,292 @@
+//! Fitting: validation, the priors, the initialisations and the variational EM runs.
+
+use burn::tensor::{backend::Backend, Tensor};
+use mixture_core::{
+    host::check_data,
+    tensor::{from_f64_like, to_vec_f64},
+    Batch, Error, FitObserver, NoopObserver, Result, TensorSource,
+};
+use mixture_experts::{CovarianceType, Covariances, NormalWishart, NormalWishartPrior};
+use mixture_gates::VariationalWeights;
+
+use super::{BayesianGaussianMixture, BayesianGaussianMixtureConfig};
+use crate::{
+    driver::{best_of, run, start_from, verify, EmFit, EmMode, EmSettings, FitData},
+    gaussian_mixture::{Start, FEATURE_CACHE_BYTES},
+};
+
+impl BayesianGaussianMixtureConfig {
+    /// Fits the mixture to `x` (`[N, D]`).
+    ///
+    /// # Errors
+    /// Invalid settings or priors, empty or non-finite data, fewer samples than components,
+    /// or a covariance that is not positive definite (see [`mixture_core::Error`]).
+    ///
+    /// ```
+    /// use burn::tensor::{DType, Tensor};
+    /// use mixture_core::tensor::{from_f64, to_vec_f64};
+    /// use mixture_em::BayesianGaussianMixtureConfig;
+    /// type B = burn_ndarray::NdArray<f64>;
+    /// // Two clusters, five components offered: the Dirichlet process keeps two.
+    /// let rows: Vec<f64> = (0..200)
+    ///     .map(|i| if i % 2 == 0 { 0.0 } else { 10.0 } + ((i * 37) % 101) as f64 / 100.0)
+    ///     .collect();
+    /// let x: Tensor<B, 2> = from_f64(rows, [200, 1], &Default::default(), DType::F64);
+    /// let model = BayesianGaussianMixtureConfig::new(5)
+    ///     .with_weight_concentration_prior(1e-3)
+    ///     .with_seed(0)
+    ///     .fit(&x)?;
+    /// let weights = to_vec_f64(model.weights())?;
+    /// assert_eq!(model.n_effective_components(1e-2)?, 2, "{weights:?}");
+    /// assert!(model.converged());
+    /// # Ok::<(), mixture_core::Error>(())
+    /// ```
+    pub fn fit<B: Backend>(&self, x: &Tensor<B, 2>) -> Result<BayesianGaussianMixture<B>> {
+        self.fit_with(x, &mut NoopObserver)
+    }
+
+    /// Fits the mixture, reporting progress to `observer`.
+    pub fn fit_with<B: Backend>(
+        &self,
+        x: &Tensor<B, 2>,
+        observer: &mut dyn FitObserver,
+    ) -> Result<BayesianGaussianMixture<B>> {
+        let m = self.in_memory(x)?;
+        let data = self.fit_data(&m, x)?;
+        let best = best_of(self.n_init, observer, |init, observer| {
+            let seed = self.seed.wrapping_add(init as u64);
+            let (mut components, mut gate) = self.fresh(&m, x)?;
+            let start = Start {
+                init: self.init,
+                k: self.n_components,
+                seed,
+                batch_size: self.batch_size,
+            };
+            let check = start.run(&mut components, &mut gate, &data, Some(&m.batch))?;
+            verify(&components, check)?;
+            self.run_from(components, gate, &data, seed, init, observer)
+        })?;
+        Ok(BayesianGaussianMixture::from_fit(self.clone(), best, m.n))
+    }
+
+    /// Fits the mixture from given initial responsibilities `resp` (`[N, K]`, rows summing
+    /// to one) instead of an initialisation method: one update from them (scikit-learn's
+    /// `_initialize`), then variational EM; `n_init` is not used. This is how a fit is
+    /// compared with scikit-learn's from the same start, and how a user starts from labels
+    /// of their own.
+    ///
+    /// # Errors
+    /// As [`fit`](Self::fit); [`Error::DimensionMismatch`] when `resp` is not `[N, K]`,
+    /// [`Error::InvalidInit`] when it is not finite and non-negative.
+    pub fn fit_from_responsibilities<B: Backend>(
+        &self,
+        x: &Tensor<B, 2>,
+        resp: &Tensor<B, 2>,
+    ) -> Result<BayesianGaussianMixture<B>> {
+        let m = self.in_memory(x)?;
+        let want = [m.n, self.n_components];
+        if resp.dims() != want {
+            return Err(Error::DimensionMismatch {
+                what: "responsibilities (N × K entries)",
+                expected: want[0] * want[1],
+                found: resp.dims().iter().product(),
+            });
+        }
+        let values = to_vec_f64(resp.clone())?;
+        if values.iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
+            return Err(Error::InvalidInit {
+                field: "responsibilities",
+                reason: "must be finite and >= 0".into(),
+            });
+        }
+        let data = self.fit_data(&m, x)?;
+        let (mut components, mut gate) = self.fresh(&m, x)?;
+        // The blocks of the source are contiguous row ranges, in order.
+        let mut row = 0;
+        let check = start_from(
+            &mut components,
+            &mut gate,
+            &mut [],
+            &data,
+            &mut |b: &Batch<B>| {
+                let n = b.n_samples();
+                let part = resp.clone().slice([row..row + n, 0..self.n_components]);
+                row += n;
+                Ok(part)
+            },
+        )?;
+        verify(&components, check)?;
+        let fit = self.run_from(components, gate, &data, self.seed, 0, &mut NoopObserver)?;
+        Ok(BayesianGaussianMixture::from_fit(self.clone(), fit, m.n))
+    }
+
+    /// Variational EM from initialised posteriors. The driver's bound is a mean over the
+    /// rows; scikit-learn's `tol` applies to the sum, so the driver gets `tol / N`.
+    pub(crate) fn run_from<B: Backend>(
+        &self,
+        mut components: NormalWishart<B>,
+        mut gate: VariationalWeights<B>,
+        data: &FitData<'_, B, mixture_experts::GaussianFeatures<B>>,
+        seed: u64,
+        init: usize,
+        observer: &mut dyn FitObserver,
+    ) -> Result<EmFit<NormalWishart<B>, VariationalWeights<B>>> {
+        let settings = EmSettings {
+            max_iter: self.max_iter,
+            tol: self.tol / data.total_weight(),
+            mode: EmMode::Weighted,
+            seed,
+        };
+        let trace = run(
+            &mut components,
+            &mut gate,
+            &mut [],
+            data,
+            &settings,
+            init,
+            observer,
+        )?;
+        Ok(EmFit {
+            components,
+            gate,
+            trace,
+        })
+    }
+
+    /// The settings and the data checked, the centre and the resolved prior.
+    pub(crate) fn in_memory<B: Backend>(&self, x: &Tensor<B, 2>) -> Result<InMemory<B>> {
+        self.validate()?;
+        check_data(x, "data")?;
+        let [n, d] = x.dims();
+        if n < self.n_components {
+            return Err(Error::TooFewSamples {
+                n_samples: n,
+                n_components: self.n_components,
+            });
+        }
+        self.validate_for(d)?;
+        let center = x.clone().mean_dim(0);
+        let prior = self.prior(x, &center)?;
+        let batch = Batch::new(x.clone());
+        let source = TensorSource::new(batch.clone(), Some(self.gaussian().block_rows::<B>(n, d)));
+        Ok(InMemory {
+            n,
+            batch,
+            center,
+            prior,
+            source,
+        })
+    }
+
+    /// The fit's data, with the features kept when they are cheap (as the EM fit does).
+    fn fit_data<'a, B: Backend>(
+        &self,
+        m: &'a InMemory<B>,
+        x: &Tensor<B, 2>,
+    ) -> Result<FitData<'a, B, mixture_experts::GaussianFeatures<B>>> {
+        let data = FitData::new(&m.source, m.n as f64);
+        let [n, d] = x.dims();
+        let bytes = self.gaussian().feature_bytes(n, d, x.dtype().size());
+        if self.batch_size.is_none() && bytes > 0 && bytes <= FEATURE_CACHE_BYTES {
+            let (template, _) = self.fresh(m, x)?;
+            return data.keep_features(&template);
+        }
+        Ok(data)
+    }
+
+    /// Posteriors at the prior and the gate at its prior, before the initial update.
+    fn fresh<B: Backend>(
+        &self,
+        m: &InMemory<B>,
+        x: &Tensor<B, 2>,
+    ) -> Result<(NormalWishart<B>, VariationalWeights<B>)> {
+        let k = self.n_components;
+        let comps = NormalWishart::new(
+            self.covariance_type,
+            k,
+            m.prior.clone(),
+            self.reg_covar,
+            m.center.clone(),
+        )?;
+        let gate =
+            VariationalWeights::new(self.weight_concentration_prior_type, k, self.alpha0(), x)?;
+        Ok((comps, gate))
+    }
+
+    /// scikit-learn's `_check_parameters`: the priors given, or computed from the data
+    /// (`m0` the mean, `ν0 = D`, `β0 = 1`, `Ψ0` the covariance with `ddof = 1`).
+    fn prior<B: Backend>(
+        &self,
+        x: &Tensor<B, 2>,
+        center: &Tensor<B, 2>,
+    ) -> Result<NormalWishartPrior<B>> {
+        let [n, d] = x.dims();
+        let mean = match &self.mean_prior {
+            Some(m) => from_f64_like::<B, 2, 2>(m.clone(), [1, d], x),
+            None => center.clone(),
+        };
+        let ct = self.covariance_type;
+        let covariance = match &self.covariance_prior {
+            Some(c) => match ct {
+                CovarianceType::Full => {
+                    Covariances::Full(from_f64_like::<B, 3, 2>(c.clone(), [1, d, d], x))
+                }
+                CovarianceType::Tied => {
+                    Covariances::Tied(from_f64_like::<B, 2, 2>(c.clone(), [d, d], x))
+                }
+                CovarianceType::Diag => {
+                    Covariances::Diag(from_f64_like::<B, 2, 2>(c.clone(), [1, d], x))
+                }
+                CovarianceType::Spherical => {
+                    Covariances::Spherical(from_f64_like::<B, 1, 2>(c.clone(), [1], x))
+                }
+            },
+            None => {
+                if n < 2 {
+                    return Err(Error::InvalidConfig {
+                        field: "covariance_prior",
+                        reason: "the default (the data's covariance) needs at least 2 samples; give covariance_prior".into(),
+                    });
+                }
+                let xc = x.clone() - center.clone();
+                let dof = (n - 1) as f64;
+                match ct {
+                    CovarianceType::Full | CovarianceType::Tied => {
+                        let cov = xc.clone().transpose().matmul(xc).div_scalar(dof);
+                        let cov = (cov.clone() + cov.transpose()).mul_scalar(0.5);
+                        if ct == CovarianceType::Full {
+                            Covariances::Full(cov.unsqueeze_dim::<3>(0))
+                        } else {
+                            Covariances::Tied(cov)
+                        }
+                    }
+                    CovarianceType::Diag => {
+                        Covariances::Diag((xc.clone() * xc).sum_dim(0).div_scalar(dof))
+                    }
+                    CovarianceType::Spherical => Covariances::Spherical(
+                        (xc.clone() * xc)
+                            .sum_dim(0)
+                            .div_scalar(dof)
+                            .mean_dim(1)
+                            .reshape([1]),
+                    ),
+                }
+            }
+        };
+        Ok(NormalWishartPrior {
+            mean_precision: self.mean_precision_prior.unwrap_or(1.0),
+            mean,
+            degrees_of_freedom: self.degrees_of_freedom_prior.unwrap_or(d as f64),
+            covariance,
+        })
+    }
+}
+
+/// In-memory data, checked, with the centre and the resolved prior.
+pub(crate) struct InMemory<B: Backend> {
+    pub n: usize,
+    pub batch: Batch<B>,
+    pub center: Tensor<B, 2>,
+    pub prior: NormalWishartPrior<B>,
+    pub source: TensorSource<B>,
+}

@@ -1,0 +1,476 @@
+//! Normal-Wishart posteriors over K Gaussian components: the components of a variational
+//! Bayesian Gaussian mixture (scikit-learn's `BayesianGaussianMixture`).
+
+use burn::tensor::{backend::Backend, Tensor};
+use mixture_core::{
+    linalg::diagonal,
+    special::{digamma, lgamma, LN_2PI},
+    tensor::{from_f64_like, full_like_dtype},
+    Batch, ComponentCheck, ComponentFailure, Components, Error, Result, Statistics,
+};
+
+use super::{CovarianceType, Covariances, GaussianComponents, GaussianFeatures, GaussianStats};
+
+/// The Normal-Wishart prior of a variational Gaussian mixture, resolved to values
+/// (scikit-learn's `mean_precision_prior_`, `mean_prior_`, `degrees_of_freedom_prior_` and
+/// `covariance_prior_`).
+#[derive(Debug, Clone)]
+pub struct NormalWishartPrior<B: Backend> {
+    /// `β0 > 0`, the precision of the prior on the means (scikit-learn's default 1).
+    pub mean_precision: f64,
+    /// `m0`, `[1, D]` (scikit-learn's default: the data mean).
+    pub mean: Tensor<B, 2>,
+    /// `ν0 > D − 1` (scikit-learn's default D).
+    pub degrees_of_freedom: f64,
+    /// `Ψ0`, the prior on the covariance, in the covariance type's structure for **one**
+    /// component: full `[1, D, D]`, tied `[D, D]`, diagonal `[1, D]`, spherical `[1]`
+    /// (scikit-learn's defaults: the data covariance, its diagonal, or the mean of that
+    /// diagonal, all with `ddof = 1`).
+    pub covariance: Covariances<B>,
+}
+
+/// Statistics of a variational E-step: the Gaussian statistics of the responsibilities and
+/// `Σ_n Σ_k r_nk ln r_nk` (minus their entropy), which the bound needs.
+#[derive(Debug, Clone)]
+pub struct NormalWishartStats<B: Backend> {
+    /// Responsibility-weighted sums about the centre.
+    pub gaussian: GaussianStats<B>,
+    /// `Σ r ln r`, `[1]`.
+    pub resp_log_resp: Tensor<B, 1>,
+}
+
+impl<B: Backend> Statistics for NormalWishartStats<B> {
+    fn merge(self, other: Self) -> Self {
+        Self {
+            gaussian: self.gaussian.merge(other.gaussian),
+            resp_log_resp: self.resp_log_resp + other.resp_log_resp,
+        }
+    }
+}
+
+/// K Normal-Wishart posteriors `q(μ_k, Λ_k) = N(μ_k | m_k, (β_k Λ_k)⁻¹) W(Λ_k | W_k, ν_k)`
+/// in scikit-learn's parameterisation: `means` are `m_k`, `covariances` are
+/// `(ν_k W_k)⁻¹` (scikit-learn's `covariances_`, the inverse of the expected precision), with
+/// their precision Cholesky factors; `mean_precision` is `β_k` and `degrees_of_freedom`
+/// `ν_k` (one shared value for tied covariances).
+///
+/// As [`Components`], this is scikit-learn's `_estimate_log_prob` (the expected
+/// log-density `E_q[ln N(x | μ_k, Λ_k⁻¹)]` with its dropped constant), `_m_step` from the
+/// Gaussian statistics (`_estimate_means`, `_estimate_wishart_*`), and the components' part
+/// of `_compute_lower_bound` after each update
+/// ([`bound_after_update`](Components::bound_after_update)). Scores and statistics reuse
+/// the EM Gaussian features and kernels: the score is the Gaussian score of the current
+/// `(m_k, covariances_k)` plus a per-component term in the bias row,
+/// `−½ D ln ν_k + ½ (D ln 2 + Σ_{i<D} ψ(½(ν_k − i)) − D / β_k)`.
+///
+/// An empty component is no failure: its posterior stays at the prior, which is how the
+/// Dirichlet-process prior switches unneeded components off.
+#[derive(Debug, Clone)]
+pub struct NormalWishart<B: Backend> {
+    gaussian: GaussianComponents<B>,
+    prior: NormalWishartPrior<B>,
+    /// `m0 − c`, `[1, D]`.
+    prior_mean_c: Tensor<B, 2>,
+    /// `β`, `[K]`.
+    mean_precision: Tensor<B, 1>,
+    /// `ν`, `[K]` (tied: one value repeated).
+    degrees_of_freedom: Tensor<B, 1>,
+    /// The score's per-component bias, `[1, K]`.
+    bias: Tensor<B, 2>,
+    /// `Σ r ln r` of the statistics of the last update, `[1]`.
+    resp_log_resp: Option<Tensor<B, 1>>,
+}
+
+impl<B: Backend> NormalWishart<B> {
+    /// `k` components at the prior (`m_k = m0`, `β_k = β0`, `ν_k = ν0`, covariances
+    /// `Ψ0 / ν0`), statistics and scores taken about `center` (`[1, D]`, the data mean
+    /// keeps f32 accurate); to be updated from statistics.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a prior out of range (`β0 ≤ 0`, `ν0 ≤ D − 1`, a
+    /// covariance prior that is not positive definite or not of `covariance_type`'s shape).
+    pub fn new(
+        covariance_type: CovarianceType,
+        k: usize,
+        prior: NormalWishartPrior<B>,
+        reg_covar: f64,
+        center: Tensor<B, 2>,
+    ) -> Result<Self> {
+        let d = center.dims()[1];
+        check_prior(&prior, covariance_type, d)?;
+        let nu0 = prior.degrees_of_freedom;
+        let covariances = match &prior.covariance {
+            Covariances::Full(c) => Covariances::Full(c.clone().repeat_dim(0, k).div_scalar(nu0)),
+            Covariances::Tied(c) => Covariances::Tied(c.clone().div_scalar(nu0)),
+            Covariances::Diag(c) => Covariances::Diag(c.clone().repeat_dim(0, k).div_scalar(nu0)),
+            Covariances::Spherical(c) => {
+                Covariances::Spherical(c.clone().repeat_dim(0, k).div_scalar(nu0))
+            }
+        };
+        let means = prior.mean.clone().repeat_dim(0, k);
+        let beta = full_like_dtype::<B, 1, 2>([k], prior.mean_precision, &center);
+        let nu = full_like_dtype::<B, 1, 2>([k], nu0, &center);
+        let (this, pivot) =
+            Self::from_parts(means, covariances, beta, nu, prior, reg_covar, center)?;
+        let pivot = mixture_core::tensor::to_vec_f64(pivot)?;
+        if pivot.iter().any(|p| !(*p > 0.0)) {
+            return Err(Error::InvalidConfig {
+                field: "covariance_prior",
+                reason: "must be positive definite".into(),
+            });
+        }
+        Ok(this)
+    }
+
+    /// Posteriors with the given parameters (a model read back from a file): means
+    /// `[K, D]`, covariances (scikit-learn's `covariances_`), `β` and `ν` (`[K]`; tied: one
+    /// value repeated). Returns them with the smallest Cholesky pivot of each covariance
+    /// (`[K]`; not positive means not positive definite).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a prior out of range.
+    pub fn from_parts(
+        means: Tensor<B, 2>,
+        covariances: Covariances<B>,
+        mean_precision: Tensor<B, 1>,
+        degrees_of_freedom: Tensor<B, 1>,
+        prior: NormalWishartPrior<B>,
+        reg_covar: f64,
+        center: Tensor<B, 2>,
+    ) -> Result<(Self, Tensor<B, 1>)> {
+        let d = center.dims()[1];
+        check_prior(&prior, covariances.covariance_type(), d)?;
+        let (gaussian, pivot) = GaussianComponents::from_covariances(means, covariances, reg_covar);
+        let gaussian = gaussian.with_center(center.clone());
+        let mut this = Self {
+            prior_mean_c: prior.mean.clone() - center,
+            bias: mean_precision.clone().unsqueeze_dim::<2>(0),
+            gaussian,
+            prior,
+            mean_precision,
+            degrees_of_freedom,
+            resp_log_resp: None,
+        };
+        this.bias = this.score_bias();
+        Ok((this, pivot))
+    }
+
+    /// The covariance structure.
+    pub fn covariance_type(&self) -> CovarianceType {
+        self.gaussian.covariance_type()
+    }
+
+    /// The posterior means `m_k`, `[K, D]` (scikit-learn's `means_`).
+    pub fn means(&self) -> Tensor<B, 2> {
+        self.gaussian.means()
+    }
+
+    /// `(ν_k W_k)⁻¹`, the inverse expected precisions (scikit-learn's `covariances_`).
+    pub fn covariances(&self) -> Covariances<B> {
+        self.gaussian.covariances()
+    }
+
+    /// `ν_k W_k`, the expected precisions (scikit-learn's `precisions_`).
+    pub fn precisions(&self) -> Covariances<B> {
+        self.gaussian.precisions()
+    }
+
+    /// Cholesky factors of [`precisions`](Self::precisions) (scikit-learn's
+    /// `precisions_cholesky_`).
+    pub fn precisions_cholesky(&self) -> Covariances<B> {
+        self.gaussian.precisions_cholesky()
+    }
+
+    /// `β_k`, `[K]` (scikit-learn's `mean_precision_`).
+    pub fn mean_precision(&self) -> Tensor<B, 1> {
+        self.mean_precision.clone()
+    }
+
+    /// `ν_k`, `[K]`; tied covariances share one value, repeated here (scikit-learn's
+    /// `degrees_of_freedom_` is then a scalar).
+    pub fn degrees_of_freedom(&self) -> Tensor<B, 1> {
+        self.degrees_of_freedom.clone()
+    }
+
+    /// The prior.
+    pub fn prior(&self) -> &NormalWishartPrior<B> {
+        &self.prior
+    }
+
+    /// The Gaussian components `N(m_k, covariances_k)`: the plug-in point estimate
+    /// (scikit-learn samples from it).
+    pub fn gaussian(&self) -> &GaussianComponents<B> {
+        &self.gaussian
+    }
+
+    /// The covariance regularisation.
+    pub fn reg_covar(&self) -> f64 {
+        self.gaussian.reg_covar()
+    }
+
+    /// The centre `[1, D]` about which statistics and scores are taken.
+    pub fn center(&self) -> Tensor<B, 2> {
+        self.gaussian.center()
+    }
+
+    /// scikit-learn's `_estimate_log_prob` (the expected log-density under the posterior,
+    /// `E_q[ln N(x | μ_k, Λ_k⁻¹)]`) plus `log_weights`, `[N, K]`, for raw inputs `x`, in row
+    /// chunks.
+    pub fn log_joint(&self, x: Tensor<B, 2>, log_weights: Tensor<B, 2>) -> Tensor<B, 2> {
+        self.gaussian.log_joint(x, log_weights + self.bias.clone())
+    }
+
+    /// The posterior predictive log-densities `ln St(x | m_k, Σ̃_k, ν_k + 1 − D)`, `[N, K]`
+    /// (Bishop's eq. 10.81): multivariate Student-t with `ν̃ = ν_k + 1 − D` degrees of
+    /// freedom and scale `Σ̃_k = (1 + β_k) ν_k / (ν̃ β_k) · covariances_k`. Diagonal and
+    /// spherical posteriors are treated the same way, with their structured scale (the
+    /// Wishart degrees of freedom scikit-learn uses for them too).
+    pub fn predictive_log_prob(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
+        let k = self.mean_precision.dims()[0];
+        let d = self.gaussian.n_features() as f64;
+        // ln N = log|P| − ½ D ln 2π − ½ δ²  ⇒  δ² = 2 (log|P| − ½ D ln 2π − ln N).
+        let log_det = self.log_det_cholesky().unsqueeze_dim::<2>(0); // [1, K]
+        let ln_n = self.gaussian.log_prob(x);
+        let maha = (log_det.clone().sub_scalar(0.5 * d * LN_2PI) - ln_n).mul_scalar(2.0);
+        let nu = self.degrees_of_freedom.clone().unsqueeze_dim::<2>(0);
+        let beta = self.mean_precision.clone().unsqueeze_dim::<2>(0);
+        let dof = nu.clone().add_scalar(1.0 - d); // ν̃
+        let scale = beta.clone().add_scalar(1.0) * nu / (dof.clone() * beta); // c_k
+        let half = Tensor::cat(
+            vec![
+                dof.clone().add_scalar(d).mul_scalar(0.5),
+                dof.clone().mul_scalar(0.5),
+            ],
+            0,
+        );
+        let lg = lgamma(half); // [2, K]
+        let norm = lg.clone().slice([0..1, 0..k])
+            - lg.slice([1..2, 0..k])
+            - (dof.clone().mul_scalar(std::f64::consts::PI))
+                .log()
+                .mul_scalar(0.5 * d)
+            - scale.clone().log().mul_scalar(0.5 * d)
+            + log_det;
+        let tail = (maha / (scale * dof.clone())).add_scalar(1.0).log()
+            * dof.add_scalar(d).mul_scalar(-0.5);
+        tail + norm
+    }
+
+    /// `Σ_i ln P_ii` of each component's precision factor, `[K]` (scikit-learn's
+    /// `_compute_log_det_cholesky`).
+    fn log_det_cholesky(&self) -> Tensor<B, 1> {
+        let k = self.mean_precision.dims()[0];
+        let d = self.gaussian.n_features() as f64;
+        match self.gaussian.precisions_cholesky() {
+            Covariances::Full(p) => diagonal(p).log().sum_dim(1).reshape([k]),
+            Covariances::Tied(p) => diagonal(p.unsqueeze_dim::<3>(0))
+                .log()
+                .sum()
+                .reshape([1])
+                .expand([k]),
+            Covariances::Diag(p) => p.log().sum_dim(1).reshape([k]),
+            Covariances::Spherical(p) => p.log().mul_scalar(d),
+        }
+    }
+
+    /// `½(ν_k − i)` for `i < D`, `[D, K]`.
+    fn half_dof_steps(&self) -> Tensor<B, 2> {
+        let d = self.gaussian.n_features();
+        let steps: Vec<f64> = (0..d).map(|i| i as f64).collect();
+        let steps = from_f64_like::<B, 2, 1>(steps, [d, 1], &self.degrees_of_freedom);
+        (self.degrees_of_freedom.clone().unsqueeze_dim::<2>(0) - steps).mul_scalar(0.5)
+    }
+
+    /// `−½ D ln ν_k + ½ (D ln 2 + Σ_i ψ(½(ν_k − i)) − D / β_k)`, `[1, K]`: what
+    /// scikit-learn's `_estimate_log_prob` adds to the Gaussian log-density of
+    /// `N(m_k, covariances_k)`.
+    fn score_bias(&self) -> Tensor<B, 2> {
+        let d = self.gaussian.n_features() as f64;
+        let nu = self.degrees_of_freedom.clone().unsqueeze_dim::<2>(0);
+        let beta = self.mean_precision.clone().unsqueeze_dim::<2>(0);
+        let log_lambda = digamma(self.half_dof_steps())
+            .sum_dim(0)
+            .add_scalar(d * std::f64::consts::LN_2);
+        nu.log().mul_scalar(-0.5 * d) + (log_lambda - beta.recip().mul_scalar(d)).mul_scalar(0.5)
+    }
+
+    /// `Σ_k ln B(W_k, ν_k)` written as scikit-learn's `_log_wishart_norm` summed over the
+    /// components (tied: K times the shared value), `[1]`.
+    fn log_wishart_norm(&self) -> Tensor<B, 1> {
+        let d = self.gaussian.n_features() as f64;
+        let nu = self.degrees_of_freedom.clone();
+        let log_det = self.log_det_cholesky() - nu.clone().log().mul_scalar(0.5 * d);
+        let lg = lgamma(self.half_dof_steps())
+            .sum_dim(0)
+            .reshape([nu.dims()[0]]);
+        (nu.clone() * log_det + nu.mul_scalar(0.5 * d * std::f64::consts::LN_2) + lg)
+            .sum()
+            .neg()
+    }
+}
+
+/// The prior's values in range and of the covariance type's shape.
+fn check_prior<B: Backend>(
+    prior: &NormalWishartPrior<B>,
+    covariance_type: CovarianceType,
+    d: usize,
+) -> Result<()> {
+    let bad = |field: &'static str, reason: String| Err(Error::InvalidConfig { field, reason });
+    if !(prior.mean_precision.is_finite() && prior.mean_precision > 0.0) {
+        return bad(
+            "mean_precision_prior",
+            format!("must be finite and > 0, got {}", prior.mean_precision),
+        );
+    }
+    if !(prior.degrees_of_freedom.is_finite() && prior.degrees_of_freedom > d as f64 - 1.0) {
+        return bad(
+            "degrees_of_freedom_prior",
+            format!(
+                "must be greater than n_features − 1 = {}, got {}",
+                d as f64 - 1.0,
+                prior.degrees_of_freedom
+            ),
+        );
+    }
+    if prior.mean.dims() != [1, d] {
+        return bad(
+            "mean_prior",
+            format!(
+                "must have n_features = {d} values, got {}",
+                prior.mean.dims()[1]
+            ),
+        );
+    }
+    let shape = prior.covariance.shape();
+    let want: Vec<usize> = match covariance_type {
+        CovarianceType::Full => vec![1, d, d],
+        CovarianceType::Tied => vec![d, d],
+        CovarianceType::Diag => vec![1, d],
+        CovarianceType::Spherical => vec![1],
+    };
+    if prior.covariance.covariance_type() != covariance_type || shape != want {
+        return bad(
+            "covariance_prior",
+            format!("must be {covariance_type}-shaped {want:?}, got {shape:?}"),
+        );
+    }
+    Ok(())
+}
+
+impl<B: Backend> Components<B> for NormalWishart<B> {
+    type Stats = NormalWishartStats<B>;
+    type Features = GaussianFeatures<B>;
+
+    fn n_components(&self) -> usize {
+        self.mean_precision.dims()[0]
+    }
+
+    fn prepare(&self, batch: &Batch<B>) -> Result<GaussianFeatures<B>> {
+        self.gaussian.prepare(batch)
+    }
+
+    fn score(&self, features: &GaussianFeatures<B>, log_weights: Tensor<B, 2>) -> Tensor<B, 2> {
+        self.gaussian
+            .score(features, log_weights + self.bias.clone())
+    }
+
+    fn summarize(
+        &self,
+        features: &GaussianFeatures<B>,
+        resp: Tensor<B, 2>,
+    ) -> NormalWishartStats<B> {
+        // r ln r with r floored away from 0, so that a zero responsibility adds 0.
+        let resp_log_resp = (resp.clone() * resp.clone().clamp_min(1e-30).log()).sum();
+        NormalWishartStats {
+            gaussian: self.gaussian.summarize(features, resp),
+            resp_log_resp,
+        }
+    }
+
+    /// scikit-learn's `_m_step`: `β = β0 + n`, `m = (β0 m0 + n x̄) / β`, and the Wishart
+    /// update of the covariance type (`_estimate_wishart_full` … `_spherical`).
+    fn update(&mut self, stats: NormalWishartStats<B>) -> ComponentCheck<B> {
+        let reg = self.gaussian.reg_covar();
+        let estimate = stats.gaussian.estimate(reg);
+        let k = estimate.means_c.dims()[0];
+        let nk = estimate.nk;
+        let beta0 = self.prior.mean_precision;
+        let nu0 = self.prior.degrees_of_freedom;
+        let beta = nk.clone().add_scalar(beta0);
+        let xk_c = estimate.means_c;
+        let m0c = self.prior_mean_c.clone();
+        let means_c = (m0c.clone().mul_scalar(beta0) + xk_c.clone() * nk.clone().unsqueeze_dim(1))
+            / beta.clone().unsqueeze_dim(1);
+        let diff = xk_c - m0c; // [K, D]
+                               // n_k β0 / β_k: the weight of the means' spread in the scale matrix.
+        let spread = nk.clone() * beta.clone().recip().mul_scalar(beta0);
+        let (nu, covariances) = match (estimate.covariances, &self.prior.covariance) {
+            (Covariances::Full(sk), Covariances::Full(psi)) => {
+                let nu = nk.clone().add_scalar(nu0);
+                let outer = diff.clone().unsqueeze_dim::<3>(2) * diff.unsqueeze_dim::<3>(1);
+                let scale =
+                    psi.clone() + sk * nk.reshape([k, 1, 1]) + outer * spread.reshape([k, 1, 1]);
+                let cov = scale / nu.clone().reshape([k, 1, 1]);
+                (nu, Covariances::Full(cov))
+            }
+            (Covariances::Tied(sk), Covariances::Tied(psi)) => {
+                let per = nk.clone().sum().div_scalar(k as f64); // [1]
+                let nu = per.clone().add_scalar(nu0);
+                let w = (nk / beta.clone()).mul_scalar(beta0 / k as f64);
+                let means2 = (diff.clone() * w.unsqueeze_dim(1)).transpose().matmul(diff);
+                let scale = psi.clone() + sk * per.reshape([1, 1]) + means2;
+                let cov = scale / nu.clone().reshape([1, 1]);
+                (nu.expand([k]), Covariances::Tied(cov))
+            }
+            (Covariances::Diag(sk), Covariances::Diag(psi)) => {
+                let nu = nk.clone().add_scalar(nu0);
+                let ratio = beta.clone().recip().mul_scalar(beta0).unsqueeze_dim(1);
+                let scale = psi.clone() + (sk + ratio * diff.clone() * diff) * nk.unsqueeze_dim(1);
+                let cov = scale / nu.clone().unsqueeze_dim(1);
+                (nu, Covariances::Diag(cov))
+            }
+            (Covariances::Spherical(sk), Covariances::Spherical(psi)) => {
+                let nu = nk.clone().add_scalar(nu0);
+                let ratio = beta.clone().recip().mul_scalar(beta0);
+                let sq = (diff.clone() * diff).mean_dim(1).reshape([k]);
+                let scale = psi.clone() + (sk + ratio * sq) * nk;
+                (nu.clone(), Covariances::Spherical(scale / nu))
+            }
+            _ => unreachable!(
+                "the prior's structure is checked against the statistics' at construction"
+            ),
+        };
+        let center = self.gaussian.center();
+        let (gaussian, pivot) =
+            GaussianComponents::from_covariances(means_c + center.clone(), covariances, reg);
+        self.gaussian = gaussian.with_center(center);
+        self.mean_precision = beta;
+        self.degrees_of_freedom = nu;
+        self.bias = self.score_bias();
+        self.resp_log_resp = Some(stats.resp_log_resp);
+        ComponentCheck {
+            pivot,
+            weight: None,
+        }
+    }
+
+    fn failure(&self, failure: ComponentFailure) -> Error {
+        self.gaussian.failure(failure)
+    }
+
+    /// scikit-learn's `_compute_lower_bound` without the weights' term:
+    /// `−Σ r ln r − Σ_k ln B(W_k, ν_k) − ½ D Σ_k ln β_k`.
+    fn bound_after_update(&self) -> Option<Tensor<B, 1>> {
+        let d = self.gaussian.n_features() as f64;
+        let entropy = self.resp_log_resp.clone()?.neg();
+        Some(
+            entropy
+                - self.log_wishart_norm()
+                - self.mean_precision.clone().log().sum().mul_scalar(0.5 * d),
+        )
+    }
+
+    fn n_parameters(&self) -> usize {
+        self.gaussian.n_parameters()
+    }
+}
