@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use mixture::em::selection::Criterion;
-use mixture::em::{EmMode, GateKind, InitMethod, KMeansInit};
+use mixture::em::{EmMode, GateKind, InitMethod, KMeansInit, WeightPrior};
 use mixture::experts::{Family, PriorType, PriorWeighting};
 use mixture::CovarianceType;
 
@@ -155,6 +155,9 @@ pub enum Method {
     Em,
     /// Adam on the negative log-likelihood (GMMPytorch's method), on burn's autodiff.
     Gradient,
+    /// Variational Bayes (scikit-learn's BayesianGaussianMixture): priors on the weights,
+    /// means and precisions; components the data do not need are switched off.
+    Variational,
 }
 
 impl Method {
@@ -163,6 +166,7 @@ impl Method {
         match self {
             Method::Em => "em",
             Method::Gradient => "gradient",
+            Method::Variational => "variational",
         }
     }
 }
@@ -190,6 +194,25 @@ pub struct FitArgs {
     /// Training method.
     #[arg(long, value_enum, default_value_t = Method::Em)]
     pub method: Method,
+
+    /// Prior on the weights for --method variational: a Dirichlet process (stick-breaking;
+    /// switches unneeded components off) or a Dirichlet distribution.
+    #[arg(long, value_enum, default_value_t = WeightPrior::DirichletProcess)]
+    pub weight_prior: WeightPrior,
+
+    /// Concentration α0 of the weight prior for --method variational (default 1/K; smaller
+    /// values keep fewer components).
+    #[arg(long, value_name = "ALPHA")]
+    pub weight_concentration: Option<f64>,
+
+    /// Precision β0 of the prior on the means for --method variational (default 1).
+    #[arg(long, value_name = "BETA")]
+    pub mean_precision: Option<f64>,
+
+    /// Degrees of freedom ν0 of the Wishart prior for --method variational (default the
+    /// number of features; must exceed it minus one).
+    #[arg(long, value_name = "NU")]
+    pub degrees_of_freedom: Option<f64>,
 
     /// Covariance family for --method gradient (--covariance is EM's).
     #[arg(long, value_enum, default_value_t = Family::Full)]

@@ -65,5 +65,6 @@ pub fn fit<B: Backend>(
         fit_seconds,
         final_loss: None,
         model_json: Some(model.to_json()?),
+        variational: None,
     })
 }

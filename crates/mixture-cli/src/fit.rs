@@ -40,6 +40,22 @@ pub struct FitOutcome {
     pub final_loss: Option<f64>,
     /// The fitted model as the JSON `--save` writes (EM fits; gradient fits have none yet).
     pub model_json: Option<String>,
+    /// What only a variational fit has.
+    pub variational: Option<VariationalOutcome>,
+}
+
+/// The part of a variational fit's outcome the other methods do not have.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct VariationalOutcome {
+    /// The evidence lower bound: exactly scikit-learn's `lower_bound_` (a sum over samples,
+    /// constants dropped).
+    pub elbo: f64,
+    /// Components with a weight above 1 % (one row in a hundred).
+    pub n_effective_components: usize,
+    /// The weight prior: `dirichlet-process` or `dirichlet-distribution`.
+    pub weight_prior: String,
+    /// `α0`.
+    pub weight_concentration_prior: f64,
 }
 
 /// The fit, as a job for any backend.
@@ -62,6 +78,9 @@ impl BackendJob for FitJob<'_> {
         match self.args.method {
             Method::Em => crate::em::fit(&x, self.args, want_labels, &mut observer),
             Method::Gradient => crate::gradient::fit(&x, self.args, want_labels, &mut observer),
+            Method::Variational => {
+                crate::variational::fit(&x, self.args, want_labels, &mut observer)
+            }
         }
     }
 }

@@ -97,5 +97,6 @@ pub fn fit<B: Backend>(
         fit_seconds: report.fit_seconds,
         final_loss: Some(report.final_loss),
         model_json: None,
+        variational: None,
     })
 }

@@ -4,6 +4,7 @@
 //! mixture fit                                   # the bundled iris data, 3 components
 //! mixture fit --input data.csv -k 5 --covariance diag --json
 //! mixture fit --input data.npy --dtype f64 --save model.json
+//! mixture fit --method variational -k 10 --weight-concentration 0.001 --json
 //! mixture kmeans --input data.csv -k 4 --n-init 10 --save centres.json
 //! mixture select --input data.csv -k 1..9 --criterion bic --plot bic.png --save best.json
 //! mixture predict --model model.json --input new.csv [--proba]
@@ -29,6 +30,7 @@ mod progress;
 mod regress;
 mod report;
 mod select;
+mod variational;
 
 use std::io::Write;
 use std::process::ExitCode;

@@ -22,7 +22,7 @@
 //! they have no saved form to check in f64 yet.
 
 use mixture::core::tensor::from_f64_slice;
-use mixture::em::GaussianMixture;
+use mixture::em::{persist::ModelKind, BayesianGaussianMixture, GaussianMixture};
 
 use burn::tensor::{backend::Backend, DType};
 
@@ -154,10 +154,22 @@ impl BackendJob for CheckJob<'_> {
     fn run<B: Backend>(self, device: B::Device, dtype: DType) -> Result<(f64, f64, f64), CliError> {
         let m = &self.data.matrix;
         let (n, d) = (m.n_rows, m.n_cols);
-        let model = GaussianMixture::<B>::from_json_as(self.model_json, &device, dtype)?;
+        let kind = mixture::em::persist::peek(self.model_json)?.format;
+        let (model, expected) = match kind {
+            ModelKind::BayesianGaussianMixture => {
+                let m =
+                    BayesianGaussianMixture::<B>::from_json_as(self.model_json, &device, dtype)?;
+                (m.point_estimate(), Some(m))
+            }
+            _ => (
+                GaussianMixture::<B>::from_json_as(self.model_json, &device, dtype)?,
+                None,
+            ),
+        };
         // In blocks of rows: an f64 copy of all the data and its [N, K] scores would cost
         // 8·N·(D + K) bytes at once.
         let mut total = 0.0;
+        let mut expected_total = 0.0;
         for start in (0..n).step_by(CHECK_ROWS) {
             let end = (start + CHECK_ROWS).min(n);
             let x = from_f64_slice::<B, 2>(
@@ -167,8 +179,17 @@ impl BackendJob for CheckJob<'_> {
                 dtype,
             );
             total += model.score(&x)? * (end - start) as f64;
+            if let Some(m) = &expected {
+                expected_total += m.score(&x)? * (end - start) as f64;
+            }
         }
-        let score = total / n as f64;
+        // A variational fit reports scikit-learn's score (the variational expectations);
+        // its BIC and AIC are the point estimate's.
+        let score = if expected.is_some() {
+            expected_total
+        } else {
+            total
+        } / n as f64;
         let p = model.n_parameters();
         Ok((
             score,

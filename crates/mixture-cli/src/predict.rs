@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use burn::tensor::{backend::Backend, DType};
 use mixture::core::tensor::{from_f64_like, to_vec_f64, to_vec_i64};
 use mixture::em::persist::ModelKind;
-use mixture::em::{GaussianMixture, KMeans, MixtureOfExperts};
+use mixture::em::{BayesianGaussianMixture, GaussianMixture, KMeans, MixtureOfExperts};
 
 use crate::backend::{self, BackendJob, BackendKind, Dtype};
 use crate::cli::PredictArgs;
@@ -79,6 +79,24 @@ impl PredictJob<'_> {
         Ok(Predictions::Labels { labels, proba })
     }
 
+    fn bayesian<B: Backend>(self, device: B::Device) -> Result<Predictions, CliError> {
+        let model = BayesianGaussianMixture::<B>::from_json(self.json, &device)
+            .map_err(|e| self.load_error(e))?;
+        let d = model.n_features();
+        self.check_columns(d)?;
+        let x = from_f64_like::<B, 2, 2>(self.x.values.clone(), [self.x.n_rows, d], &model.means());
+        let labels = to_vec_i64(model.predict(&x)?)?;
+        let proba = if self.proba {
+            Some(rows(
+                to_vec_f64(model.predict_proba(&x)?)?,
+                model.n_components(),
+            ))
+        } else {
+            None
+        };
+        Ok(Predictions::Labels { labels, proba })
+    }
+
     fn kmeans<B: Backend>(self, device: B::Device) -> Result<Predictions, CliError> {
         let model = KMeans::<B>::from_json(self.json, &device).map_err(|e| self.load_error(e))?;
         let d = model.n_features();
@@ -122,6 +140,7 @@ impl BackendJob for PredictJob<'_> {
             ModelKind::GaussianMixture => self.gaussian::<B>(device),
             ModelKind::KMeans => self.kmeans::<B>(device),
             ModelKind::MixtureOfExperts => self.regression::<B>(device),
+            ModelKind::BayesianGaussianMixture => self.bayesian::<B>(device),
         }
     }
 }

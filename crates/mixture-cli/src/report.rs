@@ -2,9 +2,9 @@
 
 use serde::Serialize;
 
-use crate::cli::FitArgs;
+use crate::cli::{FitArgs, Method};
 use crate::dataset::{Classes, Dataset};
-use crate::fit::FitOutcome;
+use crate::fit::{FitOutcome, VariationalOutcome};
 use crate::precision::Choice;
 
 /// Feature columns shown in the text report's table of means (all are in the JSON).
@@ -75,6 +75,10 @@ pub struct FitReport {
     /// The final training loss (`--method gradient` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub final_loss: Option<f64>,
+    /// `--method variational` only: `elbo` (scikit-learn's `lower_bound_`, a sum over
+    /// samples), `n_effective_components` (weights above 1 %), the weight prior and `α0`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub variational: Option<VariationalOutcome>,
     /// Column names (CSV header, else `x0`, `x1`, …).
     pub feature_names: Vec<String>,
     /// Where the model was saved, if it was.
@@ -134,25 +138,23 @@ impl FitReport {
             n_features: data.matrix.n_cols,
             n_components: args.components,
             covariance_type: match args.method {
-                crate::cli::Method::Em => args.covariance.to_string(),
-                crate::cli::Method::Gradient => args.family.as_str().to_string(),
+                Method::Em | Method::Variational => args.covariance.to_string(),
+                Method::Gradient => args.family.as_str().to_string(),
             },
             init: match args.method {
-                crate::cli::Method::Em => args.init.to_string(),
-                crate::cli::Method::Gradient => "from-data".to_string(),
+                Method::Em | Method::Variational => args.init.to_string(),
+                Method::Gradient => "from-data".to_string(),
             },
             seed: args.seed,
             n_init: args.n_init,
             tol: match args.method {
-                crate::cli::Method::Em => args.tol,
-                crate::cli::Method::Gradient => {
-                    mixture::gradient::GradientMixtureConfig::new(1).tol
-                }
+                Method::Em | Method::Variational => args.tol,
+                Method::Gradient => mixture::gradient::GradientMixtureConfig::new(1).tol,
             },
             reg_covar: args.reg_covar,
             max_iter: match args.method {
-                crate::cli::Method::Em => args.max_iter,
-                crate::cli::Method::Gradient => args.iterations,
+                Method::Em | Method::Variational => args.max_iter,
+                Method::Gradient => args.iterations,
             },
             batch_size: args.batch_size,
             converged: outcome.converged,
@@ -166,6 +168,7 @@ impl FitReport {
             means: outcome.means,
             fit_seconds: outcome.fit_seconds,
             final_loss: outcome.final_loss,
+            variational: outcome.variational,
             feature_names: data.feature_names(),
             saved_to: args.save.as_ref().map(|p| p.display().to_string()),
             class_table,
@@ -178,6 +181,7 @@ pub fn render_text(r: &FitReport) -> String {
     let mut out = String::new();
     let method = match r.method {
         "em" => "EM",
+        "variational" => "variational Bayes",
         other => other,
     };
     let line = |out: &mut String, key: &str, value: String| {
@@ -230,6 +234,33 @@ pub fn render_text(r: &FitReport) -> String {
     line(&mut out, "lower bound", format!("{:.6}", r.lower_bound));
     if let Some(loss) = r.final_loss {
         line(&mut out, "final loss", format!("{loss:.6}"));
+    }
+    if let Some(v) = &r.variational {
+        line(
+            &mut out,
+            "ELBO",
+            format!(
+                "{:.6} (sum over samples, as scikit-learn's lower_bound_)",
+                v.elbo
+            ),
+        );
+        line(
+            &mut out,
+            "weight prior",
+            format!(
+                "{}, concentration {}",
+                v.weight_prior,
+                short_number(v.weight_concentration_prior)
+            ),
+        );
+        line(
+            &mut out,
+            "effective components",
+            format!(
+                "{} of {} (weight above 1 %)",
+                v.n_effective_components, r.n_components
+            ),
+        );
     }
     line(&mut out, "BIC", format!("{:.4}", r.bic));
     line(&mut out, "AIC", format!("{:.4}", r.aic));

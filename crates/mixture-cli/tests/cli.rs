@@ -1173,3 +1173,129 @@ fn select_keeps_going_past_a_failed_cell() {
     fails(&["select", "-k", "0..3"], 2, "0");
     fails(&["select", "--criterion", "bogus"], 2, "bogus");
 }
+
+#[test]
+fn variational_fit_matches_scikit_learns_bound() {
+    // scikit-learn 1.9.1: BayesianGaussianMixture(3, covariance_type=ct,
+    // weight_concentration_prior_type="dirichlet_distribution", tol=1e-9, max_iter=10000) on
+    // iris: lower_bound_ and score (the same for random_state 0..8). The Dirichlet
+    // distribution's bound does not depend on the components' order, so both reach the same
+    // optimum from different k-means starts.
+    let reference = [
+        ("full", 275.01823131055755, -1.636746761112466),
+        ("tied", 233.7836684278817, -1.958952975159972),
+        ("diag", 108.683688697211, -2.459869390870891),
+        ("spherical", 49.74289671475856, -2.794566870276964),
+    ];
+    let dir = scratch("variational");
+    let model = dir.join("model.json");
+    let csv = dir.join("iris.csv");
+    std::fs::write(&csv, iris_features_csv()).unwrap();
+    for (ct, elbo, score) in reference {
+        let v = json(&[
+            "fit",
+            "--json",
+            "--method",
+            "variational",
+            "--weight-prior",
+            "dirichlet",
+            "--dtype",
+            "f64",
+            "--covariance",
+            ct,
+            "--tol",
+            "1e-9",
+            "--max-iter",
+            "10000",
+            "--save",
+            model.to_str().unwrap(),
+        ]);
+        assert_eq!(v["method"], "variational");
+        assert_eq!(v["converged"], true, "{ct}");
+        let rel = |a: f64, b: f64| ((a - b) / b).abs();
+        assert!(rel(f(&v["elbo"]), elbo) < 1e-6, "{ct}: {}", v["elbo"]);
+        assert!(rel(f(&v["lower_bound"]) * 150.0, elbo) < 1e-6, "{ct}");
+        assert!(rel(f(&v["mean_log_likelihood"]), score) < 1e-6, "{ct}");
+        assert_eq!(v["n_effective_components"], 3, "{ct}");
+        assert_eq!(v["weight_prior"], "dirichlet-distribution");
+        // The saved model predicts the species the fit's class table shows.
+        let labels: Vec<usize> = ok(&[
+            "predict",
+            "--model",
+            model.to_str().unwrap(),
+            "--input",
+            csv.to_str().unwrap(),
+        ])
+        .lines()
+        .map(|l| l.parse().unwrap())
+        .collect();
+        let table = &v["class_table"]["counts"];
+        for k in 0..3 {
+            let row: u64 = (0..3).map(|c| table[k][c].as_u64().unwrap()).sum();
+            assert_eq!(
+                labels.iter().filter(|l| **l == k).count() as u64,
+                row,
+                "{ct}"
+            );
+        }
+    }
+}
+
+#[test]
+fn variational_fit_switches_extra_components_off() {
+    // Three clusters, ten components offered.
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/data/blobs3.csv");
+    let v = json(&[
+        "fit",
+        "--json",
+        "--method",
+        "variational",
+        "--input",
+        data,
+        "-k",
+        "10",
+        "--weight-concentration",
+        "0.001",
+        "--init",
+        "k-means++",
+        "--n-init",
+        "4",
+    ]);
+    assert_eq!(v["n_effective_components"], 3, "{}", v["weights"]);
+    assert_eq!(v["weight_concentration_prior"], 0.001);
+    let text = ok(&[
+        "fit",
+        "--method",
+        "variational",
+        "--input",
+        data,
+        "-k",
+        "10",
+        "--no-progress",
+    ]);
+    assert!(text.contains("variational Bayes"), "{text}");
+    assert!(text.contains("ELBO"), "{text}");
+    assert!(text.contains("effective components"), "{text}");
+    fails(
+        &[
+            "fit",
+            "--method",
+            "variational",
+            "--degrees-of-freedom",
+            "1",
+        ],
+        2,
+        "degrees_of_freedom_prior",
+    );
+    fails(
+        &[
+            "fit",
+            "--method",
+            "variational",
+            "--weight-concentration",
+            "0",
+        ],
+        2,
+        "weight_concentration_prior",
+    );
+}
