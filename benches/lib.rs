@@ -143,6 +143,34 @@ impl Problem {
         mixture::core::tensor::from_f64(wide, [self.n, self.d], device, dtype)
     }
 
+    /// The index of the nearest initial mean of every row (squared distances in f64; the
+    /// first on ties): the one-hot start of the variational benchmark, which
+    /// `sklearn_bench.py` recomputes the same way.
+    pub fn nearest_init_labels(&self) -> Vec<usize> {
+        let (k, d) = (self.k, self.d);
+        self.x
+            .chunks_exact(d)
+            .map(|row| {
+                let dist = |c: usize| -> f64 {
+                    row.iter()
+                        .zip(&self.means_init[c * d..(c + 1) * d])
+                        .map(|(x, m)| (f64::from(*x) - m).powi(2))
+                        .sum()
+                };
+                (0..k)
+                    .fold((0, f64::INFINITY), |best, c| {
+                        let v = dist(c);
+                        if v < best.1 {
+                            (c, v)
+                        } else {
+                            best
+                        }
+                    })
+                    .0
+            })
+            .collect()
+    }
+
     /// Writes the data as a 2-D little-endian f32 `.npy` file (NumPy format 1.0, C order).
     pub fn write_npy(&self, path: &std::path::Path) -> std::io::Result<()> {
         use std::io::Write;

@@ -23,7 +23,7 @@ use std::time::Instant;
 
 use clap::Parser;
 use mixture::core::{FitEvent, FitObserver};
-use mixture::em::GaussianMixtureConfig;
+use mixture::em::{BayesianGaussianMixtureConfig, GaussianMixtureConfig};
 use mixture::experts::CovarianceType;
 use mixture_benches::{backend_name, median, Bench, Problem, COVARIANCE_TYPES};
 use serde::Serialize;
@@ -82,6 +82,11 @@ struct Args {
     /// Autodiff) on the same data sets, to set beside the EM table's diag rows.
     #[arg(long)]
     gradient: bool,
+    /// Time the variational Bayesian Gaussian mixture (scikit-learn's
+    /// BayesianGaussianMixture) instead of EM: default N = 100 000, D = 16, diag and full,
+    /// from one-hot responsibilities at the nearest initial mean.
+    #[arg(long)]
+    variational: bool,
 }
 
 /// MixtureLib's time per fit of the two-planes example on a 2-core machine (issue 3): about
@@ -216,6 +221,8 @@ fn bench_gradient(ns: &[usize], args: &Args, warmup: usize, reps: usize) {
 #[derive(Debug, Serialize)]
 struct CaseResult {
     backend: &'static str,
+    /// `em` (GaussianMixture) or `variational` (BayesianGaussianMixture).
+    method: &'static str,
     covariance_type: String,
     n: usize,
     d: usize,
@@ -238,6 +245,9 @@ struct CaseResult {
 /// A case for scikit-learn: the data file and the same start.
 #[derive(Debug, Serialize)]
 struct SklearnCase {
+    /// `em` or `variational` (then scikit-learn starts from the one-hot responsibilities of
+    /// the nearest initial mean, and the bound is its `lower_bound_` divided by N).
+    method: &'static str,
     covariance_type: String,
     n: usize,
     d: usize,
@@ -248,6 +258,19 @@ struct SklearnCase {
     weights_init: Vec<f64>,
     means_init: Vec<f64>,
     precisions_init: Vec<f64>,
+}
+
+/// `[N, K]` one-hot responsibilities of `labels`, in the dtype of `like`.
+fn one_hot<B: burn::tensor::backend::Backend>(
+    labels: &[usize],
+    k: usize,
+    like: &burn::tensor::Tensor<B, 2>,
+) -> burn::tensor::Tensor<B, 2> {
+    let mut v = vec![0.0; labels.len() * k];
+    for (i, &l) in labels.iter().enumerate() {
+        v[i * k + l] = 1.0;
+    }
+    mixture::core::tensor::from_f64_like::<B, 2, 2>(v, [labels.len(), k], like)
 }
 
 /// Stamps the end of every EM iteration.
@@ -265,12 +288,14 @@ fn main() {
     let args = Args::parse();
     let ns = if !args.n.is_empty() {
         args.n.clone()
-    } else if args.quick {
+    } else if args.quick || args.variational {
         vec![100_000]
     } else {
         vec![100_000, 1_000_000]
     };
-    let covs = if args.covariance.is_empty() {
+    let covs = if args.covariance.is_empty() && args.variational {
+        vec![CovarianceType::Diag, CovarianceType::Full]
+    } else if args.covariance.is_empty() {
         COVARIANCE_TYPES.to_vec()
     } else {
         args.covariance.clone()
@@ -301,8 +326,19 @@ fn main() {
 
     let mut results = Vec::new();
     let mut sk_cases = Vec::new();
+    // The variational table defaults to D = 16 (the issue's row); --d overrides.
+    let ds = if args.variational && args.d == [16, 64] {
+        vec![16]
+    } else {
+        args.d.clone()
+    };
+    let method = if args.variational {
+        "variational"
+    } else {
+        "em"
+    };
     for &n in &ns {
-        for &d in &args.d {
+        for &d in &ds {
             let t0 = Instant::now();
             let seed = args.seed ^ ((n as u64) << 8) ^ d as u64;
             let problem = Problem::generate(n, d, args.k, seed);
@@ -341,7 +377,21 @@ fn main() {
                     .with_means_init(problem.means_init.clone())
                     .with_precisions_init(precisions_init.clone());
                 let mut stamps = Stamps(Vec::with_capacity(iterations));
-                let fit = config.fit_with(&x, None, &mut stamps);
+                let fit = if args.variational {
+                    let resp = one_hot::<Bench>(&problem.nearest_init_labels(), args.k, &x);
+                    BayesianGaussianMixtureConfig::new(args.k)
+                        .with_covariance_type(ct)
+                        .with_tol(0.0)
+                        .with_max_iter(iterations)
+                        .with_batch_size(args.batch_size)
+                        .fit_from_responsibilities_with(&x, &resp, &mut stamps)
+                        // The mean bound per row, to compare with scikit-learn's sum / N.
+                        .map(|m| m.lower_bound() / n as f64)
+                } else {
+                    config
+                        .fit_with(&x, None, &mut stamps)
+                        .map(|m| m.lower_bound())
+                };
                 let mut times_ms: Vec<f64> = stamps
                     .0
                     .windows(2)
@@ -353,7 +403,7 @@ fn main() {
                 let ms_max = times_ms.iter().copied().fold(0.0, f64::max);
                 let ms = median(&mut times_ms);
                 let (mean_ll, error) = match &fit {
-                    Ok(gm) => (gm.lower_bound(), None),
+                    Ok(bound) => (*bound, None),
                     Err(e) => (f64::NAN, Some(e.to_string())),
                 };
                 eprintln!(
@@ -367,6 +417,7 @@ fn main() {
                 );
                 results.push(CaseResult {
                     backend: backend_name(),
+                    method,
                     covariance_type: ct.to_string(),
                     n,
                     d,
@@ -384,6 +435,7 @@ fn main() {
                     error,
                 });
                 sk_cases.push(SklearnCase {
+                    method,
                     covariance_type: ct.to_string(),
                     n,
                     d,

@@ -16,6 +16,11 @@
 //!    MixtureLib's two-planes mixture of experts (N = 200, Dirichlet and softmax gate) and
 //!    prints them beside MixtureLib's times on a 2-core machine. `--two-planes` runs this
 //!    step alone.
+//!
+//! `--variational` replaces all of this with the variational Bayesian Gaussian mixture's
+//! iterations (`mixture-bench --variational`: N = 100 000, D = 16, K = 16, diag and full),
+//! compared under `--compare sklearn` with scikit-learn's `BayesianGaussianMixture` from the
+//! same one-hot start.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -42,6 +47,10 @@ pub struct BenchArgs {
     /// Only the two-planes mixture-of-experts fits (no EM table).
     #[arg(long)]
     two_planes: bool,
+    /// Only the variational Bayesian Gaussian mixture (N = 100 000, D = 16, K = 16, diag and
+    /// full), with scikit-learn's BayesianGaussianMixture under `--compare sklearn`.
+    #[arg(long)]
+    variational: bool,
     /// Extra arguments for the mixture-bench binary (after `--`), e.g. `-- --n 200000 --d 32`.
     #[arg(last = true)]
     extra: Vec<String>,
@@ -77,6 +86,8 @@ enum Compare {
 /// One case timed by `mixture-bench`.
 #[derive(Debug, Deserialize)]
 struct RustCase {
+    #[serde(default = "em")]
+    method: String,
     covariance_type: String,
     n: usize,
     d: usize,
@@ -101,11 +112,18 @@ struct SklearnRun {
 /// One case timed by scikit-learn.
 #[derive(Debug, Deserialize)]
 struct SklearnCase {
+    #[serde(default = "em")]
+    method: String,
     covariance_type: String,
     n: usize,
     d: usize,
     ms_per_iter: f64,
     mean_log_likelihood: f64,
+}
+
+/// The method of cases written before there was more than one.
+fn em() -> String {
+    "em".into()
 }
 
 /// Runs `cargo xtask bench`.
@@ -121,7 +139,9 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
     } else {
         em_table(&args, &root, &out_dir, &cargo, feature)?
     };
-    table.push_str(&two_planes_table(&args, &root, &cargo, feature)?);
+    if !args.variational {
+        table.push_str(&two_planes_table(&args, &root, &cargo, feature)?);
+    }
     print!("{table}");
     if let Some(path) = &args.output {
         std::fs::write(path, &table).map_err(|e| format!("writing {}: {e}", path.display()))?;
@@ -166,6 +186,9 @@ fn em_table(
     }
     if args.compare.is_some() {
         cmd.arg("--write-data").arg(&data_dir);
+    }
+    if args.variational {
+        cmd.arg("--variational");
     }
     cmd.args(&args.extra);
     eprintln!("==> building and running mixture-bench (release, backend {feature})");
@@ -297,9 +320,16 @@ fn machine() -> String {
 fn render(rust: &[RustCase], sklearn: Option<&SklearnRun>, backend: &str) -> String {
     let mut s = String::new();
     let first = rust.first();
+    let what = match first.map(|c| c.method.as_str()) {
+        Some("variational") => {
+            "Variational iterations of BayesianGaussianMixture (\"mean log-lik.\": the \
+             bound / N)"
+        }
+        _ => "EM iterations of GaussianMixture",
+    };
     let _ = writeln!(
         s,
-        "\nEM iterations of GaussianMixture, backend `{backend}`, f32, K = {}: median of {} \
+        "\n{what}, backend `{backend}`, f32, K = {}: median of {} \
          iterations after {} untimed ({})",
         first.map_or(0, |c| c.k),
         first.map_or(0, |c| c.reps),
@@ -339,10 +369,12 @@ fn render(rust: &[RustCase], sklearn: Option<&SklearnRun>, backend: &str) -> Str
             c.covariance_type, c.n, c.d, c.ms_per_iter, c.points_per_sec, ll
         );
         if let Some(sk) = sklearn {
-            let other = sk
-                .results
-                .iter()
-                .find(|o| o.covariance_type == c.covariance_type && o.n == c.n && o.d == c.d);
+            let other = sk.results.iter().find(|o| {
+                o.method == c.method
+                    && o.covariance_type == c.covariance_type
+                    && o.n == c.n
+                    && o.d == c.d
+            });
             match other {
                 Some(o) => {
                     let _ = write!(

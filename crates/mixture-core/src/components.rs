@@ -185,10 +185,12 @@ pub trait Components<B: Backend> {
     /// The components' part of the bound of an iteration when it is computed *after* the
     /// M-step, in scikit-learn's variational convention (`BayesianGaussianMixture`'s
     /// `_compute_lower_bound`: the entropy of the E-step's responsibilities and the
-    /// posterior's normalisers, constants dropped). When `Some`, the driver reports this
-    /// plus the gate's [`Gate::bound_after_update`](crate::Gate::bound_after_update) instead
-    /// of the data term and the [`bound_correction`](Self::bound_correction)s. `None` (the
-    /// default) for point estimates.
+    /// posterior's normalisers, constants dropped). When `Some`, the driver reports the data
+    /// term `Σ_n w_n lse_n` plus this plus the gate's
+    /// [`Gate::bound_after_update`](crate::Gate::bound_after_update), instead of the
+    /// [`bound_correction`](Self::bound_correction)s: the entropy `−Σ r ln r` is the data
+    /// term less `Σ r s` over the E-step's scores, whose parts the components and the gate
+    /// take from their statistics. `None` (the default) for point estimates.
     fn bound_after_update(&self) -> Option<Tensor<B, 1>> {
         None
     }

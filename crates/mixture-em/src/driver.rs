@@ -275,7 +275,8 @@ where
 /// The bound is the weighted mean log-likelihood plus the gate's and components'
 /// [`bound_correction`](Components::bound_correction), divided by the data's total weight;
 /// for components with a [`bound_after_update`](Components::bound_after_update) (the
-/// variational Gaussian mixture), that value plus the gate's, divided by the total weight.
+/// variational Gaussian mixture), the data term plus that value plus the gate's, divided by
+/// the total weight.
 ///
 /// # Errors
 /// The components' [`failure`](Components::failure) error naming the first component whose
@@ -302,6 +303,7 @@ where
     };
     for iteration in 1..=settings.max_iter {
         let e = e_step(components, gate, data, settings.mode, &mut rng)?;
+        let e_log_likelihood = e.log_likelihood.clone();
         let mut bound = e.log_likelihood;
         if let Some(c) = components.bound_correction() {
             bound = bound + c;
@@ -315,11 +317,12 @@ where
         }
         gate.update(e.gate);
         // A variational family in scikit-learn's convention states its bound after the
-        // M-step (the responsibilities' entropy is in its statistics).
+        // M-step: the data term plus its own and the gate's parts (see
+        // `Components::bound_after_update`), without the corrections.
         if let Some(after) = components.bound_after_update() {
             bound = match gate.bound_after_update() {
-                Some(g) => after + g,
-                None => after,
+                Some(g) => e_log_likelihood + after + g,
+                None => e_log_likelihood + after,
             };
         }
         // The single host read of the iteration: [bound, pivots (K), weights (K)?].

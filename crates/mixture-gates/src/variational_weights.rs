@@ -74,6 +74,8 @@ pub struct VariationalWeights<B: Backend> {
     before: Tensor<B, 2>,
     /// `E_q[log π]`, `[1, K]`.
     expected_log: Tensor<B, 2>,
+    /// `Σ_k n_k E_q[log π_k]` of the last update's counts under the posterior before it, `[1]`.
+    expected_score: Option<Tensor<B, 1>>,
 }
 
 impl<B: Backend> VariationalWeights<B> {
@@ -112,6 +114,7 @@ impl<B: Backend> VariationalWeights<B> {
             concentration: zeros.clone().unsqueeze_dim::<2>(0),
             expected_log: zeros.clone().unsqueeze_dim::<2>(0),
             before,
+            expected_score: None,
         };
         gate.set_counts(zeros);
         Ok(gate)
@@ -239,6 +242,12 @@ impl<B: Backend> Gate<B> for VariationalWeights<B> {
     }
 
     fn update(&mut self, stats: Counts<B>) {
+        let k = self.n_components();
+        self.expected_score = Some(
+            (stats.0.clone().reshape([1, k]) * self.expected_log.clone())
+                .sum()
+                .reshape([1]),
+        );
         self.set_counts(stats.0.add_scalar(NK_EPS));
     }
 
@@ -249,10 +258,14 @@ impl<B: Backend> Gate<B> for VariationalWeights<B> {
             .expand([batch.n_samples(), k])
     }
 
-    /// `Σ_k ln B(a_k, b_k)` (Dirichlet process) or `Σ lnΓ(α_k) − lnΓ(Σα)` (Dirichlet).
+    /// `Σ_k ln B(a_k, b_k)` (Dirichlet process) or `Σ lnΓ(α_k) − lnΓ(Σα)` (Dirichlet),
+    /// scikit-learn's `−log_norm_weight`, less `Σ_k n_k E_q[log π_k]` under the posterior
+    /// before the update (the gate's part of the E-step's scores, which the entropy of the
+    /// responsibilities needs: see `NormalWishart`'s bound).
     fn bound_after_update(&self) -> Option<Tensor<B, 1>> {
         let k = self.n_components();
-        Some(match self.prior_type {
+        let score = self.expected_score.clone()?;
+        let norm = match self.prior_type {
             WeightPrior::DirichletProcess => {
                 let (a, b) = self.sticks();
                 let lg = lgamma(Tensor::cat(vec![a.clone(), b.clone(), a + b], 0));
@@ -264,7 +277,8 @@ impl<B: Backend> Gate<B> for VariationalWeights<B> {
                 (lg.clone().slice([0..1, 0..k]).sum() - lg.slice([0..1, k..k + 1]).sum())
                     .reshape([1])
             }
-        })
+        };
+        Some(norm - score)
     }
 
     fn n_parameters(&self) -> usize {
@@ -294,7 +308,10 @@ mod tests {
         let x: Tensor<B, 2> = from_f64(vec![0.0], [1, 1], &dev, DType::F64);
         for prior in WeightPrior::ALL {
             let mut gate = VariationalWeights::new(prior, k, a0, &x).unwrap();
+            let before = to_vec_f64(gate.expected_log_weights()).unwrap();
             gate.update(Counts(from_f64(nk.to_vec(), [k], &dev, DType::F64)));
+            // The bound term is the normaliser less Σ n_k E[log π_k] before the update.
+            let score: f64 = nk.iter().zip(&before).map(|(n, l)| n * l).sum();
             let nk: Vec<f64> = nk.iter().map(|n| n + NK_EPS).collect();
             let got_log = to_vec_f64(gate.expected_log_weights()).unwrap();
             let got_w = to_vec_f64(gate.weights()).unwrap();
@@ -337,6 +354,7 @@ mod tests {
                 assert!((got_log[i] - want_log[i]).abs() < 1e-11, "{prior}: log {i}");
                 assert!((got_w[i] - want_w[i]).abs() < 1e-13, "{prior}: w {i}");
             }
+            let want_bound = want_bound - score;
             assert!((got_bound - want_bound).abs() < 1e-10 * want_bound.abs().max(1.0));
             // A gate read back from its concentrations is the same gate.
             let back = VariationalWeights::new(prior, k, a0, &x)

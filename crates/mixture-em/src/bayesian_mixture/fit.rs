@@ -83,6 +83,20 @@ impl BayesianGaussianMixtureConfig {
         x: &Tensor<B, 2>,
         resp: &Tensor<B, 2>,
     ) -> Result<BayesianGaussianMixture<B>> {
+        self.fit_from_responsibilities_with(x, resp, &mut NoopObserver)
+    }
+
+    /// [`fit_from_responsibilities`](Self::fit_from_responsibilities), reporting progress
+    /// to `observer`.
+    ///
+    /// # Errors
+    /// As [`fit_from_responsibilities`](Self::fit_from_responsibilities).
+    pub fn fit_from_responsibilities_with<B: Backend>(
+        &self,
+        x: &Tensor<B, 2>,
+        resp: &Tensor<B, 2>,
+        observer: &mut dyn FitObserver,
+    ) -> Result<BayesianGaussianMixture<B>> {
         let m = self.in_memory(x)?;
         let want = [m.n, self.n_components];
         if resp.dims() != want {
@@ -116,7 +130,7 @@ impl BayesianGaussianMixtureConfig {
             },
         )?;
         verify(&components, check)?;
-        let fit = self.run_from(components, gate, &data, self.seed, 0, &mut NoopObserver)?;
+        let fit = self.run_from(components, gate, &data, self.seed, 0, observer)?;
         Ok(BayesianGaussianMixture::from_fit(self.clone(), fit, m.n))
     }
 

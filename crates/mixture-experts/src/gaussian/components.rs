@@ -243,6 +243,57 @@ impl<B: Backend> GaussianComponents<B> {
         self.log_joint(x, zero)
     }
 
+    /// `Σ_k Σ_n r_nk log N(x_n | μ_k, Σ_k)`, `[1]`, from the statistics of the
+    /// responsibilities `r` alone (no pass over the rows): with `δ_k = μ_k − c` and
+    /// `M_k = Σ_n r_nk (x_n − μ_k)(x_n − μ_k)ᵀ = S_k − s_k δ_kᵀ − δ_k s_kᵀ + n_k δ_k δ_kᵀ`,
+    /// it is `Σ_k n_k (Σ_i ln P_ii − ½ D ln 2π) − ½ Σ_k tr(Λ_k M_k)`. The variational
+    /// bound takes the responsibilities' entropy from it and the E-step's log-normalisers.
+    pub fn expected_log_prob_sum(&self, stats: &GaussianStats<B>) -> Tensor<B, 1> {
+        let [k, d] = self.means.dims();
+        let delta = self.means.clone() - self.center.clone(); // [K, D]
+        let nk = stats.nk.clone();
+        let sx = stats.sx.clone();
+        let trace = match (&stats.sxx, &self.precisions_cholesky) {
+            (SecondMoment::Full(s), Covariances::Full(p)) => {
+                let cross = sx.unsqueeze_dim::<3>(2) * delta.clone().unsqueeze_dim::<3>(1);
+                let m = s.clone() - cross.clone() - cross.swap_dims(1, 2)
+                    + (delta.clone().unsqueeze_dim::<3>(2) * delta.unsqueeze_dim::<3>(1))
+                        * nk.clone().reshape([k, 1, 1]);
+                let lambda = p.clone().matmul(p.clone().swap_dims(1, 2));
+                (lambda * m).sum()
+            }
+            (SecondMoment::Tied(s), Covariances::Tied(p)) => {
+                let cross = sx.transpose().matmul(delta.clone());
+                let m = s.clone() - cross.clone() - cross.transpose()
+                    + (delta.clone() * nk.clone().unsqueeze_dim(1))
+                        .transpose()
+                        .matmul(delta);
+                (p.clone().matmul(p.clone().transpose()) * m).sum()
+            }
+            (SecondMoment::Diag(s), Covariances::Diag(p)) => {
+                let m = s.clone() - (sx * delta.clone()).mul_scalar(2.0)
+                    + delta.clone() * delta * nk.clone().unsqueeze_dim(1);
+                (p.clone() * p.clone() * m).sum()
+            }
+            (SecondMoment::Spherical(s), Covariances::Spherical(p)) => {
+                let m = s.clone() - (sx * delta.clone()).sum_dim(1).reshape([k]).mul_scalar(2.0)
+                    + (delta.clone() * delta).sum_dim(1).reshape([k]) * nk.clone();
+                (p.clone() * p.clone() * m).sum()
+            }
+            _ => unreachable!("statistics and parameters of one fit share one covariance type"),
+        };
+        let log_det = match &self.precisions_cholesky {
+            Covariances::Full(p) => diagonal(p.clone()).log().sum_dim(1).reshape([k]),
+            Covariances::Tied(p) => diagonal(p.clone().unsqueeze_dim::<3>(0))
+                .log()
+                .sum()
+                .expand([k]),
+            Covariances::Diag(p) => p.clone().log().sum_dim(1).reshape([k]),
+            Covariances::Spherical(p) => p.clone().log().mul_scalar(d as f64),
+        };
+        (nk * log_det.sub_scalar(0.5 * d as f64 * LN_2PI)).sum() - trace.mul_scalar(0.5)
+    }
+
     /// `log_weights + log N(x | μ_k, Σ_k)`, `[N, K]`, for `log_weights` `[1, K]` or `[N, K]`:
     /// the same feature GEMM as the E-step, in row chunks that bound memory.
     pub fn log_joint(&self, x: Tensor<B, 2>, log_weights: Tensor<B, 2>) -> Tensor<B, 2> {

@@ -6,7 +6,7 @@ use mixture_core::{
     linalg::diagonal,
     special::{digamma, lgamma, LN_2PI},
     tensor::{from_f64_like, full_like_dtype},
-    Batch, ComponentCheck, ComponentFailure, Components, Error, Result, Statistics,
+    Batch, ComponentCheck, ComponentFailure, Components, Error, Result,
 };
 
 use super::{CovarianceType, Covariances, GaussianComponents, GaussianFeatures, GaussianStats};
@@ -27,25 +27,6 @@ pub struct NormalWishartPrior<B: Backend> {
     /// (scikit-learn's defaults: the data covariance, its diagonal, or the mean of that
     /// diagonal, all with `ddof = 1`).
     pub covariance: Covariances<B>,
-}
-
-/// Statistics of a variational E-step: the Gaussian statistics of the responsibilities and
-/// `Σ_n Σ_k r_nk ln r_nk` (minus their entropy), which the bound needs.
-#[derive(Debug, Clone)]
-pub struct NormalWishartStats<B: Backend> {
-    /// Responsibility-weighted sums about the centre.
-    pub gaussian: GaussianStats<B>,
-    /// `Σ r ln r`, `[1]`.
-    pub resp_log_resp: Tensor<B, 1>,
-}
-
-impl<B: Backend> Statistics for NormalWishartStats<B> {
-    fn merge(self, other: Self) -> Self {
-        Self {
-            gaussian: self.gaussian.merge(other.gaussian),
-            resp_log_resp: self.resp_log_resp + other.resp_log_resp,
-        }
-    }
 }
 
 /// K Normal-Wishart posteriors `q(μ_k, Λ_k) = N(μ_k | m_k, (β_k Λ_k)⁻¹) W(Λ_k | W_k, ν_k)`
@@ -77,8 +58,9 @@ pub struct NormalWishart<B: Backend> {
     degrees_of_freedom: Tensor<B, 1>,
     /// The score's per-component bias, `[1, K]`.
     bias: Tensor<B, 2>,
-    /// `Σ r ln r` of the statistics of the last update, `[1]`.
-    resp_log_resp: Option<Tensor<B, 1>>,
+    /// `Σ_n Σ_k r_nk s_nk` of the last update's statistics under the parameters before it
+    /// (the components' part of the E-step's scores), `[1]`.
+    expected_score: Option<Tensor<B, 1>>,
 }
 
 impl<B: Backend> NormalWishart<B> {
@@ -149,7 +131,7 @@ impl<B: Backend> NormalWishart<B> {
             prior,
             mean_precision,
             degrees_of_freedom,
-            resp_log_resp: None,
+            expected_score: None,
         };
         this.bias = this.score_bias();
         Ok((this, pivot))
@@ -358,7 +340,7 @@ fn check_prior<B: Backend>(
 }
 
 impl<B: Backend> Components<B> for NormalWishart<B> {
-    type Stats = NormalWishartStats<B>;
+    type Stats = GaussianStats<B>;
     type Features = GaussianFeatures<B>;
 
     fn n_components(&self) -> usize {
@@ -374,24 +356,20 @@ impl<B: Backend> Components<B> for NormalWishart<B> {
             .score(features, log_weights + self.bias.clone())
     }
 
-    fn summarize(
-        &self,
-        features: &GaussianFeatures<B>,
-        resp: Tensor<B, 2>,
-    ) -> NormalWishartStats<B> {
-        // r ln r with r floored away from 0, so that a zero responsibility adds 0.
-        let resp_log_resp = (resp.clone() * resp.clone().clamp_min(1e-30).log()).sum();
-        NormalWishartStats {
-            gaussian: self.gaussian.summarize(features, resp),
-            resp_log_resp,
-        }
+    fn summarize(&self, features: &GaussianFeatures<B>, resp: Tensor<B, 2>) -> GaussianStats<B> {
+        self.gaussian.summarize(features, resp)
     }
 
     /// scikit-learn's `_m_step`: `β = β0 + n`, `m = (β0 m0 + n x̄) / β`, and the Wishart
     /// update of the covariance type (`_estimate_wishart_full` … `_spherical`).
-    fn update(&mut self, stats: NormalWishartStats<B>) -> ComponentCheck<B> {
+    fn update(&mut self, stats: GaussianStats<B>) -> ComponentCheck<B> {
         let reg = self.gaussian.reg_covar();
-        let estimate = stats.gaussian.estimate(reg);
+        // Σ r s under the old parameters, for the entropy of the responsibilities.
+        self.expected_score = Some(
+            self.gaussian.expected_log_prob_sum(&stats)
+                + (stats.nk.clone().unsqueeze_dim::<2>(0) * self.bias.clone()).sum(),
+        );
+        let estimate = stats.estimate(reg);
         let k = estimate.means_c.dims()[0];
         let nk = estimate.nk;
         let beta0 = self.prior.mean_precision;
@@ -447,7 +425,6 @@ impl<B: Backend> Components<B> for NormalWishart<B> {
         self.mean_precision = beta;
         self.degrees_of_freedom = nu;
         self.bias = self.score_bias();
-        self.resp_log_resp = Some(stats.resp_log_resp);
         ComponentCheck {
             pivot,
             weight: None,
@@ -458,13 +435,16 @@ impl<B: Backend> Components<B> for NormalWishart<B> {
         self.gaussian.failure(failure)
     }
 
-    /// scikit-learn's `_compute_lower_bound` without the weights' term:
-    /// `−Σ r ln r − Σ_k ln B(W_k, ν_k) − ½ D Σ_k ln β_k`.
+    /// scikit-learn's `_compute_lower_bound` without the weights' term,
+    /// `−Σ r ln r − Σ_k ln B(W_k, ν_k) − ½ D Σ_k ln β_k`, less the data term the driver adds:
+    /// since `ln r_nk = s_nk − lse_n` for the E-step's scores `s` (gate included),
+    /// `−Σ r ln r = Σ_n lse_n − Σ r s`; this returns the components' `−Σ r s` (from the
+    /// statistics, no pass over the rows) and the normalisers, the gate its `−Σ r ln π`.
     fn bound_after_update(&self) -> Option<Tensor<B, 1>> {
         let d = self.gaussian.n_features() as f64;
-        let entropy = self.resp_log_resp.clone()?.neg();
+        let minus_score = self.expected_score.clone()?.neg();
         Some(
-            entropy
+            minus_score
                 - self.log_wishart_norm()
                 - self.mean_precision.clone().log().sum().mul_scalar(0.5 * d),
         )
