@@ -113,3 +113,60 @@ fn mixture_of_experts_refuses_bad_input() {
     });
     assert!(matches!(e, Error::TooFewSamples { .. }), "{e}");
 }
+
+#[test]
+fn variational_mixture_refuses_bad_input() {
+    use mixture_em::{BayesianGaussianMixtureConfig, Density};
+    let data = two_planes(60, 5.0, 1);
+    let x = t(data.x, [60, 2]);
+    let bgm = BayesianGaussianMixtureConfig::new(3).fit(&x).unwrap();
+    for (what, bad) in bad_inputs(2) {
+        refused(what, || bgm.predict(&bad));
+        refused(what, || bgm.predict_proba(&bad));
+        refused(what, || bgm.score_samples(&bad));
+        refused(what, || bgm.score_samples_with(&bad, Density::Predictive));
+        refused(what, || bgm.score(&bad));
+        if what != "wrong width" {
+            refused(what, || BayesianGaussianMixtureConfig::new(2).fit(&bad));
+        } else {
+            refused(what, || bgm.refit(&bad));
+        }
+    }
+    let few = t(vec![0.0, 1.0, 2.0, 3.0], [2, 2]);
+    let e = refused("K > N", || BayesianGaussianMixtureConfig::new(3).fit(&few));
+    assert!(matches!(e, Error::TooFewSamples { .. }), "{e}");
+    // Priors out of range or of the wrong size, and bad initial responsibilities.
+    let base = BayesianGaussianMixtureConfig::new(2);
+    for (what, config) in [
+        (
+            "ν0 ≤ D − 1",
+            base.clone().with_degrees_of_freedom_prior(0.5),
+        ),
+        ("β0 = 0", base.clone().with_mean_precision_prior(0.0)),
+        ("α0 < 0", base.clone().with_weight_concentration_prior(-1.0)),
+        (
+            "mean prior of 3",
+            base.clone().with_mean_prior(vec![0.0; 3]),
+        ),
+        (
+            "covariance prior of 3",
+            base.clone().with_covariance_prior(vec![1.0; 3]),
+        ),
+        (
+            "covariance prior not PD",
+            base.clone().with_covariance_prior(vec![1.0, 2.0, 2.0, 1.0]),
+        ),
+    ] {
+        let e = refused(what, || config.fit(&x));
+        assert!(matches!(e, Error::InvalidConfig { .. }), "{what}: {e}");
+    }
+    let wrong = t(vec![0.5; 60 * 3], [60, 3]);
+    refused("responsibilities of K + 1", || {
+        base.fit_from_responsibilities(&x, &wrong)
+    });
+    let negative = t(vec![-0.5; 60 * 2], [60, 2]);
+    refused("negative responsibilities", || {
+        base.fit_from_responsibilities(&x, &negative)
+    });
+    assert!(bgm.sample(0, 0).is_err());
+}

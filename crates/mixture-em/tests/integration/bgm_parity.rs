@@ -348,3 +348,103 @@ fn the_predictive_density_integrates_to_one() {
         assert!((total - 1.0).abs() < 5e-3, "{ct}: ∫ p = {total}");
     }
 }
+
+/// f32 on burn-flex from the same start as the f64 fixtures, the same iterations: the bound
+/// to 1e-4 relative, the posteriors to 1e-4 (measured: 3e-6 at worst) and, for tied
+/// covariances, 1e-2 (below).
+#[test]
+fn f32_on_flex_follows_the_f64_fit() {
+    type F = burn_flex::Flex;
+    let f = fixture("iris");
+    let dev = Default::default();
+    let (n, d, k) = (f.n_samples, f.n_features, f.n_components);
+    let x: Tensor<F, 2> = from_f64(f.data.clone(), [n, d], &dev, DType::F32);
+    let resp: Tensor<F, 2> = from_f64(f.resp_init.clone(), [n, k], &dev, DType::F32);
+    for case in f
+        .cases
+        .iter()
+        .filter(|c| c.weight_prior == "dirichlet_distribution")
+    {
+        let what = format!("f32 {}", case.covariance_type);
+        let m = BayesianGaussianMixtureConfig::new(k)
+            .with_covariance_type(case.covariance_type.parse().unwrap())
+            .with_weight_concentration_prior_type(WeightPrior::DirichletDistribution)
+            .with_max_iter(case.n_iter)
+            .fit_from_responsibilities(&x, &resp)
+            .expect(&what);
+        assert_eq!(m.means().dtype(), DType::F32);
+        // Tied covariances are formed as (Σ w (x − c)(x − c)ᵀ − Σ_k n_k m_k m_kᵀ) / N, a
+        // difference that cancels most of its digits on iris (the species' means spread more
+        // than the rows about them): 5e-3 on the weights after 23 iterations (measured),
+        // where the other families stay below 3e-6. Issue 12's per-component shift would
+        // remove that cancellation.
+        let rtol = if case.covariance_type == "tied" {
+            1e-2
+        } else {
+            1e-4
+        };
+        close(
+            &format!("{what} weights"),
+            &to_vec_f64(m.weights()).unwrap(),
+            &case.weights,
+            rtol,
+        );
+        close(
+            &format!("{what} means"),
+            &to_vec_f64(m.means()).unwrap(),
+            &case.means,
+            rtol,
+        );
+        close(
+            &format!("{what} bound"),
+            &[m.lower_bound()],
+            &[case.lower_bound],
+            1e-4,
+        );
+    }
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+        /// On any data: the weights sum to one, the responsibilities of every row sum to
+        /// one, and the bound never decreases from one iteration to the next.
+        #[test]
+        fn weights_responsibilities_and_a_monotone_bound(
+            n in 12usize..40,
+            d in 1usize..4,
+            k in 1usize..5,
+            ct in 0usize..4,
+            prior in 0usize..2,
+            seed in 0u64..1000,
+            spread in 0.1f64..10.0,
+        ) {
+            let values: Vec<f64> = (0..n * d)
+                .map(|i| {
+                    let h = (i as u64 + 1).wrapping_mul(6364136223846793005).wrapping_add(seed);
+                    ((h >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * spread + (i / d % 3) as f64 * 4.0
+                })
+                .collect();
+            let x: Tensor<B, 2> = from_f64(values, [n, d], &Default::default(), DType::F64);
+            let m = BayesianGaussianMixtureConfig::new(k)
+                .with_covariance_type(CovarianceType::ALL[ct])
+                .with_weight_concentration_prior_type(WeightPrior::ALL[prior])
+                .with_seed(seed)
+                .fit(&x)
+                .unwrap();
+            let w = to_vec_f64(m.weights()).unwrap();
+            prop_assert!((w.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+            let r = to_vec_f64(m.predict_proba(&x).unwrap()).unwrap();
+            for row in r.chunks(k) {
+                prop_assert!((row.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+            }
+            for pair in m.lower_bounds().windows(2) {
+                prop_assert!(pair[1] >= pair[0] - 1e-8 * pair[0].abs().max(1.0), "{:?}", m.lower_bounds());
+            }
+        }
+    }
+}
