@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use mixture::em::selection::Criterion;
+use mixture::em::selection::{Criterion, SelectionMethod};
 use mixture::em::{EmMode, GateKind, InitMethod, KMeansInit, WeightPrior};
 use mixture::experts::{Family, PriorType, PriorWeighting};
 use mixture::CovarianceType;
@@ -401,6 +401,12 @@ pub struct SelectArgs {
     /// What ranks the fits: `bic`, `aic` or `icl` (lower is better for all three).
     #[arg(long, value_enum, default_value_t = Criterion::Bic)]
     pub criterion: Criterion,
+
+    /// How every cell is fitted: `em`, or `variational` (scikit-learn's
+    /// BayesianGaussianMixture with its default priors; the criteria are then those of each
+    /// fit's point estimate, and `--json` adds each cell's `elbo`).
+    #[arg(long, value_enum, default_value_t = SelectionMethod::Em)]
+    pub method: SelectionMethod,
 
     /// Initialisation of every fit.
     #[arg(long, value_enum, default_value_t = InitMethod::KMeans)]

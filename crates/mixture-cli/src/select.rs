@@ -7,7 +7,7 @@ use std::path::Path;
 
 use burn::tensor::{backend::Backend, DType};
 use mixture::core::tensor::from_f64_slice;
-use mixture::em::selection::{Criterion, ModelSelectionConfig, SelectionCell};
+use mixture::em::selection::{Criterion, ModelSelectionConfig, SelectionCell, SelectionMethod};
 use mixture::em::GaussianMixtureConfig;
 use mixture::CovarianceType;
 use serde::Serialize;
@@ -31,6 +31,7 @@ fn config(args: &SelectArgs) -> Result<ModelSelectionConfig, CliError> {
         .with_seed(args.seed);
     let config = ModelSelectionConfig::new(args.components.0.clone(), args.covariance.clone())
         .with_criterion(args.criterion)
+        .with_method(args.method)
         .with_base(base);
     config.validate()?;
     Ok(config)
@@ -47,6 +48,9 @@ struct Cell {
     mean_log_likelihood: Option<f64>,
     converged: Option<bool>,
     n_iter: Option<usize>,
+    /// `--method variational`: the cell's evidence lower bound (a sum over rows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    elbo: Option<f64>,
     /// Why the cell did not fit; `null` when it did.
     error: Option<String>,
 }
@@ -63,6 +67,7 @@ impl Cell {
             mean_log_likelihood: scores.map(|s| s.mean_log_likelihood),
             converged: scores.map(|s| s.converged),
             n_iter: scores.map(|s| s.n_iter),
+            elbo: scores.and_then(|s| s.elbo),
             error: c.result.as_ref().err().map(|e| {
                 if e.numerical && dtype == Dtype::F32 {
                     format!("{e} (the fit ran in f32: --dtype f64 may succeed)")
@@ -142,6 +147,8 @@ struct SelectReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     dtype_note: Option<String>,
     criterion: Criterion,
+    /// How the cells were fitted: `em` or `variational`.
+    method: SelectionMethod,
     cells: Vec<Cell>,
     /// The cell with the lowest criterion; `null` when none fitted.
     best: Option<Cell>,
@@ -181,6 +188,7 @@ pub fn run(args: &SelectArgs, delimiter: Option<u8>) -> Result<(), CliError> {
         dtype_requested: args.dtype.name(),
         dtype_note: choice.note,
         criterion: args.criterion,
+        method: args.method,
         cells: outcome.cells,
         best,
         saved_to: args.save.as_ref().map(|p| p.display().to_string()),
@@ -230,6 +238,12 @@ fn render_text(r: &SelectReport) -> String {
         let _ = writeln!(out, "  data                 {note}");
     }
     let _ = writeln!(out, "  backend              {}, {}", r.backend, r.dtype);
+    if r.method == SelectionMethod::Variational {
+        let _ = writeln!(
+            out,
+            "  method               variational Bayes (criteria of each fit's point estimate)"
+        );
+    }
     if let Some(note) = &r.dtype_note {
         let _ = writeln!(out, "  precision            {note}");
     }

@@ -1299,3 +1299,47 @@ fn variational_fit_switches_extra_components_off() {
         "weight_concentration_prior",
     );
 }
+
+#[test]
+fn select_by_variational_bayes() {
+    let dir = scratch("select-variational");
+    let model = dir.join("best.json");
+    let v = json(&[
+        "select",
+        "--json",
+        "--method",
+        "variational",
+        "-k",
+        "1..3",
+        "--covariance",
+        "full,diag",
+        "--dtype",
+        "f64",
+        "--save",
+        model.to_str().unwrap(),
+    ]);
+    assert_eq!(v["method"], "variational");
+    let cells = v["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 6);
+    // Every cell is the same fit as `mixture fit --method variational` with its settings.
+    for cell in cells {
+        let k = cell["n_components"].as_u64().unwrap().to_string();
+        let ct = cell["covariance_type"].as_str().unwrap();
+        let fit = json(&[
+            "fit",
+            "--json",
+            "--method",
+            "variational",
+            "-k",
+            &k,
+            "-c",
+            ct,
+            "--dtype",
+            "f64",
+        ]);
+        assert_eq!(cell["elbo"], fit["elbo"], "{k} {ct}");
+        assert_eq!(cell["bic"], fit["bic"], "{k} {ct}");
+    }
+    let saved = std::fs::read_to_string(&model).unwrap();
+    assert!(saved.contains("mixture.bayesian-gaussian-mixture"));
+}

@@ -9,6 +9,10 @@
 //! and never stops the grid. The result, [`ModelSelection`], holds the table and the best
 //! fitted model.
 //!
+//! Cells are fitted by EM or, with [`SelectionMethod::Variational`], by variational Bayes
+//! (the criteria are then those of each fit's point estimate, and the cell also records its
+//! evidence lower bound).
+//!
 //! All three criteria are in the sign of scikit-learn's `bic`: lower is better.
 //! * BIC `= −2 ln L + p ln N`, AIC `= −2 ln L + 2p` (p: free parameters);
 //! * ICL `= BIC + 2 · entropy`, the entropy `−Σ_i Σ_k r_ik ln r_ik` of the responsibilities
@@ -41,7 +45,65 @@ use burn::tensor::{backend::Backend, Tensor};
 use mixture_core::{Error, Result};
 use mixture_experts::CovarianceType;
 
-use crate::{GaussianMixture, GaussianMixtureConfig};
+use crate::{
+    BayesianGaussianMixture, BayesianGaussianMixtureConfig, GaussianMixture, GaussianMixtureConfig,
+};
+
+/// How every cell of the grid is fitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(into = "&'static str", try_from = "String")]
+pub enum SelectionMethod {
+    /// Maximum likelihood by EM ([`GaussianMixture`]).
+    #[default]
+    Em,
+    /// Variational Bayes ([`BayesianGaussianMixture`], default priors); the criteria are
+    /// those of its point estimate, and each cell also records its evidence lower bound.
+    Variational,
+}
+
+mixture_core::named_enum!(SelectionMethod, "method", {
+    Em => "em",
+    Variational => "variational" | "vb",
+});
+
+/// A fitted cell's model: an EM or a variational Gaussian mixture.
+#[derive(Debug, Clone)]
+pub enum SelectedModel<B: Backend> {
+    /// Fitted by EM.
+    Em(GaussianMixture<B>),
+    /// Fitted by variational Bayes.
+    Variational(BayesianGaussianMixture<B>),
+}
+
+impl<B: Backend> SelectedModel<B> {
+    /// Number of components, K.
+    pub fn n_components(&self) -> usize {
+        match self {
+            Self::Em(m) => m.n_components(),
+            Self::Variational(m) => m.n_components(),
+        }
+    }
+
+    /// The model as the JSON its `save` writes.
+    ///
+    /// # Errors
+    /// As the model's `to_json`.
+    pub fn to_json(&self) -> Result<String> {
+        match self {
+            Self::Em(m) => m.to_json(),
+            Self::Variational(m) => m.to_json(),
+        }
+    }
+
+    /// The Gaussian mixture the criteria were computed for: the EM fit, or the variational
+    /// fit's point estimate.
+    pub fn gaussian(&self) -> GaussianMixture<B> {
+        match self {
+            Self::Em(m) => m.clone(),
+            Self::Variational(m) => m.point_estimate(),
+        }
+    }
+}
 
 /// The information criterion that ranks the grid (lower is better for all three).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -88,6 +150,11 @@ pub struct ModelSelectionConfig {
     pub criterion: Criterion,
     /// The settings of every fit; its `n_components` and `covariance_type` are set per cell.
     pub base: GaussianMixtureConfig,
+    /// How the cells are fitted (default EM). Variational cells take `base`'s settings
+    /// (init, `n_init`, seed, `tol`, `reg_covar`, `max_iter`, batch size) and the default
+    /// priors.
+    #[serde(default)]
+    pub method: SelectionMethod,
 }
 
 impl ModelSelectionConfig {
@@ -98,7 +165,14 @@ impl ModelSelectionConfig {
             covariance_types,
             criterion: Criterion::Bic,
             base: GaussianMixtureConfig::new(1),
+            method: SelectionMethod::Em,
         }
+    }
+
+    /// Sets how the cells are fitted.
+    pub fn with_method(mut self, method: SelectionMethod) -> Self {
+        self.method = method;
+        self
     }
 
     /// Sets the criterion.
@@ -177,17 +251,39 @@ impl ModelSelectionConfig {
     ) -> Result<ModelSelection<B>> {
         self.validate()?;
         let mut cells = Vec::new();
-        let mut best: Option<(usize, f64, GaussianMixture<B>)> = None;
+        let mut best: Option<(usize, f64, SelectedModel<B>)> = None;
         for (k, covariance_type) in self.grid() {
             let config = GaussianMixtureConfig {
                 n_components: k,
                 ..self.base.clone()
             }
             .with_covariance_type(covariance_type);
-            let result = config.fit(x).and_then(|model| {
-                let scores = CellScores::of(&model, x)?;
-                Ok((scores, model))
-            });
+            let result = match self.method {
+                SelectionMethod::Em => config.fit(x).and_then(|model| {
+                    let scores = CellScores::of(&model, x)?;
+                    Ok((scores, SelectedModel::Em(model)))
+                }),
+                SelectionMethod::Variational => {
+                    let b = &self.base;
+                    BayesianGaussianMixtureConfig::new(k)
+                        .with_covariance_type(covariance_type)
+                        .with_init(b.init)
+                        .with_n_init(b.n_init)
+                        .with_seed(b.seed)
+                        .with_tol(b.tol)
+                        .with_reg_covar(b.reg_covar)
+                        .with_max_iter(b.max_iter)
+                        .with_batch_size(b.batch_size)
+                        .fit(x)
+                        .and_then(|model| {
+                            let mut scores = CellScores::of(&model.point_estimate(), x)?;
+                            scores.converged = model.converged();
+                            scores.n_iter = model.n_iter();
+                            scores.elbo = Some(model.lower_bound());
+                            Ok((scores, SelectedModel::Variational(model)))
+                        })
+                }
+            };
             let cell = SelectionCell {
                 n_components: k,
                 covariance_type,
@@ -259,6 +355,9 @@ pub struct CellScores {
     pub converged: bool,
     /// EM iterations of the kept restart.
     pub n_iter: usize,
+    /// The evidence lower bound of a variational cell (scikit-learn's `lower_bound_`, a sum
+    /// over rows); `None` for EM.
+    pub elbo: Option<f64>,
 }
 
 impl CellScores {
@@ -278,6 +377,7 @@ impl CellScores {
             n_parameters: p,
             converged: model.converged(),
             n_iter: model.n_iter(),
+            elbo: None,
         })
     }
 }
@@ -298,7 +398,7 @@ pub struct SelectionCell {
 pub struct ModelSelection<B: Backend> {
     criterion: Criterion,
     cells: Vec<SelectionCell>,
-    best: Option<(usize, GaussianMixture<B>)>,
+    best: Option<(usize, SelectedModel<B>)>,
 }
 
 impl<B: Backend> ModelSelection<B> {
@@ -313,7 +413,7 @@ impl<B: Backend> ModelSelection<B> {
     }
 
     /// The cell with the lowest criterion and its fitted model; `None` when no cell fitted.
-    pub fn best(&self) -> Option<(&SelectionCell, &GaussianMixture<B>)> {
+    pub fn best(&self) -> Option<(&SelectionCell, &SelectedModel<B>)> {
         self.best.as_ref().map(|(i, m)| (&self.cells[*i], m))
     }
 
@@ -323,7 +423,7 @@ impl<B: Backend> ModelSelection<B> {
     }
 
     /// The best model, taken out of the selection.
-    pub fn into_best(self) -> Option<GaussianMixture<B>> {
+    pub fn into_best(self) -> Option<SelectedModel<B>> {
         self.best.map(|(_, m)| m)
     }
 }
@@ -409,6 +509,31 @@ mod tests {
             let value = |i: usize| criterion.of(cells[i].result.as_ref().unwrap());
             assert!(value(1) < value(0));
         }
+    }
+
+    #[test]
+    fn variational_cells_score_their_point_estimate_and_keep_the_bound() {
+        let x = two_groups();
+        let selection = ModelSelectionConfig::new(vec![1, 2], vec![CovarianceType::Spherical])
+            .with_method(SelectionMethod::Variational)
+            .fit(&x)
+            .unwrap();
+        for cell in selection.cells() {
+            let scores = cell.result.as_ref().unwrap();
+            let model = BayesianGaussianMixtureConfig::new(cell.n_components)
+                .with_covariance_type(CovarianceType::Spherical)
+                .fit(&x)
+                .unwrap();
+            assert_eq!(scores.elbo, Some(model.lower_bound()));
+            assert_eq!(scores.bic, model.point_estimate().bic(&x).unwrap());
+        }
+        let (best, model) = selection.best().unwrap();
+        assert_eq!(best.n_components, 2);
+        assert!(matches!(model, SelectedModel::Variational(_)));
+        assert!(model
+            .to_json()
+            .unwrap()
+            .contains("mixture.bayesian-gaussian-mixture"));
     }
 
     #[test]

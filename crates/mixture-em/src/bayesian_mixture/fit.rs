@@ -241,20 +241,23 @@ impl BayesianGaussianMixtureConfig {
         };
         let ct = self.covariance_type;
         let covariance = match &self.covariance_prior {
-            Some(c) => match ct {
-                CovarianceType::Full => {
-                    Covariances::Full(from_f64_like::<B, 3, 2>(c.clone(), [1, d, d], x))
+            Some(c) => {
+                check_positive_definite(c, ct, d)?;
+                match ct {
+                    CovarianceType::Full => {
+                        Covariances::Full(from_f64_like::<B, 3, 2>(c.clone(), [1, d, d], x))
+                    }
+                    CovarianceType::Tied => {
+                        Covariances::Tied(from_f64_like::<B, 2, 2>(c.clone(), [d, d], x))
+                    }
+                    CovarianceType::Diag => {
+                        Covariances::Diag(from_f64_like::<B, 2, 2>(c.clone(), [1, d], x))
+                    }
+                    CovarianceType::Spherical => {
+                        Covariances::Spherical(from_f64_like::<B, 1, 2>(c.clone(), [1], x))
+                    }
                 }
-                CovarianceType::Tied => {
-                    Covariances::Tied(from_f64_like::<B, 2, 2>(c.clone(), [d, d], x))
-                }
-                CovarianceType::Diag => {
-                    Covariances::Diag(from_f64_like::<B, 2, 2>(c.clone(), [1, d], x))
-                }
-                CovarianceType::Spherical => {
-                    Covariances::Spherical(from_f64_like::<B, 1, 2>(c.clone(), [1], x))
-                }
-            },
+            }
             None => {
                 if n < 2 {
                     return Err(Error::InvalidConfig {
@@ -303,4 +306,41 @@ pub(crate) struct InMemory<B: Backend> {
     pub center: Tensor<B, 2>,
     pub prior: NormalWishartPrior<B>,
     pub source: TensorSource<B>,
+}
+
+/// scikit-learn's `_check_precision_matrix` for a covariance prior the user gives: full and
+/// tied must be symmetric positive definite (a Cholesky factorisation on the host, `D × D`),
+/// diagonal and spherical positive (checked with the sizes in `validate_for`).
+fn check_positive_definite(c: &[f64], ct: CovarianceType, d: usize) -> Result<()> {
+    if !matches!(ct, CovarianceType::Full | CovarianceType::Tied) {
+        return Ok(());
+    }
+    let bad = |reason: &str| Error::InvalidConfig {
+        field: "covariance_prior",
+        reason: reason.into(),
+    };
+    let scale = c
+        .iter()
+        .fold(0.0f64, |m, v| m.max(v.abs()))
+        .max(f64::MIN_POSITIVE);
+    for i in 0..d {
+        for j in 0..i {
+            if (c[i * d + j] - c[j * d + i]).abs() > 1e-12 * scale {
+                return Err(bad("must be symmetric"));
+            }
+        }
+    }
+    let mut l = vec![0.0; d * d];
+    for j in 0..d {
+        let diag = c[j * d + j] - (0..j).map(|k| l[j * d + k] * l[j * d + k]).sum::<f64>();
+        if !(diag > 0.0) {
+            return Err(bad("must be positive definite"));
+        }
+        l[j * d + j] = diag.sqrt();
+        for i in j + 1..d {
+            let v = c[i * d + j] - (0..j).map(|k| l[i * d + k] * l[j * d + k]).sum::<f64>();
+            l[i * d + j] = v / l[j * d + j];
+        }
+    }
+    Ok(())
 }

@@ -129,7 +129,12 @@ fn variational_mixture_refuses_bad_input() {
         if what != "wrong width" {
             refused(what, || BayesianGaussianMixtureConfig::new(2).fit(&bad));
         } else {
-            refused(what, || bgm.refit(&bad));
+            // A warm start continues from the fitted posteriors: the width must match.
+            let warm = BayesianGaussianMixtureConfig::new(3)
+                .with_warm_start(true)
+                .fit(&x)
+                .unwrap();
+            refused(what, || warm.refit(&bad));
         }
     }
     let few = t(vec![0.0, 1.0, 2.0, 3.0], [2, 2]);

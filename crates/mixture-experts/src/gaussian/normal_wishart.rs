@@ -70,7 +70,9 @@ impl<B: Backend> NormalWishart<B> {
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] for a prior out of range (`β0 ≤ 0`, `ν0 ≤ D − 1`, a
-    /// covariance prior that is not positive definite or not of `covariance_type`'s shape).
+    /// covariance prior not of `covariance_type`'s shape). Whether a covariance prior the
+    /// user gives is positive definite is the estimator's check; one computed from data may
+    /// be singular, as in scikit-learn.
     pub fn new(
         covariance_type: CovarianceType,
         k: usize,
@@ -92,15 +94,9 @@ impl<B: Backend> NormalWishart<B> {
         let means = prior.mean.clone().repeat_dim(0, k);
         let beta = full_like_dtype::<B, 1, 2>([k], prior.mean_precision, &center);
         let nu = full_like_dtype::<B, 1, 2>([k], nu0, &center);
-        let (this, pivot) =
-            Self::from_parts(means, covariances, beta, nu, prior, reg_covar, center)?;
-        let pivot = mixture_core::tensor::to_vec_f64(pivot)?;
-        if pivot.iter().any(|p| !(*p > 0.0)) {
-            return Err(Error::InvalidConfig {
-                field: "covariance_prior",
-                reason: "must be positive definite".into(),
-            });
-        }
+        // A singular Ψ0 (the data covariance of data with a constant column) is allowed, as in
+        // scikit-learn: the first update adds the data's scatter and reg_covar.
+        let (this, _) = Self::from_parts(means, covariances, beta, nu, prior, reg_covar, center)?;
         Ok(this)
     }
 
