@@ -360,9 +360,13 @@ fn the_predictive_density_integrates_to_one() {
     }
 }
 
-/// f32 on burn-flex from the same start as the f64 fixtures, the same iterations: the bound
-/// to 1e-4 relative, the posteriors to 1e-4 (measured: 3e-6 at worst) and, for tied
-/// covariances, 1e-2 (below).
+/// f32 on burn-flex against f64 on ndarray, both from the fixtures' start, after five
+/// iterations: every iteration's bound against scikit-learn's to 1e-4 relative, the weights
+/// and means against the f64 fit to 1e-4 (measured: 3e-6 at worst) and, for tied
+/// covariances, 1e-2 (below). Five iterations, not the fixtures' 20 to 100: over a long run
+/// a slowly converging fit carries f32's rounding (and the order of burn-flex's parallel
+/// sums, which rayon picks under load) along its slow directions, to 1e-3 after 59
+/// iterations (spherical, seen once), which says nothing about the arithmetic.
 #[test]
 fn f32_on_flex_follows_the_f64_fit() {
     type F = burn_flex::Flex;
@@ -371,47 +375,45 @@ fn f32_on_flex_follows_the_f64_fit() {
     let (n, d, k) = (f.n_samples, f.n_features, f.n_components);
     let x: Tensor<F, 2> = from_f64(f.data.clone(), [n, d], &dev, DType::F32);
     let resp: Tensor<F, 2> = from_f64(f.resp_init.clone(), [n, k], &dev, DType::F32);
-    for case in f
-        .cases
-        .iter()
-        .filter(|c| c.weight_prior == "dirichlet_distribution")
-    {
-        let what = format!("f32 {}", case.covariance_type);
-        let m = BayesianGaussianMixtureConfig::new(k)
+    let x64: Tensor<B, 2> = from_f64(f.data.clone(), [n, d], &Default::default(), DType::F64);
+    let resp64: Tensor<B, 2> =
+        from_f64(f.resp_init.clone(), [n, k], &Default::default(), DType::F64);
+    for case in &f.cases {
+        let what = format!("f32 {} {}", case.covariance_type, case.weight_prior);
+        let config = BayesianGaussianMixtureConfig::new(k)
             .with_covariance_type(case.covariance_type.parse().unwrap())
-            .with_weight_concentration_prior_type(WeightPrior::DirichletDistribution)
-            .with_max_iter(case.n_iter)
-            .fit_from_responsibilities(&x, &resp)
+            .with_weight_concentration_prior_type(case.weight_prior.parse().unwrap())
+            .with_max_iter(5);
+        let m = config.fit_from_responsibilities(&x, &resp).expect(&what);
+        let m64 = config
+            .fit_from_responsibilities(&x64, &resp64)
             .expect(&what);
         assert_eq!(m.means().dtype(), DType::F32);
         // Tied covariances are formed as (Σ w (x − c)(x − c)ᵀ − Σ_k n_k m_k m_kᵀ) / N, a
         // difference that cancels most of its digits on iris (the species' means spread more
-        // than the rows about them): 5e-3 on the weights after 23 iterations (measured),
-        // where the other families stay below 3e-6, and more when burn-flex's parallel sums
-        // change their order under load (rayon splits work adaptively; one failure seen at
-        // 1e-2 with a property test running beside it). Issue 12's per-component shift would
-        // remove that cancellation.
+        // than the rows about them). Issue 12's per-component shift would remove that.
         let rtol = if case.covariance_type == "tied" {
-            5e-2
+            1e-2
         } else {
             1e-4
         };
+        let v = |t: Tensor<B, 1>| to_vec_f64(t).unwrap();
         close(
             &format!("{what} weights"),
             &to_vec_f64(m.weights()).unwrap(),
-            &case.weights,
+            &v(m64.weights()),
             rtol,
         );
         close(
             &format!("{what} means"),
             &to_vec_f64(m.means()).unwrap(),
-            &case.means,
+            &to_vec_f64(m64.means()).unwrap(),
             rtol,
         );
         close(
-            &format!("{what} bound"),
-            &[m.lower_bound()],
-            &[case.lower_bound],
+            &format!("{what} bounds"),
+            m.lower_bounds(),
+            &case.lower_bounds[..5],
             1e-4,
         );
     }
