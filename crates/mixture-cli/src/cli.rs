@@ -287,6 +287,15 @@ pub struct FitArgs {
     #[arg(long, value_name = "ROWS")]
     pub batch_size: Option<usize>,
 
+    /// Read the `.npy` input from disk in batches of --batch-size rows on every EM pass
+    /// instead of loading it: memory holds one batch, for data larger than memory. The file
+    /// must be little-endian float32 or float64 in C order; `--dtype auto` then follows the
+    /// file's dtype; `--init k-means++` needs the data in memory (use kmeans or random).
+    /// The result equals the in-memory fit up to float rounding. Default batch: about 2²²
+    /// values of the widest per-row intermediate (max(K·D, 2D + 1) per row).
+    #[arg(long)]
+    pub stream: bool,
+
     /// Float precision: `auto` fits in f32 and moves to f64 (saying why) when the data's
     /// offsets or scales, a failed fit, or a likelihood that f64 does not confirm show that f32
     /// cannot be trusted; `f32` and `f64` fix it.

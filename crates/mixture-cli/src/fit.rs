@@ -87,6 +87,10 @@ impl BackendJob for FitJob<'_> {
 
 /// Runs `mixture fit`.
 pub fn run(args: &FitArgs, delimiter: Option<u8>) -> Result<(), CliError> {
+    if args.stream {
+        let (outcome, data, choice) = crate::stream::fit(args)?;
+        return finish(args, &data, outcome, choice);
+    }
     let data = Dataset::load(args.input.as_deref(), delimiter)?;
     let (outcome, choice) = match args.dtype.fixed() {
         Some(dtype) => {
@@ -104,10 +108,20 @@ pub fn run(args: &FitArgs, delimiter: Option<u8>) -> Result<(), CliError> {
         }
         None => precision::auto(args, &data)?,
     };
+    finish(args, &data, outcome, choice)
+}
+
+/// Saves the model if asked and prints the report.
+fn finish(
+    args: &FitArgs,
+    data: &Dataset,
+    outcome: FitOutcome,
+    choice: Choice,
+) -> Result<(), CliError> {
     if let (Some(path), Some(json)) = (&args.save, &outcome.model_json) {
         crate::save_model(path, json)?;
     }
-    let report = FitReport::new(args, &data, outcome, choice);
+    let report = FitReport::new(args, data, outcome, choice);
     crate::print_report(&report, args.json, report::render_text)
 }
 

@@ -5,6 +5,7 @@
 //! mixture fit --input data.csv -k 5 --covariance diag --json
 //! mixture fit --input data.npy --dtype f64 --save model.json
 //! mixture fit --method variational -k 10 --weight-concentration 0.001 --json
+//! mixture fit --input big.npy --stream --batch-size 65536 -k 16 --covariance diag
 //! mixture kmeans --input data.csv -k 4 --n-init 10 --save centres.json
 //! mixture select --input data.csv -k 1..9 --criterion bic --plot bic.png --save best.json
 //! mixture predict --model model.json --input new.csv [--proba]
@@ -30,6 +31,7 @@ mod progress;
 mod regress;
 mod report;
 mod select;
+mod stream;
 mod variational;
 
 use std::io::Write;

@@ -17,3 +17,4 @@ mod kmeans;
 mod kmeans_props;
 mod reference_cases;
 mod sklearn_parity;
+mod streaming;

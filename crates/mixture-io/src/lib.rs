@@ -1,0 +1,16 @@
+//! # mixture-io
+//!
+//! [`DataSource`](mixture_core::DataSource)s that read their batches from disk, so that a fit
+//! holds one batch of rows in memory at a time, not the data:
+//!
+//! * [`NpySource`]: a 2-D `.npy` array of little-endian `float32` or `float64` in C order
+//!   (what `numpy.save` writes), read in row blocks with one seek and one read per batch.
+//!
+//! Every EM iteration is one pass over the source; statistics are summed over its batches
+//! before the M-step, so a streamed fit equals the in-memory fit of the same data up to
+//! float rounding.
+#![warn(missing_docs)]
+
+mod npy;
+
+pub use npy::{default_batch_rows, NpySource};
