@@ -41,9 +41,8 @@ fn path(args: &FitArgs) -> Result<&Path, CliError> {
 
 /// Whether the file holds float64 values (from its header alone).
 fn file_is_f64(path: &Path) -> Result<bool, CliError> {
-    let file = std::fs::File::open(path).map_err(|e| {
-        CliError::Usage(format!("cannot read {}: {e}", path.display()))
-    })?;
+    let file = std::fs::File::open(path)
+        .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))?;
     let npy = npyz::NpyFile::new(std::io::BufReader::new(file))
         .map_err(|e| CliError::Usage(format!("{} is not a .npy file: {e}", path.display())))?;
     Ok(npy.dtype().descr().contains("f8"))
@@ -116,7 +115,13 @@ pub fn fit(args: &FitArgs) -> Result<(FitOutcome, Dataset, Choice), CliError> {
             } else {
                 Dtype::F32
             };
-            (d, Some(format!("{} (auto with --stream: the file's dtype)", d.name())))
+            (
+                d,
+                Some(format!(
+                    "{} (auto with --stream: the file's dtype)",
+                    d.name()
+                )),
+            )
         }
     };
     let (outcome, n, d, rows) = backend::dispatch(args.backend, dtype, StreamJob { args, path })?;

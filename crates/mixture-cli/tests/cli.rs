@@ -1353,16 +1353,36 @@ fn streamed_fit_equals_the_in_memory_fit() {
     for ct in ["full", "diag"] {
         let memory = json(&["fit", "--json", "--input", p, "--dtype", "f64", "-c", ct]);
         let streamed = json(&[
-            "fit", "--json", "--input", p, "--stream", "--batch-size", "32", "-c", ct,
+            "fit",
+            "--json",
+            "--input",
+            p,
+            "--stream",
+            "--batch-size",
+            "32",
+            "-c",
+            ct,
         ]);
         // auto follows the file's dtype (f64 here).
         assert_eq!(streamed["dtype"], "f64");
         assert_eq!(streamed["n_iter"], memory["n_iter"], "{ct}");
         let rel = |a: &Value, b: &Value| ((f(a) - f(b)) / f(b)).abs();
-        assert!(rel(&streamed["mean_log_likelihood"], &memory["mean_log_likelihood"]) < 1e-10);
+        assert!(
+            rel(
+                &streamed["mean_log_likelihood"],
+                &memory["mean_log_likelihood"]
+            ) < 1e-10
+        );
         assert!(rel(&streamed["bic"], &memory["bic"]) < 1e-10);
-        assert!(streamed["data_note"].as_str().unwrap().contains("batches of 32 rows"));
+        assert!(streamed["data_note"]
+            .as_str()
+            .unwrap()
+            .contains("batches of 32 rows"));
     }
     fails(&["fit", "--stream"], 2, "--input FILE.npy");
-    fails(&["fit", "--stream", "--input", p, "--method", "gradient"], 2, "--method em");
+    fails(
+        &["fit", "--stream", "--input", p, "--method", "gradient"],
+        2,
+        "--method em",
+    );
 }

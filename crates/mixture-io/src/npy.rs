@@ -242,8 +242,10 @@ impl<B: Backend> DataSource<B> for NpySource<B> {
         };
         let row_bytes = self.n_cols * self.element.size();
         let mut file = File::open(&self.path).map_err(io)?;
-        file.seek(SeekFrom::Start(self.offset + (self.rows.start * row_bytes) as u64))
-            .map_err(io)?;
+        file.seek(SeekFrom::Start(
+            self.offset + (self.rows.start * row_bytes) as u64,
+        ))
+        .map_err(io)?;
         let mut buffer = vec![0u8; self.batch_rows.min(self.rows.len()) * row_bytes];
         let mut start = self.rows.start;
         while start < self.rows.end {

@@ -124,7 +124,7 @@ impl Start {
                         Some(w) => km.fit_weighted(&b.x, w)?,
                         None => km.fit(&b.x)?,
                     },
-                    None => km.fit_source(&source)?,
+                    None => km.fit_source_centres(&source)?,
                 };
                 start_from(components, gate, &mut [], data, &mut |batch: &Batch<B>| {
                     Ok(one_hot_like(km.predict(&batch.x)?, k, &batch.x))

@@ -21,6 +21,11 @@ mixture_core::named_enum!(KMeansInit, "k-means init", {
     Random => "random",
 });
 
+/// Rows of the uniform sample that seeds k-means++ when a Gaussian mixture is initialised
+/// over a large stream (more rows than this, and than 64 per cluster): k-means++ on the
+/// sample, then exact Lloyd passes over the stream.
+pub const STREAM_SEED_ROWS: usize = 1 << 16;
+
 /// Hyperparameters of k-means (scikit-learn's `KMeans` with `algorithm="lloyd"`).
 ///
 /// Defaults (from [`KMeansConfig::new`]): `init` k-means++, `n_init` 1, `tol` 1e-4,
@@ -191,7 +196,35 @@ impl KMeansConfig {
     /// As [`fit_weighted`](Self::fit_weighted).
     pub fn fit_source<B: Backend, S: DataSource<B>>(&self, source: &S) -> Result<KMeans<B>> {
         self.validate()?;
-        fit::fit_source(self, source, None)
+        fit::fit_source(self, source, None, true)
+    }
+
+    /// [`fit_source`](Self::fit_source) without the training labels (a Gaussian mixture's
+    /// initialisation over a stream needs the centres only; the labels of a large stream
+    /// would cost 8 bytes per row).
+    ///
+    /// A source of more than [`STREAM_SEED_ROWS`] rows (and 64 per cluster) is seeded by
+    /// k-means++ on a seeded uniform sample of that many rows (one pass to gather them),
+    /// then refined by exact Lloyd passes over the whole source: k-means++ over all rows
+    /// would hold four values per row. Smaller sources are seeded from all rows, as `fit`.
+    pub(crate) fn fit_source_centres<B: Backend, S: DataSource<B>>(
+        &self,
+        source: &S,
+    ) -> Result<KMeans<B>> {
+        use rand::{rngs::StdRng, seq::index::sample, SeedableRng};
+        self.validate()?;
+        let n = source.n_samples();
+        let m = STREAM_SEED_ROWS.max(64 * self.n_clusters);
+        if n <= m || self.init != KMeansInit::KMeansPlusPlus {
+            return fit::fit_source(self, source, None, false);
+        }
+        let mut rng = StdRng::seed_from_u64(self.seed);
+        let mut rows = sample(&mut rng, n, m).into_vec();
+        rows.sort_unstable();
+        let rows = mixture_core::batch::gather_rows(source, &rows)?;
+        let (centres, _) =
+            super::kmeans_plusplus(&rows.x, rows.weight.as_ref(), self.n_clusters, &mut rng)?;
+        fit::fit_source(self, source, Some(centres), false)
     }
 
     /// Runs Lloyd's algorithm once from the given initial centres (`[K, D]`, K =
@@ -230,7 +263,7 @@ impl KMeansConfig {
         } else {
             centroids.clone().cast(x.dtype())
         };
-        fit::fit_source(self, &source, Some(centroids))
+        fit::fit_source(self, &source, Some(centroids), true)
     }
 
     fn fit_opt<B: Backend>(
@@ -240,7 +273,7 @@ impl KMeansConfig {
     ) -> Result<KMeans<B>> {
         self.validate()?;
         let source = self.source(x, sample_weight)?;
-        fit::fit_source(self, &source, None)
+        fit::fit_source(self, &source, None, true)
     }
 
     /// The in-memory source of `x` (and its weights) in batches of `batch_size` rows.

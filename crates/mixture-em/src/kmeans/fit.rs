@@ -17,6 +17,7 @@ pub(crate) fn fit_source<B: Backend, S: DataSource<B> + ?Sized>(
     config: &KMeansConfig,
     source: &S,
     init: Option<Tensor<B, 2>>,
+    keep_labels: bool,
 ) -> Result<KMeans<B>> {
     let k = config.n_clusters;
     let (info, means) = scan(source, config.tol > 0.0)?;
@@ -39,7 +40,14 @@ pub(crate) fn fit_source<B: Backend, S: DataSource<B> + ?Sized>(
             (None, KMeansInit::KMeansPlusPlus) => plusplus_source(source, &info, k, &mut rng)?.0,
             (None, KMeansInit::Random) => random_centres(source, &info, k, &mut rng)?,
         };
-        let run = lloyd(source, &info, centres, tol_abs, config.max_iter)?;
+        let run = lloyd(
+            source,
+            &info,
+            centres,
+            tol_abs,
+            config.max_iter,
+            keep_labels,
+        )?;
         if best.as_ref().is_none_or(|b| run.inertia < b.inertia) {
             best = Some(run);
         }
@@ -50,6 +58,15 @@ pub(crate) fn fit_source<B: Backend, S: DataSource<B> + ?Sized>(
             reason: "must be >= 1, got 0".into(),
         });
     };
+    if !keep_labels {
+        return Ok(KMeans::from_saved(
+            config.clone(),
+            best.centres,
+            best.inertia,
+            best.n_iter,
+            best.converged,
+        ));
+    }
     let labels = to_vec_i64(Tensor::cat(best.labels, 0))?;
     Ok(KMeans::fitted(
         config.clone(),

@@ -1,7 +1,7 @@
 //! Lloyd's iterations over a data source: batched assignment, summed per-cluster weights and
 //! sums, one centre update per pass, one host read per iteration.
 
-use burn::tensor::{backend::Backend, Int, Tensor};
+use burn::tensor::{backend::Backend, Int, IntDType, Tensor};
 use mixture_core::{
     tensor::{full_like_dtype, one_hot_like, to_vec_f64, zeros_like_dtype},
     Batch, DataSource, Error, Result,
@@ -49,6 +49,7 @@ pub(crate) fn lloyd<B: Backend, S: DataSource<B> + ?Sized>(
     centres: Tensor<B, 2>,
     tol_abs: f64,
     max_iter: usize,
+    keep_labels: bool,
 ) -> Result<LloydRun<B>> {
     let [k, d] = centres.dims();
     let mut centres = centres;
@@ -71,6 +72,9 @@ pub(crate) fn lloyd<B: Backend, S: DataSource<B> + ?Sized>(
             let r = batch.weigh(one_hot_like(lab.clone(), k, &batch.x));
             add(&mut counts, r.clone().sum_dim(0));
             add(&mut sums, r.transpose().matmul(batch.x.clone()));
+            // Kept as i32 (half of flex's i64) for the next iteration's comparison: a
+            // stream holds one label per row between passes.
+            let lab = lab.cast(IntDType::I32);
             if let Some(prev) = previous.get(labels.len()) {
                 let moved = lab.clone().not_equal(prev.clone());
                 add(
@@ -123,7 +127,8 @@ pub(crate) fn lloyd<B: Backend, S: DataSource<B> + ?Sized>(
     }
     // Final assignment against the final centres: labels and inertia (one read).
     let c_sq = sq_norms_row(&centres);
-    let mut labels = Vec::with_capacity(previous.len());
+    drop(previous);
+    let mut labels = Vec::new();
     let mut inertia: Option<Tensor<B, 1>> = None;
     source.for_each_batch(&mut |batch: Batch<B>| {
         let nb = batch.n_samples();
@@ -136,7 +141,9 @@ pub(crate) fn lloyd<B: Backend, S: DataSource<B> + ?Sized>(
             None => min,
         };
         add(&mut inertia, min.sum());
-        labels.push(lab);
+        if keep_labels {
+            labels.push(lab);
+        }
         Ok(())
     })?;
     let Some(inertia) = inertia else {

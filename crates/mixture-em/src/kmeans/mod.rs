@@ -49,6 +49,6 @@ mod persist;
 mod plusplus;
 mod relocate;
 
-pub use config::{KMeansConfig, KMeansInit};
+pub use config::{KMeansConfig, KMeansInit, STREAM_SEED_ROWS};
 pub use model::KMeans;
 pub use plusplus::kmeans_plusplus;
