@@ -30,7 +30,7 @@ impl Element {
 ///
 /// ```
 /// assert_eq!(mixture_io::default_batch_rows(16, 16), 16384);
-/// assert_eq!(mixture_io::default_batch_rows(2, 1), 1 << 20);
+/// assert_eq!(mixture_io::default_batch_rows(2, 1), 838_848); // 2²² / 5, a multiple of 64
 /// ```
 pub fn default_batch_rows(d: usize, k: usize) -> usize {
     let width = (k * d).max(2 * d + 1).max(1);
