@@ -2,7 +2,7 @@
 
 use core::ops::Range;
 
-use burn::tensor::{backend::Backend, Int, Tensor, TensorData};
+use burn::tensor::{Int, Tensor, TensorData, backend::Backend};
 
 use crate::{Error, Result};
 

@@ -1,8 +1,8 @@
 //! K components, batched: features, scores, statistics and the M-step.
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 
-use crate::{tensor::zeros_like_dtype, Batch, Error, Result, Statistics};
+use crate::{Batch, Error, Result, Statistics, tensor::zeros_like_dtype};
 
 /// Per-component health after an M-step, read by the driver together with the lower bound
 /// (one host read per iteration).

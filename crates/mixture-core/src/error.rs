@@ -19,7 +19,9 @@ pub type Result<T, E = Error> = core::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// The data has no rows (or no columns).
-    #[error("empty data: got {n_samples} samples with {n_features} features; at least one of each is needed")]
+    #[error(
+        "empty data: got {n_samples} samples with {n_features} features; at least one of each is needed"
+    )]
     EmptyData {
         /// Rows in the data.
         n_samples: usize,
@@ -27,13 +29,17 @@ pub enum Error {
         n_features: usize,
     },
     /// A supervised model (a mixture of experts) was given rows without targets.
-    #[error("the {what} needs targets (y, one row per row of x), but the batch has none; pass them with Batch::with_targets")]
+    #[error(
+        "the {what} needs targets (y, one row per row of x), but the batch has none; pass them with Batch::with_targets"
+    )]
     MissingTargets {
         /// The model or components that need them.
         what: &'static str,
     },
     /// A value is NaN or infinite.
-    #[error("non-finite value ({value}) in {what} at row {row}, column {column}; remove or impute it before fitting")]
+    #[error(
+        "non-finite value ({value}) in {what} at row {row}, column {column}; remove or impute it before fitting"
+    )]
     NonFinite {
         /// Which input holds the value (for example "data" or "sample_weight").
         what: &'static str,
@@ -55,7 +61,9 @@ pub enum Error {
         found: usize,
     },
     /// More components than samples.
-    #[error("n_samples={n_samples} must be >= n_components={n_components}; use fewer components or more data")]
+    #[error(
+        "n_samples={n_samples} must be >= n_components={n_components}; use fewer components or more data"
+    )]
     TooFewSamples {
         /// Rows in the data.
         n_samples: usize,
@@ -63,7 +71,9 @@ pub enum Error {
         n_components: usize,
     },
     /// A covariance matrix is not positive definite.
-    #[error("fitting the mixture model failed because component {component} has an ill-defined empirical covariance (not positive definite; smallest Cholesky pivot {pivot:e}): it has collapsed onto too few or duplicated samples. Increase reg_covar (currently {reg_covar:e}), use fewer components, or scale the input data")]
+    #[error(
+        "fitting the mixture model failed because component {component} has an ill-defined empirical covariance (not positive definite; smallest Cholesky pivot {pivot:e}): it has collapsed onto too few or duplicated samples. Increase reg_covar (currently {reg_covar:e}), use fewer components, or scale the input data"
+    )]
     NotPositiveDefinite {
         /// The component whose covariance failed (index in 0..K).
         component: usize,
@@ -73,7 +83,9 @@ pub enum Error {
         reg_covar: f64,
     },
     /// A linear expert's posterior (or prior) precision is singular to working precision.
-    #[error("fitting the mixture of experts failed because expert {expert} is not identifiable: its posterior precision is singular to working precision (smallest pivot {pivot:e}, at most D·ε of its largest diagonal entry), because it holds fewer rows in general position than weights. Use a prior (a diagonal or full prior keeps every expert well defined), fewer experts, or more data")]
+    #[error(
+        "fitting the mixture of experts failed because expert {expert} is not identifiable: its posterior precision is singular to working precision (smallest pivot {pivot:e}, at most D·ε of its largest diagonal entry), because it holds fewer rows in general position than weights. Use a prior (a diagonal or full prior keeps every expert well defined), fewer experts, or more data"
+    )]
     SingularExpert {
         /// The expert whose precision failed (index in 0..K).
         expert: usize,
@@ -82,7 +94,9 @@ pub enum Error {
         pivot: f64,
     },
     /// A component received (almost) no responsibility.
-    #[error("component {component} is empty: it received a total responsibility of {weight:e}; use fewer components, another initialisation (init or seed), or check the data for duplicated points")]
+    #[error(
+        "component {component} is empty: it received a total responsibility of {weight:e}; use fewer components, another initialisation (init or seed), or check the data for duplicated points"
+    )]
     EmptyComponent {
         /// The empty component (index in 0..K).
         component: usize,
@@ -90,7 +104,9 @@ pub enum Error {
         weight: f64,
     },
     /// The fit produced a non-finite lower bound (numerical overflow).
-    #[error("the fit diverged at iteration {iteration}: the lower bound is {value}; scale the data or raise reg_covar")]
+    #[error(
+        "the fit diverged at iteration {iteration}: the lower bound is {value}; scale the data or raise reg_covar"
+    )]
     Diverged {
         /// The iteration (1-based) where it happened.
         iteration: usize,

@@ -1,6 +1,6 @@
 //! The gate: how the components are weighted, globally or per row.
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 
 use crate::{Batch, Statistics};
 

@@ -1,8 +1,8 @@
 //! Checks on user input, done once per call on the device with at most two host reads.
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 
-use crate::{tensor::to_vec_f64, Batch, Error, Result};
+use crate::{Batch, Error, Result, tensor::to_vec_f64};
 
 /// Checks that `x` (`[N, D]`) is non-empty and finite. Finiteness is tested on the device;
 /// only when it fails is the data read back, to name the first bad cell.

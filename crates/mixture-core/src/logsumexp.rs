@@ -1,6 +1,6 @@
 //! Numerically stable log-sum-exp and softmax over the component axis.
 
-use burn::tensor::{activation::softmax, backend::Backend, Tensor};
+use burn::tensor::{Tensor, activation::softmax, backend::Backend};
 
 /// `log Σ_k exp(a[n, k])` over dimension 1, stable for any finite input: the row maximum is
 /// subtracted first. Rows that are all `-inf` give `-inf` (not NaN). Terms more than 80

@@ -1,7 +1,7 @@
 //! Priors and regularizers: corrections inside an EM update, and log-priors for gradient
 //! training.
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 
 /// A correction applied to components after their M-step, such as pulling the experts' prior
 /// means together (MixtureLib's `RegularizeModel`).

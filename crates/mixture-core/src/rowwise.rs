@@ -6,7 +6,7 @@
 //! burn-flex each is one pass with explicit SIMD that skips the zero or redundant triangle.
 //! [`group_square_norms`] and [`row_kron`] are the steps of their composed forms.
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 
 /// Sums of squares of consecutive groups of columns: `out[n, g] = Σ_j y[n, g·w + j]²` for
 /// `groups` groups of `w = cols / groups` columns (`[N, groups·w]` → `[N, groups]`). With

@@ -4,7 +4,7 @@
 //! draw is reproducible on every backend and independent of other users of the backend's
 //! global RNG (tests running in parallel, say).
 
-use burn::tensor::{backend::Backend, Int, Tensor};
+use burn::tensor::{Int, Tensor, backend::Backend};
 use rand::{Rng, RngExt};
 
 use crate::tensor::from_f64_like;
@@ -99,7 +99,7 @@ mod tests {
     use super::*;
     use crate::tensor::{from_f64, to_vec_i64};
     use burn::tensor::DType;
-    use rand::{rngs::StdRng, SeedableRng};
+    use rand::{SeedableRng, rngs::StdRng};
 
     type B = burn_ndarray::NdArray<f64>;
 

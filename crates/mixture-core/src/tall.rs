@@ -8,7 +8,7 @@
 //! product as a batch of row chunks runs the chunks in parallel. Results equal the plain
 //! products up to the order of the additions.
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 
 /// Row chunks per product.
 const CHUNKS: usize = 8;

@@ -4,7 +4,7 @@
 //! tensor the workspace creates next to user data therefore takes its dtype from that data,
 //! through these helpers, so one generic code path serves f32 and f64.
 
-use burn::tensor::{backend::Backend, DType, Tensor, TensorCreationOptions, TensorData};
+use burn::tensor::{DType, Tensor, TensorCreationOptions, TensorData, backend::Backend};
 
 /// Creation options on `device` with `dtype`.
 pub fn opts<B: Backend>(device: &B::Device, dtype: DType) -> TensorCreationOptions<B> {

@@ -13,16 +13,16 @@
 //! given responsibilities ([`start_from`], checked by [`verify`]), and restarts
 //! ([`best_of`]: `n_init` runs, the best final bound kept, the observer told).
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 use mixture_core::{
+    Batch, ComponentCheck, ComponentFailure, Components, DataSource, Error, FitEvent, FitObserver,
+    Gate, Regularizer, Result, Statistics,
     logsumexp::softmax_with_logsumexp,
     sampling::categorical,
     stats::accumulate,
     tensor::{one_hot_like, to_vec_f64},
-    Batch, ComponentCheck, ComponentFailure, Components, DataSource, Error, FitEvent, FitObserver,
-    Gate, Regularizer, Result, Statistics,
 };
-use rand::{rngs::StdRng, SeedableRng};
+use rand::{SeedableRng, rngs::StdRng};
 
 /// How the M-step sees the responsibilities.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]

@@ -14,7 +14,7 @@ use std::path::Path;
 
 use burn::tensor::DType;
 use mixture_core::{Error, Result};
-use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 /// What a model file holds (its `format` field; written and read as
 /// [`format`](Self::format) names it).

@@ -41,7 +41,7 @@
 
 use core::fmt;
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 use mixture_core::{Error, Result};
 use mixture_experts::CovarianceType;
 
@@ -530,10 +530,12 @@ mod tests {
         let (best, model) = selection.best().unwrap();
         assert_eq!(best.n_components, 2);
         assert!(matches!(model, SelectedModel::Variational(_)));
-        assert!(model
-            .to_json()
-            .unwrap()
-            .contains("mixture.bayesian-gaussian-mixture"));
+        assert!(
+            model
+                .to_json()
+                .unwrap()
+                .contains("mixture.bayesian-gaussian-mixture")
+        );
     }
 
     #[test]

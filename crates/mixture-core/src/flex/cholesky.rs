@@ -3,11 +3,11 @@
 //! of small batched operations (about 20 ms per EM iteration at K = 16, D = 64, more than
 //! its arithmetic by a hundredfold); here it is one pass of `K·D³/6` multiply-adds.
 
-use burn::tensor::{backend::Backend, DType, Tensor, TensorData};
+use burn::tensor::{DType, Tensor, TensorData, backend::Backend};
 use burn_flex::FlexTensor;
 use rayon::prelude::*;
 
-use super::{buffer, Real};
+use super::{Real, buffer};
 
 /// `(L, smallest pivot per matrix)` of `a` (`[K, D, D]`) when it is a burn-flex f32 or f64
 /// tensor; otherwise `a` back. The same column formula as the composed path

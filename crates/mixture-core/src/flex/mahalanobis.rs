@@ -8,13 +8,13 @@
 //! `P_k` is skipped a vector at a time: about 5/8 of the multiply-adds at D = 64, none of the
 //! `[N, K·D]` traffic.
 
-use burn::tensor::{backend::Backend, DType, Tensor, TensorData};
+use burn::tensor::{DType, Tensor, TensorData, backend::Backend};
 use burn_flex::FlexTensor;
 use pulp::Simd;
 use rayon::prelude::*;
 
-use super::simd::{dispatch_lanes, dispatch_tiled, load, RowTiled, SimdReal};
-use super::{buffer, PARALLEL_ENTRIES};
+use super::simd::{RowTiled, SimdReal, dispatch_lanes, dispatch_tiled, load};
+use super::{PARALLEL_ENTRIES, buffer};
 
 /// Vectors of one component's projections held per group of accumulators.
 const GROUP: usize = 4;

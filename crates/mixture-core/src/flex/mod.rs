@@ -9,7 +9,7 @@
 
 use std::any::Any;
 
-use burn::tensor::{backend::Backend, DType, Tensor, TensorPrimitive};
+use burn::tensor::{DType, Tensor, TensorPrimitive, backend::Backend};
 use burn_flex::FlexTensor;
 
 use crate::logsumexp::EXP_FLOOR;

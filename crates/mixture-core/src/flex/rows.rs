@@ -4,11 +4,11 @@
 //! from tensor operations they cost a broadcast, an allocation of the whole intermediate and
 //! a reduction or a `repeat` each; here each is one parallel pass.
 
-use burn::tensor::{backend::Backend, DType, Tensor, TensorData};
+use burn::tensor::{DType, Tensor, TensorData, backend::Backend};
 use burn_flex::FlexTensor;
 use rayon::prelude::*;
 
-use super::{buffer, lanes, Real, PARALLEL_ENTRIES, TASK_ENTRIES};
+use super::{PARALLEL_ENTRIES, Real, TASK_ENTRIES, buffer, lanes};
 
 /// `out[n, g] = Σ_j y[n, g·w + j]²` for `groups` groups of `w = cols / groups` columns, when
 /// `y` is a burn-flex f32 or f64 tensor; otherwise `y` back.

@@ -7,13 +7,13 @@
 //! and above the diagonal: about 5/8 of the multiply-adds at D = 64), and the lower triangle
 //! is mirrored from it at the end, so the result is exactly symmetric.
 
-use burn::tensor::{backend::Backend, DType, Tensor, TensorData};
+use burn::tensor::{DType, Tensor, TensorData, backend::Backend};
 use burn_flex::FlexTensor;
 use pulp::Simd;
 use rayon::prelude::*;
 
-use super::simd::{add_into, dispatch_lanes, dispatch_tiled, load, RowTiled, SimdReal};
-use super::{buffer, PARALLEL_ENTRIES};
+use super::simd::{RowTiled, SimdReal, add_into, dispatch_lanes, dispatch_tiled, load};
+use super::{PARALLEL_ENTRIES, buffer};
 
 /// Vectors of columns per register tile.
 const GROUP: usize = 4;

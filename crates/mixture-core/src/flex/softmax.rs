@@ -17,11 +17,11 @@
 //! [`logsumexp_with_exp`](crate::logsumexp::logsumexp_with_exp)'s to rounding, with the
 //! same floor of `e^-80` and the same result for rows of `-inf`.
 
-use burn::tensor::{backend::Backend, DType, Tensor, TensorData};
+use burn::tensor::{DType, Tensor, TensorData, backend::Backend};
 use burn_flex::FlexTensor;
 use rayon::prelude::*;
 
-use super::{lanes, Real, PARALLEL_ENTRIES, TASK_ENTRIES};
+use super::{PARALLEL_ENTRIES, Real, TASK_ENTRIES, lanes};
 
 /// The fused normalisation of `a` (`[N, K]`) when `B`'s float tensors are burn-flex tensors
 /// of f32 or f64: `Ok((log-normaliser [N, 1], responsibilities [N, K]))`. Any other backend

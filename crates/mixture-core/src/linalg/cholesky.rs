@@ -1,6 +1,6 @@
 //! Batched Cholesky factorisation.
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 
 use crate::tensor::from_f64_like;
 

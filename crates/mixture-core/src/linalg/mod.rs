@@ -13,7 +13,7 @@ pub use cholesky::cholesky;
 pub use sweep::inverse_spd;
 pub use triangular::{inverse_lower, solve_lower, solve_upper};
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 
 use crate::tensor::eye_like;
 

@@ -22,7 +22,7 @@
 //! floating point (`u_i u_k = u_k u_i`), so a symmetric input gives a symmetric inverse.
 
 use crate::tensor::from_f64_like;
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 
 /// `(A⁻¹, log |A|, smallest pivot)` of a batch of symmetric matrices `a` (`[K, D, D]`),
 /// shapes `[K, D, D]`, `[K]`, `[K]`. A matrix that is not positive definite has a pivot
@@ -44,7 +44,7 @@ pub fn inverse_spd<B: Backend>(a: Tensor<B, 3>) -> (Tensor<B, 3>, Tensor<B, 1>, 
         let corner = from_f64_like::<B, 2, 2>(corner, [1, d * d], &a);
         let pivot = a.clone().slice([0..k, j * d + j..j * d + j + 1]); // [K, 1]
         let u = a.clone().slice([0..k, j * d..(j + 1) * d]) - e; // [K, D]
-                                                                 // u uᵀ / d: the division after the product keeps it exactly symmetric.
+        // u uᵀ / d: the division after the product keeps it exactly symmetric.
         let outer = u
             .clone()
             .reshape([k, d, 1])

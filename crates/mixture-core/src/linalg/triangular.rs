@@ -1,6 +1,6 @@
 //! Batched triangular solves.
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 
 use crate::tensor::eye_like;
 

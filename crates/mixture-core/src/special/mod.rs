@@ -11,7 +11,7 @@
 //! On small tensors (a gate's K concentrations) the cost of a tensor op is its dispatch and
 //! allocation, so this is several times faster than a loop of ten shift steps.
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 
 use crate::tensor::from_f64_like;
 

@@ -219,15 +219,15 @@ impl BayesianGaussianMixtureConfig {
                 ),
             );
         }
-        if let Some(m) = &self.mean_prior {
-            if m.iter().any(|v| !v.is_finite()) {
-                return bad("mean_prior", "must be finite".into());
-            }
+        if let Some(m) = &self.mean_prior
+            && m.iter().any(|v| !v.is_finite())
+        {
+            return bad("mean_prior", "must be finite".into());
         }
-        if let Some(c) = &self.covariance_prior {
-            if c.iter().any(|v| !v.is_finite()) {
-                return bad("covariance_prior", "must be finite".into());
-            }
+        if let Some(c) = &self.covariance_prior
+            && c.iter().any(|v| !v.is_finite())
+        {
+            return bad("covariance_prior", "must be finite".into());
         }
         Ok(())
     }
@@ -235,24 +235,24 @@ impl BayesianGaussianMixtureConfig {
     /// Checks the priors against the data's dimension `d`.
     pub(crate) fn validate_for(&self, d: usize) -> Result<()> {
         let bad = |field: &'static str, reason: String| Err(Error::InvalidConfig { field, reason });
-        if let Some(m) = &self.mean_prior {
-            if m.len() != d {
-                return bad(
-                    "mean_prior",
-                    format!("expected {d} values, got {}", m.len()),
-                );
-            }
+        if let Some(m) = &self.mean_prior
+            && m.len() != d
+        {
+            return bad(
+                "mean_prior",
+                format!("expected {d} values, got {}", m.len()),
+            );
         }
-        if let Some(nu) = self.degrees_of_freedom_prior {
-            if !(nu.is_finite() && nu > d as f64 - 1.0) {
-                return bad(
-                    "degrees_of_freedom_prior",
-                    format!(
-                        "must be greater than n_features − 1 = {}, got {nu}",
-                        d as f64 - 1.0
-                    ),
-                );
-            }
+        if let Some(nu) = self.degrees_of_freedom_prior
+            && !(nu.is_finite() && nu > d as f64 - 1.0)
+        {
+            return bad(
+                "degrees_of_freedom_prior",
+                format!(
+                    "must be greater than n_features − 1 = {}, got {nu}",
+                    d as f64 - 1.0
+                ),
+            );
         }
         if let Some(c) = &self.covariance_prior {
             let want = match self.covariance_type {

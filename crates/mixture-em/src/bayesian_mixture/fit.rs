@@ -1,18 +1,18 @@
 //! Fitting: validation, the priors, the initialisations and the variational EM runs.
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 use mixture_core::{
+    Batch, Error, FitObserver, NoopObserver, Result, TensorSource,
     host::check_data,
     tensor::{from_f64_like, to_vec_f64},
-    Batch, Error, FitObserver, NoopObserver, Result, TensorSource,
 };
 use mixture_experts::{CovarianceType, Covariances, NormalWishart, NormalWishartPrior};
 use mixture_gates::VariationalWeights;
 
 use super::{BayesianGaussianMixture, BayesianGaussianMixtureConfig};
 use crate::{
-    driver::{best_of, run, start_from, verify, EmFit, EmMode, EmSettings, FitData},
-    gaussian_mixture::{Start, FEATURE_CACHE_BYTES},
+    driver::{EmFit, EmMode, EmSettings, FitData, best_of, run, start_from, verify},
+    gaussian_mixture::{FEATURE_CACHE_BYTES, Start},
 };
 
 impl BayesianGaussianMixtureConfig {

@@ -1,17 +1,17 @@
 //! The fitted variational Bayesian Gaussian mixture.
 
-use burn::tensor::{backend::Backend, Int, Tensor};
+use burn::tensor::{Int, Tensor, backend::Backend};
 use mixture_core::{
-    host::check_input, logsumexp::logsumexp_with_exp, tensor::to_vec_f64, Batch, Components, Gate,
-    NoopObserver, Result, TensorSource,
+    Batch, Components, Gate, NoopObserver, Result, TensorSource, host::check_input,
+    logsumexp::logsumexp_with_exp, tensor::to_vec_f64,
 };
 use mixture_experts::{CovarianceType, Covariances, NormalWishart};
 use mixture_gates::{VariationalWeights, Weights};
 
 use super::BayesianGaussianMixtureConfig;
 use crate::{
-    driver::{EmFit, FitData},
     GaussianMixture,
+    driver::{EmFit, FitData},
 };
 
 /// Which density [`BayesianGaussianMixture::score_samples_with`] computes.

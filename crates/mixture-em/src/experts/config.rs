@@ -248,10 +248,10 @@ impl MixtureOfExpertsConfig {
         if self.n_init == 0 {
             return bad("n_init", "must be at least 1".into());
         }
-        if let Some(v) = self.prior_variance {
-            if !positive(v) {
-                return bad("prior_variance", format!("must be finite and > 0, got {v}"));
-            }
+        if let Some(v) = self.prior_variance
+            && !positive(v)
+        {
+            return bad("prior_variance", format!("must be finite and > 0, got {v}"));
         }
         if !positive(self.dirichlet_prior) {
             return bad(

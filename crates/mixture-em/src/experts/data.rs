@@ -1,7 +1,7 @@
 //! MixtureLib's two-planes data set, seeded, for examples, tests and benchmarks.
 
 use mixture_core::sampling::standard_normal;
-use rand::{rngs::StdRng, SeedableRng};
+use rand::{SeedableRng, rngs::StdRng};
 
 /// The two true planes of [`two_planes`]: `y = 10·x₁` and `y = 30·x₂`.
 pub const TWO_PLANES: [[f64; 2]; 2] = [[10.0, 0.0], [0.0, 30.0]];

@@ -1,17 +1,17 @@
 //! Fitting a mixture of experts: validation, random initial responsibilities, EM, restarts.
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 use mixture_core::{
+    Batch, Error, FitObserver, NoopObserver, Regularizer, Result, TensorSource,
     host::{check_data, check_weights},
     tensor::{from_f64_like, to_vec_f64},
-    Batch, Error, FitObserver, NoopObserver, Regularizer, Result, TensorSource,
 };
 use mixture_experts::{BayesianLinear, BayesianLinearConfig, Prepared};
 use mixture_gates::{Dirichlet, PerSampleDirichlet, SoftmaxGateConfig, Weights};
-use rand::{rngs::StdRng, RngExt, SeedableRng};
+use rand::{RngExt, SeedableRng, rngs::StdRng};
 
 use super::{FittedGate, GateKind, MixtureOfExperts, MixtureOfExpertsConfig};
-use crate::driver::{best_of, run, start_from, verify, EmFit, EmSettings, FitData};
+use crate::driver::{EmFit, EmSettings, FitData, best_of, run, start_from, verify};
 
 /// The regularizers a fit applies after every experts' M-step.
 pub type ExpertRegularizers<'a, B> = [&'a mut dyn Regularizer<BayesianLinear<B>>];

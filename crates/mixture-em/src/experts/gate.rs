@@ -1,6 +1,6 @@
 //! The fitted gate of a mixture of experts, whichever its kind.
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 use mixture_core::{Batch, Gate};
 use mixture_gates::{Dirichlet, PerSampleDirichlet, SoftmaxGate, Weights};
 

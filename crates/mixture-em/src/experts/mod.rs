@@ -105,7 +105,7 @@ mod model;
 mod persist;
 
 pub use config::{GateKind, MixtureOfExpertsConfig};
-pub use data::{two_planes, TwoPlanes, TWO_PLANES};
-pub use fit::{random_responsibilities, ExpertRegularizers};
+pub use data::{TWO_PLANES, TwoPlanes, two_planes};
+pub use fit::{ExpertRegularizers, random_responsibilities};
 pub use gate::FittedGate;
 pub use model::MixtureOfExperts;

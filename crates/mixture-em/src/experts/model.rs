@@ -1,11 +1,11 @@
 //! The fitted mixture of experts: predictions, posterior responsibilities, scores.
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 use mixture_core::{
+    Error, Result,
     host::{check_data, check_input},
     logsumexp::logsumexp_with_exp,
     tensor::to_vec_f64,
-    Error, Result,
 };
 use mixture_experts::BayesianLinear;
 

@@ -10,18 +10,18 @@
 
 use std::path::Path;
 
-use burn::tensor::{backend::Backend, DType, Tensor};
+use burn::tensor::{DType, Tensor, backend::Backend};
 use mixture_core::{
+    Error, Result,
     linalg::cholesky,
     tensor::{from_f64, to_vec_f64},
-    Error, Result,
 };
 use mixture_experts::{BayesianLinear, BayesianLinearConfig, Prior, PriorType};
 use mixture_gates::{Dirichlet, PerSampleDirichlet, SoftmaxGateConfig, Weights};
 
 use super::{FittedGate, MixtureOfExperts, MixtureOfExpertsConfig};
 use crate::driver::EmTrace;
-use crate::persist::{decode, encode, invalid as invalid_file, read, rejected, write, ModelKind};
+use crate::persist::{ModelKind, decode, encode, invalid as invalid_file, read, rejected, write};
 
 const KIND: ModelKind = ModelKind::MixtureOfExperts;
 

@@ -1,17 +1,17 @@
 //! Fitting: validation, the initialisations, EM, and the choice of the best run.
 
-use burn::tensor::{backend::Backend, Int, Tensor};
+use burn::tensor::{Int, Tensor, backend::Backend};
 use mixture_core::{
+    Batch, DataSource, Error, FitObserver, NoopObserver, Result, TensorSource,
     host::{check_data, check_finite, check_weights, weighted_batch},
     tuning::Tuning,
-    Batch, DataSource, Error, FitObserver, NoopObserver, Result, TensorSource,
 };
 use mixture_experts::{Covariances, GaussianComponents, GaussianFeatures};
 
 use mixture_experts::CovarianceType;
 
-use super::{init::initialize, GaussianMixture, GaussianMixtureConfig};
-use crate::driver::{best_of, run, EmFit, EmMode, EmSettings, FitData};
+use super::{GaussianMixture, GaussianMixtureConfig, init::initialize};
+use crate::driver::{EmFit, EmMode, EmSettings, FitData, best_of, run};
 
 /// An in-memory fit keeps the data-only features of every block (see
 /// [`FitData::keep_features`]) when they take at most this many bytes.

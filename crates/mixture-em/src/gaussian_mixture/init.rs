@@ -5,19 +5,19 @@
 //! `precisions_init` then replace what they name. When all three are given no
 //! responsibilities are drawn at all.
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 use mixture_core::{
+    Batch, ComponentCheck, Components, Error, Gate, Result, TensorSource,
     batch::gather_rows,
     tensor::{eye_like, from_f64, from_f64_like, one_hot_like, to_vec_f64},
-    Batch, ComponentCheck, Components, Error, Gate, Result, TensorSource,
 };
 use mixture_experts::{Covariances, GaussianComponents, GaussianFeatures};
 use mixture_gates::Weights;
-use rand::{rngs::StdRng, seq::index::sample, RngExt, SeedableRng};
+use rand::{RngExt, SeedableRng, rngs::StdRng, seq::index::sample};
 
 use super::{GaussianMixtureConfig, InitMethod};
-use crate::driver::{start_from, verify, FitData};
-use crate::kmeans::{kmeans_plusplus, KMeansConfig};
+use crate::driver::{FitData, start_from, verify};
+use crate::kmeans::{KMeansConfig, kmeans_plusplus};
 
 /// Starting components and weights for one initialisation.
 pub(crate) fn initialize<B: Backend>(

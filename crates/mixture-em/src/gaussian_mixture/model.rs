@@ -1,20 +1,20 @@
 //! The fitted Gaussian mixture.
 
-use burn::tensor::{backend::Backend, Int, Tensor};
+use burn::tensor::{Int, Tensor, backend::Backend};
 use mixture_core::{
+    Batch, Error, Gate, NoopObserver, Result, TensorSource,
     criteria::{aic, bic, icl},
     host::check_input,
     logsumexp::logsumexp_with_exp,
     sampling::{multinomial_counts, standard_normal},
     tensor::{from_f64_like, to_vec_f64},
-    Batch, Error, Gate, NoopObserver, Result, TensorSource,
 };
 use mixture_experts::{CovarianceType, Covariances, GaussianComponents};
 use mixture_gates::Weights;
-use rand::{rngs::StdRng, SeedableRng};
+use rand::{SeedableRng, rngs::StdRng};
 
 use super::GaussianMixtureConfig;
-use crate::driver::{run, EmTrace, FitData};
+use crate::driver::{EmTrace, FitData, run};
 
 /// A fitted Gaussian mixture: weights, means, covariances and their precision Cholesky
 /// factors, with the record of the fit (converged, iterations, lower bounds).

@@ -6,16 +6,16 @@
 
 use std::path::Path;
 
-use burn::tensor::{backend::Backend, DType};
+use burn::tensor::{DType, backend::Backend};
 use mixture_core::{
-    tensor::{from_f64, to_vec_f64},
     Result,
+    tensor::{from_f64, to_vec_f64},
 };
 use mixture_experts::{CovarianceType, Covariances, GaussianComponents};
 use mixture_gates::Weights;
 
 use super::{GaussianMixture, GaussianMixtureConfig};
-use crate::persist::{decode, encode, invalid, read, write, ModelKind};
+use crate::persist::{ModelKind, decode, encode, invalid, read, write};
 
 const KIND: ModelKind = ModelKind::GaussianMixture;
 

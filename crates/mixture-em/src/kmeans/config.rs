@@ -1,9 +1,9 @@
 //! The k-means hyperparameters and the entry points of a fit.
 
-use burn::tensor::{backend::Backend, Tensor};
-use mixture_core::{host::weighted_batch, DataSource, Error, Result, TensorSource};
+use burn::tensor::{Tensor, backend::Backend};
+use mixture_core::{DataSource, Error, Result, TensorSource, host::weighted_batch};
 
-use super::{fit, KMeans};
+use super::{KMeans, fit};
 
 /// How the initial centres of each restart are chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -211,7 +211,7 @@ impl KMeansConfig {
         &self,
         source: &S,
     ) -> Result<KMeans<B>> {
-        use rand::{rngs::StdRng, seq::index::sample, SeedableRng};
+        use rand::{SeedableRng, rngs::StdRng, seq::index::sample};
         self.validate()?;
         let n = source.n_samples();
         let m = STREAM_SEED_ROWS.max(64 * self.n_clusters);

@@ -1,7 +1,7 @@
 //! One validating pass over a data source, and the data-dependent tolerance.
 
-use burn::tensor::{backend::Backend, Tensor};
-use mixture_core::{host::check_data, tensor::to_vec_f64, Batch, DataSource, Error, Result};
+use burn::tensor::{Tensor, backend::Backend};
+use mixture_core::{Batch, DataSource, Error, Result, host::check_data, tensor::to_vec_f64};
 
 /// What a fit needs to know about its data, gathered by [`scan`].
 #[derive(Debug, Clone)]

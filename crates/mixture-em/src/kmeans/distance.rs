@@ -1,6 +1,6 @@
 //! Batched squared Euclidean distances and row gathering from a data source.
 
-use burn::tensor::{backend::Backend, Int, Tensor};
+use burn::tensor::{Int, Tensor, backend::Backend};
 use mixture_core::{DataSource, Result};
 
 /// `‖c_k‖²` as a `[1, K]` row, computed once per set of centres.

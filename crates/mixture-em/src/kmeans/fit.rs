@@ -1,15 +1,15 @@
 //! A whole fit: validation, tolerance, `n_init` seedings and Lloyd runs, the best one kept.
 
-use burn::tensor::{backend::Backend, Tensor};
-use mixture_core::{tensor::to_vec_i64, DataSource, Error, Result};
-use rand::{rngs::StdRng, SeedableRng};
+use burn::tensor::{Tensor, backend::Backend};
+use mixture_core::{DataSource, Error, Result, tensor::to_vec_i64};
+use rand::{SeedableRng, rngs::StdRng};
 
 use super::{
+    KMeans, KMeansConfig, KMeansInit,
     data::{scan, tolerance},
     init::random_centres,
-    lloyd::{lloyd, LloydRun},
+    lloyd::{LloydRun, lloyd},
     plusplus::plusplus_source,
-    KMeans, KMeansConfig, KMeansInit,
 };
 
 /// Fits k-means to `source` with a validated `config`; `init` replaces the seeding (one run).

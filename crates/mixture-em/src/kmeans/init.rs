@@ -1,6 +1,6 @@
 //! Random initialisation: K distinct rows drawn without replacement, ∝ sample weight.
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 use mixture_core::{DataSource, Result};
 use rand::{Rng, RngExt};
 
@@ -66,7 +66,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::{rngs::StdRng, SeedableRng};
+    use rand::{SeedableRng, rngs::StdRng};
 
     fn info(weights: Option<Vec<f64>>, n: usize) -> DataInfo {
         let total_weight = weights.as_ref().map_or(n as f64, |w| w.iter().sum());

@@ -1,10 +1,10 @@
 //! Lloyd's iterations over a data source: batched assignment, summed per-cluster weights and
 //! sums, one centre update per pass, one host read per iteration.
 
-use burn::tensor::{backend::Backend, Int, IntDType, Tensor};
+use burn::tensor::{Int, IntDType, Tensor, backend::Backend};
 use mixture_core::{
-    tensor::{full_like_dtype, one_hot_like, to_vec_f64, zeros_like_dtype},
     Batch, DataSource, Error, Result,
+    tensor::{full_like_dtype, one_hot_like, to_vec_f64, zeros_like_dtype},
 };
 
 use super::{

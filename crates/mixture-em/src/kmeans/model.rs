@@ -1,10 +1,10 @@
 //! The fitted k-means model.
 
-use burn::tensor::{backend::Backend, Int, Tensor};
-use mixture_core::{host::check_input, tensor::to_vec_f64, Result};
+use burn::tensor::{Int, Tensor, backend::Backend};
+use mixture_core::{Result, host::check_input, tensor::to_vec_f64};
 
-use super::distance::{nearest, sq_distances, sq_norms_row};
 use super::KMeansConfig;
+use super::distance::{nearest, sq_distances, sq_norms_row};
 
 /// A fitted k-means model: K centroids (`[K, D]`) and what the fit reported.
 ///

@@ -10,12 +10,12 @@ use std::path::Path;
 
 use burn::tensor::backend::Backend;
 use mixture_core::{
-    tensor::{from_f64, to_vec_f64},
     Result,
+    tensor::{from_f64, to_vec_f64},
 };
 
 use super::{KMeans, KMeansConfig};
-use crate::persist::{decode, encode, invalid, read, write, ModelKind};
+use crate::persist::{ModelKind, decode, encode, invalid, read, write};
 
 const KIND: ModelKind = ModelKind::KMeans;
 

@@ -1,15 +1,15 @@
 //! Greedy k-means++ seeding (scikit-learn's `kmeans_plusplus`), over any data source.
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 use mixture_core::{
+    Batch, DataSource, Error, Result, TensorSource,
     host::weighted_batch,
     tensor::{epsilon, to_vec_f64},
-    Batch, DataSource, Error, Result, TensorSource,
 };
 use rand::{Rng, RngExt};
 
 use super::{
-    data::{scan, DataInfo},
+    data::{DataInfo, scan},
     distance::{gather_rows, search_cumulative, sq_distances, sq_norms_row},
 };
 

@@ -7,10 +7,10 @@
 //! whose centre is then the mean of its remaining rows (or its old centre if none remain).
 //! This rare path reads the distances, labels, sums and centres back to the host.
 
-use burn::tensor::{backend::Backend, Int, Tensor};
+use burn::tensor::{Int, Tensor, backend::Backend};
 use mixture_core::{
-    tensor::{from_f64_like, to_vec_f64, to_vec_i64},
     Batch, DataSource, Result,
+    tensor::{from_f64_like, to_vec_f64, to_vec_i64},
 };
 
 use super::{

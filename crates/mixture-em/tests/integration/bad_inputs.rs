@@ -3,12 +3,12 @@
 //! width, mismatched or missing targets and more components than rows, and each must return
 //! a typed error (caught panics fail the test with the input that caused them).
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use burn::tensor::{DType, Tensor};
-use mixture_core::{tensor::from_f64, Error, Result};
+use mixture_core::{Error, Result, tensor::from_f64};
 use mixture_em::{
-    experts::two_planes, GaussianMixtureConfig, KMeansConfig, MixtureOfExpertsConfig,
+    GaussianMixtureConfig, KMeansConfig, MixtureOfExpertsConfig, experts::two_planes,
 };
 
 type N = burn_ndarray::NdArray<f64>;

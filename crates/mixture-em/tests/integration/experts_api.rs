@@ -3,18 +3,18 @@
 
 use burn::tensor::{DType, Tensor};
 use mixture_core::{
-    tensor::{from_f64, to_vec_f64},
     Batch, Components, Error, FitEvent, Regularizer, TensorSource,
+    tensor::{from_f64, to_vec_f64},
 };
 use mixture_em::{
-    driver::{run, start_from, verify, EmSettings, FitData},
-    experts::{random_responsibilities, two_planes, GateKind, MixtureOfExpertsConfig, TWO_PLANES},
     EmMode,
+    driver::{EmSettings, FitData, run, start_from, verify},
+    experts::{GateKind, MixtureOfExpertsConfig, TWO_PLANES, random_responsibilities, two_planes},
 };
 use mixture_experts::{BayesianLinear, BayesianLinearConfig, Learned, PriorType};
 use mixture_gates::Dirichlet;
 use mixture_regularizers::TiePriorMeans;
-use rand::{rngs::StdRng, RngExt, SeedableRng};
+use rand::{RngExt, SeedableRng, rngs::StdRng};
 
 type N = burn_ndarray::NdArray<f64>;
 type F = burn_flex::Flex;
@@ -127,9 +127,11 @@ fn restarts_keep_the_best_bound_and_report_progress() {
         .filter(|e| matches!(e, FitEvent::InitStart { .. }))
         .count();
     assert_eq!(starts, 3);
-    assert!(events
-        .iter()
-        .any(|e| matches!(e, FitEvent::Iteration { .. })));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, FitEvent::Iteration { .. }))
+    );
 }
 
 #[test]

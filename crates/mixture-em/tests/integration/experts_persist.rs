@@ -1,12 +1,12 @@
 //! Saving and loading a fitted mixture of experts: exact round trips for every gate and prior
 //! form in f32 and f64, files, and typed errors for bad documents.
 
-use burn::tensor::{backend::Backend, DType, Tensor};
+use burn::tensor::{DType, Tensor, backend::Backend};
 use mixture_core::{
-    tensor::{from_f64, to_vec_f64},
     Error,
+    tensor::{from_f64, to_vec_f64},
 };
-use mixture_em::experts::{two_planes, GateKind, MixtureOfExperts, MixtureOfExpertsConfig};
+use mixture_em::experts::{GateKind, MixtureOfExperts, MixtureOfExpertsConfig, two_planes};
 use mixture_experts::PriorType;
 
 type N = burn_ndarray::NdArray<f64>;
@@ -183,8 +183,8 @@ fn bad_documents_are_model_file_errors() {
 
 #[test]
 fn one_envelope_names_what_a_file_holds() {
-    use mixture_em::persist::{peek, ModelKind, SavedDtype};
     use mixture_em::GaussianMixtureConfig;
+    use mixture_em::persist::{ModelKind, SavedDtype, peek};
     use std::error::Error as _;
     let (x, y) = planes::<N>(DType::F64);
     let dev = Default::default();

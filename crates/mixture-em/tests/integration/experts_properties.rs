@@ -4,16 +4,16 @@
 
 use burn::tensor::{DType, Tensor};
 use mixture_core::{
-    tensor::{from_f64, to_vec_f64},
     Error,
+    tensor::{from_f64, to_vec_f64},
 };
 use mixture_em::{
-    experts::{GateKind, MixtureOfExperts, MixtureOfExpertsConfig},
     EmMode,
+    experts::{GateKind, MixtureOfExperts, MixtureOfExpertsConfig},
 };
 use mixture_experts::{Learned, NoiseSharing, PriorType};
 use proptest::prelude::*;
-use rand::{rngs::StdRng, RngExt, SeedableRng};
+use rand::{RngExt, SeedableRng, rngs::StdRng};
 
 type N = burn_ndarray::NdArray<f64>;
 

@@ -4,7 +4,7 @@
 use burn::tensor::{DType, Tensor};
 use mixture_core::tensor::{from_f64, to_vec_f64};
 use mixture_em::experts::{
-    two_planes, GateKind, MixtureOfExperts, MixtureOfExpertsConfig, TWO_PLANES,
+    GateKind, MixtureOfExperts, MixtureOfExpertsConfig, TWO_PLANES, two_planes,
 };
 
 type F = burn_flex::Flex;

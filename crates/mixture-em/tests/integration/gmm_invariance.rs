@@ -18,7 +18,7 @@ use burn::tensor::{DType, Tensor};
 use mixture_core::tensor::{from_f64, to_vec_f64};
 use mixture_em::{CovarianceType, GaussianMixture, GaussianMixtureConfig};
 use proptest::prelude::*;
-use rand::{rngs::StdRng, RngExt, SeedableRng};
+use rand::{RngExt, SeedableRng, rngs::StdRng};
 
 type F = burn_flex::Flex;
 

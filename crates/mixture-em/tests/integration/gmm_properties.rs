@@ -8,12 +8,12 @@
 
 use burn::tensor::{DType, Tensor};
 use mixture_core::{
-    tensor::{from_f64, to_vec_f64, to_vec_i64},
     Error,
+    tensor::{from_f64, to_vec_f64, to_vec_i64},
 };
 use mixture_em::{CovarianceType, GaussianMixture, GaussianMixtureConfig, InitMethod};
 use proptest::prelude::*;
-use rand::{rngs::StdRng, RngExt, SeedableRng};
+use rand::{RngExt, SeedableRng, rngs::StdRng};
 
 type N64 = burn_ndarray::NdArray<f64>;
 type N32 = burn_ndarray::NdArray<f32>;

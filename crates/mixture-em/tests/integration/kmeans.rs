@@ -1,13 +1,13 @@
 //! K-means: reference values (PyCave, scikit-learn fixture, closed forms), empty clusters,
 //! weights, restarts, dtypes and bad input.
 
-use burn::tensor::{backend::Backend, DType, Tensor};
+use burn::tensor::{DType, Tensor, backend::Backend};
 use mixture_core::{
-    tensor::{from_f64, to_vec_f64, to_vec_i64},
     Batch, Error, TensorSource,
+    tensor::{from_f64, to_vec_f64, to_vec_i64},
 };
-use mixture_em::kmeans::{kmeans_plusplus, KMeans, KMeansConfig, KMeansInit};
-use rand::{rngs::StdRng, RngExt, SeedableRng};
+use mixture_em::kmeans::{KMeans, KMeansConfig, KMeansInit, kmeans_plusplus};
+use rand::{RngExt, SeedableRng, rngs::StdRng};
 
 type Flex = burn_flex::Flex;
 type Nd = burn_ndarray::NdArray<f64>;
@@ -386,10 +386,12 @@ fn duplicated_points_with_more_clusters_than_distinct_rows() {
             .with_n_init(3)
             .fit(&x)
             .unwrap();
-        assert!(to_vec_f64(model.centroids())
-            .unwrap()
-            .iter()
-            .all(|v| v.is_finite()));
+        assert!(
+            to_vec_f64(model.centroids())
+                .unwrap()
+                .iter()
+                .all(|v| v.is_finite())
+        );
         assert_eq!(model.inertia(), 0.0);
     }
 }

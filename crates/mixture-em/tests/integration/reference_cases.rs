@@ -1,7 +1,7 @@
 //! Reference cases from PyCave's and scikit-learn's own tests and docs
 //! (`anchors.md` §3.3 and §3.6, copied here with their sources so the repository stands alone).
 
-use burn::tensor::{backend::Backend, DType, Tensor};
+use burn::tensor::{DType, Tensor, backend::Backend};
 use mixture_core::tensor::{from_f64, to_vec_f64, to_vec_i64};
 use mixture_em::GaussianMixtureConfig;
 use mixture_experts::CovarianceType;
@@ -263,7 +263,7 @@ fn sklearn_docstring_example_other_covariances() {
 
 mod metrics {
     use super::*;
-    use mixture_core::{stats::accumulate, Batch, Components};
+    use mixture_core::{Batch, Components, stats::accumulate};
     use mixture_experts::GaussianComponents;
 
     const DATA1: [&[f64]; 3] = [&[5.0, 2.0], &[3.0, 4.0], &[1.0, 0.0]];

@@ -16,7 +16,7 @@
 
 use std::path::PathBuf;
 
-use burn::tensor::{backend::Backend, DType, Tensor};
+use burn::tensor::{DType, Tensor, backend::Backend};
 use mixture_core::tensor::{from_f64, to_vec_f64, to_vec_i64};
 use mixture_em::{GaussianMixture, GaussianMixtureConfig};
 use mixture_experts::CovarianceType;

@@ -4,8 +4,8 @@
 
 use burn::tensor::{DType, Tensor};
 use mixture_core::{
-    tensor::{from_f64, to_vec_f64},
     DataSource, NoopObserver,
+    tensor::{from_f64, to_vec_f64},
 };
 use mixture_em::{CovarianceType, GaussianMixtureConfig, InitMethod, KMeansConfig};
 use mixture_io::NpySource;
@@ -21,11 +21,7 @@ fn blobs(n: usize, f32_file: bool, name: &str) -> (Vec<f64>, std::path::PathBuf)
             let h =
                 ((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11) as f64 / (1u64 << 53) as f64;
             let v = centre + (h - 0.5) * 3.0;
-            if f32_file {
-                f64::from(v as f32)
-            } else {
-                v
-            }
+            if f32_file { f64::from(v as f32) } else { v }
         })
         .collect();
     let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
