@@ -1,10 +1,10 @@
 //! A variational Dirichlet over global mixing weights (MixtureLib's `HyperModelDirichlet`).
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 use mixture_core::{
+    Batch, Error, Gate, Result,
     special::{digamma, digamma_f64, lgamma, lgamma_f64},
     tensor::{from_f64_like, full_like_dtype, zeros_like_dtype},
-    Batch, Error, Gate, Result,
 };
 
 use crate::weights::Counts;

@@ -2,11 +2,11 @@
 
 use core::ops::Range;
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 use mixture_core::{
+    Batch, Error, Gate, Result, Statistics,
     special::{digamma, digamma_f64, lgamma, lgamma_f64},
     tensor::{from_f64_like, to_vec_f64},
-    Batch, Error, Gate, Result, Statistics,
 };
 
 /// Every training row `i` has its own weights `π_i ~ Dir(γ μ)` (prior mean `μ` on the

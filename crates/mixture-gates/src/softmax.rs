@@ -6,14 +6,14 @@ use burn::{
     backend::Autodiff,
     module::{AutodiffModule, Module, Param},
     nn::Linear,
-    optim::{adaptor::OptimizerAdaptor, Adam, AdamConfig, GradientsParams, Optimizer},
-    tensor::{backend::Backend, DType, Int, Tensor, TensorData},
+    optim::{Adam, AdamConfig, GradientsParams, Optimizer, adaptor::OptimizerAdaptor},
+    tensor::{DType, Int, Tensor, TensorData, backend::Backend},
 };
 use mixture_core::{
-    logsumexp::{log_softmax, softmax_log},
     Batch, Error, Gate, Result, Statistics,
+    logsumexp::{log_softmax, softmax_log},
 };
-use rand::{rngs::StdRng, seq::SliceRandom, RngExt, SeedableRng};
+use rand::{RngExt, SeedableRng, rngs::StdRng, seq::SliceRandom};
 
 /// The hidden layers' activation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]

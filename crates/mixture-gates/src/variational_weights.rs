@@ -2,11 +2,11 @@
 //! stick-breaking (a truncated Dirichlet process) or a Dirichlet distribution, as
 //! scikit-learn's `BayesianGaussianMixture` has them.
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 use mixture_core::{
+    Batch, Error, Gate, Result,
     special::{digamma, lgamma},
     tensor::{from_f64_like, full_like_dtype},
-    Batch, Error, Gate, Result,
 };
 
 use crate::weights::Counts;

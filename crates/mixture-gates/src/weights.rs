@@ -1,6 +1,6 @@
 //! Global mixing weights: learned from counts (maximum likelihood) or fixed.
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 use mixture_core::{Batch, Gate, Statistics};
 
 /// `10 · f64::EPSILON`, added to each count as scikit-learn does.

@@ -1,7 +1,7 @@
 //! Configuration of a gradient fit.
 
-use burn::tensor::{backend::AutodiffBackend, Tensor};
-use mixture_core::{tensor::to_vec_f64, Error, FitObserver, NoopObserver, Result};
+use burn::tensor::{Tensor, backend::AutodiffBackend};
+use mixture_core::{Error, FitObserver, NoopObserver, Result, tensor::to_vec_f64};
 use mixture_em::{CovarianceType, GaussianMixtureConfig};
 use mixture_experts::module::{
     Family, GaussianMixtureModule, GaussianMixtureModuleConfig, MeanInit, PriorWeighting, ScaleInit,

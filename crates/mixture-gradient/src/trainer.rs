@@ -5,13 +5,13 @@ use std::time::Instant;
 
 use burn::module::ParamId;
 use burn::optim::{
-    adaptor::OptimizerAdaptor, decay::WeightDecayConfig, Adam, AdamConfig, GradientsParams,
-    Optimizer,
+    Adam, AdamConfig, GradientsParams, Optimizer, adaptor::OptimizerAdaptor,
+    decay::WeightDecayConfig,
 };
-use burn::tensor::{backend::AutodiffBackend, Int, Tensor, TensorData};
-use mixture_core::{tensor::to_vec_f64, Error, FitEvent, FitObserver, LogPrior, Result};
+use burn::tensor::{Int, Tensor, TensorData, backend::AutodiffBackend};
+use mixture_core::{Error, FitEvent, FitObserver, LogPrior, Result, tensor::to_vec_f64};
 use mixture_experts::module::GaussianMixtureModule;
-use rand::{rngs::StdRng, seq::SliceRandom, SeedableRng};
+use rand::{SeedableRng, rngs::StdRng, seq::SliceRandom};
 
 use crate::{CosineSchedule, GradientMixtureConfig, GradientReport};
 

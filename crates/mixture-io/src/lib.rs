@@ -13,4 +13,4 @@
 
 mod npy;
 
-pub use npy::{default_batch_rows, NpySource};
+pub use npy::{NpySource, default_batch_rows};

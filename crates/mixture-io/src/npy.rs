@@ -5,8 +5,8 @@ use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use burn::tensor::{backend::Backend, DType, Tensor, TensorData};
-use mixture_core::{tensor::opts, Batch, DataSource, Error, Result};
+use burn::tensor::{DType, Tensor, TensorData, backend::Backend};
+use mixture_core::{Batch, DataSource, Error, Result, tensor::opts};
 
 /// The element types a stream reads without converting the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,7 +123,7 @@ impl<B: Backend> NpySource<B> {
                 return Err(bad(format!(
                     "a stream reads little-endian float32 or float64 (`<f4`, `<f8`), not `{other}`; \
                      convert it (numpy: np.save(path, x.astype(np.float32))) or read it without streaming"
-                )))
+                )));
             }
         };
         if order != npyz::Order::C {
@@ -138,7 +138,7 @@ impl<B: Backend> NpySource<B> {
             _ => {
                 return Err(bad(format!(
                     "expected a 2-D array (rows × features), got shape {shape:?}"
-                )))
+                )));
             }
         };
         let need = offset + (n_rows * n_cols * element.size()) as u64;

@@ -6,7 +6,7 @@ use burn::{
     backend::Autodiff,
     module::{Module, Param},
     optim::{AdamConfig, GradientsParams, Optimizer},
-    tensor::{backend::Backend, Tensor},
+    tensor::{Tensor, backend::Backend},
 };
 use mixture_core::{Error, Regularizer, Result};
 use mixture_experts::BayesianLinear;

@@ -1,7 +1,7 @@
 //! The Dirichlet prior on mixing weights.
 
-use burn::tensor::{backend::Backend, Tensor};
-use mixture_core::{special::lgamma_f64, Error, LogPrior, Result};
+use burn::tensor::{Tensor, backend::Backend};
+use mixture_core::{Error, LogPrior, Result, special::lgamma_f64};
 use mixture_experts::module::GaussianMixtureModule;
 use serde::{Deserialize, Serialize};
 

@@ -1,7 +1,7 @@
 //! The Gaussian prior on negative log-variances (multiDGD).
 
-use burn::tensor::{backend::Backend, Tensor};
-use mixture_core::{tensor::zeros_like_dtype, Error, LogPrior, Result};
+use burn::tensor::{Tensor, backend::Backend};
+use mixture_core::{Error, LogPrior, Result, tensor::zeros_like_dtype};
 use mixture_experts::module::GaussianMixtureModule;
 use serde::{Deserialize, Serialize};
 

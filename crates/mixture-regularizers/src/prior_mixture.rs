@@ -1,7 +1,7 @@
 //! The three priors of a Gaussian mixture, each optional, composed.
 
-use burn::tensor::{backend::Backend, Tensor};
-use mixture_core::{tensor::zeros_like_dtype, LogPrior, Result};
+use burn::tensor::{Tensor, backend::Backend};
+use mixture_core::{LogPrior, Result, tensor::zeros_like_dtype};
 use mixture_experts::module::GaussianMixtureModule;
 use serde::{Deserialize, Serialize};
 

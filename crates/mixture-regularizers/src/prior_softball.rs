@@ -1,13 +1,13 @@
 //! The softball prior on component means (multiDGD).
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 use mixture_core::{
+    Error, LogPrior, Result,
     special::lgamma_f64,
     tensor::{from_f64, from_f64_like},
-    Error, LogPrior, Result,
 };
-use mixture_experts::module::{sample_in_ball, GaussianMixtureModule};
-use rand::{rngs::StdRng, SeedableRng};
+use mixture_experts::module::{GaussianMixtureModule, sample_in_ball};
+use rand::{SeedableRng, rngs::StdRng};
 use serde::{Deserialize, Serialize};
 
 /// A "softball": almost uniform inside the `d`-ball of radius `r`, with a logistic edge of

@@ -1,10 +1,10 @@
 //! Tying the experts' prior means together (MixtureLib's `RegularizeModel`).
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 use mixture_core::{
+    Error, Regularizer, Result,
     linalg::{cholesky, solve_lower, solve_upper, symmetrize},
     tensor::from_f64_like,
-    Error, Regularizer, Result,
 };
 use mixture_experts::BayesianLinear;
 
@@ -88,7 +88,7 @@ impl TiePriorMeans {
                     what: "number of tie variances alpha (one per weight dimension)",
                     expected: d,
                     found: n,
-                })
+                });
             }
         };
         let mut diag = vec![0.0; d * d];

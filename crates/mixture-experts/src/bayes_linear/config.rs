@@ -1,9 +1,9 @@
 //! Configuration of K Bayesian linear experts: prior, noise, learned hyperparameters.
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 use mixture_core::{
-    tensor::{full_like_dtype, zeros_like_dtype},
     Error, Result,
+    tensor::{full_like_dtype, zeros_like_dtype},
 };
 
 use super::{BayesianLinear, Prior};

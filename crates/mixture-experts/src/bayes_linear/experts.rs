@@ -2,17 +2,17 @@
 
 use core::f64::consts::PI;
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 use mixture_core::{
+    Batch, ComponentCheck, ComponentFailure, Components, Error, Result,
     linalg::{cholesky, inverse_spd, log_det_from_cholesky, symmetrize},
     tensor::{epsilon, full_like_dtype, zeros_like_dtype},
-    Batch, ComponentCheck, ComponentFailure, Components, Error, Result,
 };
 
 use super::{
-    prepared::{Prepared, Products},
-    prior::{diag_of, PriorFactors},
     BayesianLinearConfig, Learned, LinearStats, NoiseSharing, Prior,
+    prepared::{Prepared, Products},
+    prior::{PriorFactors, diag_of},
 };
 
 /// Below this total responsibility an expert keeps its previous noise precision (there is
@@ -317,7 +317,7 @@ impl<B: Backend> BayesianLinear<B> {
                     "prior variances [K, D] size",
                     k * d,
                     v.dims()[0] * v.dims()[1],
-                ))
+                ));
             }
             (Prior::Full(_), Prior::Full(a)) => {
                 let [a0, a1, a2] = a.dims();
@@ -331,7 +331,7 @@ impl<B: Backend> BayesianLinear<B> {
                 return Err(Error::InvalidInit {
                     field: "prior",
                     reason: "the prior form (none, diag, full) cannot change".into(),
-                })
+                });
             }
         }
         self.factors = prior.factors();

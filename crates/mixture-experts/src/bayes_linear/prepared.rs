@@ -1,6 +1,6 @@
 //! A batch prepared once for the experts' E-step of every EM iteration.
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 use mixture_core::tensor::from_f64_like;
 
 /// What the experts' E-step derives from a batch's data alone (the experts'
@@ -113,8 +113,8 @@ mod tests {
     use crate::bayes_linear::{BayesianLinearConfig, LinearStats};
     use burn::tensor::DType;
     use mixture_core::{
-        tensor::{from_f64, to_vec_f64},
         Batch, Components,
+        tensor::{from_f64, to_vec_f64},
     };
 
     type N = burn_ndarray::NdArray<f64>;

@@ -1,6 +1,6 @@
 //! The experts' prior covariance `A`: absent, diagonal or full.
 
-use burn::tensor::{backend::Backend, Slice, Tensor};
+use burn::tensor::{Slice, Tensor, backend::Backend};
 use mixture_core::{linalg::inverse_spd, tensor::zeros_like_dtype};
 
 /// The prior covariance `A_k` of each expert's weights (`w ~ N(w0_k, A_k)` for every output

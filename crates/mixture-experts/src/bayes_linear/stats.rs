@@ -1,6 +1,6 @@
 //! Additive sufficient statistics of K linear experts.
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 use mixture_core::Statistics;
 
 use super::prepared::Products;

@@ -1,17 +1,17 @@
 //! K Gaussian components, batched, for EM.
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 use mixture_core::{
+    Batch, ComponentCheck, ComponentFailure, Components, Error, Result,
     linalg::{cholesky, diagonal, inverse_lower},
     rowwise::{group_square_norms, triangular_square_norms, weighted_scatter},
     special::LN_2PI,
     tall::{matmul_rows, transpose_matmul},
     tensor::{eye_like, zeros_like_dtype},
     tuning::Tuning,
-    Batch, ComponentCheck, ComponentFailure, Components, Error, Result,
 };
 
-use super::{stats::SecondMoment, CovarianceType, Covariances, GaussianStats};
+use super::{CovarianceType, Covariances, GaussianStats, stats::SecondMoment};
 
 /// K Gaussian components with one covariance structure: means, covariances, and the
 /// Cholesky factors of the precisions, in scikit-learn's shapes and conventions.
@@ -499,11 +499,7 @@ impl<B: Backend> GaussianComponents<B> {
             }
             _ => unreachable!("features match the covariance type"),
         };
-        if global {
-            joint
-        } else {
-            joint + log_weights
-        }
+        if global { joint } else { joint + log_weights }
     }
 
     /// Statistics of a batch from its features and responsibilities: `Rᵀ [x − c, sq, 1]`

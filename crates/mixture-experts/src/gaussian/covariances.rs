@@ -1,7 +1,7 @@
 //! Covariance-shaped tensors in scikit-learn's shapes.
 
-use burn::tensor::{backend::Backend, Tensor};
-use mixture_core::{tensor::to_vec_f64, Result};
+use burn::tensor::{Tensor, backend::Backend};
+use mixture_core::{Result, tensor::to_vec_f64};
 
 use super::CovarianceType;
 

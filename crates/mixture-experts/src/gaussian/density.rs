@@ -4,7 +4,7 @@
 //! These are scikit-learn's `_estimate_log_gaussian_prob`, written as a few large tensor
 //! operations, and are differentiable (usable under `Autodiff`).
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 
 use mixture_core::{linalg::diagonal, special::LN_2PI, tuning::Tuning};
 

@@ -23,4 +23,4 @@ pub use covariance_type::CovarianceType;
 pub use covariances::Covariances;
 pub use density::{log_prob_diag, log_prob_full, log_prob_spherical, log_prob_tied};
 pub use normal_wishart::{NormalWishart, NormalWishartPrior};
-pub use stats::{GaussianEstimate, GaussianStats, SecondMoment, NK_EPS};
+pub use stats::{GaussianEstimate, GaussianStats, NK_EPS, SecondMoment};

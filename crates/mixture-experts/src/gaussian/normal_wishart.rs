@@ -1,12 +1,12 @@
 //! Normal-Wishart posteriors over K Gaussian components: the components of a variational
 //! Bayesian Gaussian mixture (scikit-learn's `BayesianGaussianMixture`).
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 use mixture_core::{
-    linalg::diagonal,
-    special::{digamma, lgamma, LN_2PI},
-    tensor::{from_f64_like, full_like_dtype},
     Batch, ComponentCheck, ComponentFailure, Components, Error, Result,
+    linalg::diagonal,
+    special::{LN_2PI, digamma, lgamma},
+    tensor::{from_f64_like, full_like_dtype},
 };
 
 use super::{CovarianceType, Covariances, GaussianComponents, GaussianFeatures, GaussianStats};
@@ -376,7 +376,7 @@ impl<B: Backend> Components<B> for NormalWishart<B> {
         let means_c = (m0c.clone().mul_scalar(beta0) + xk_c.clone() * nk.clone().unsqueeze_dim(1))
             / beta.clone().unsqueeze_dim(1);
         let diff = xk_c - m0c; // [K, D]
-                               // n_k β0 / β_k: the weight of the means' spread in the scale matrix.
+        // n_k β0 / β_k: the weight of the means' spread in the scale matrix.
         let spread = nk.clone() * beta.clone().recip().mul_scalar(beta0);
         let (nu, covariances) = match (estimate.covariances, &self.prior.covariance) {
             (Covariances::Full(sk), Covariances::Full(psi)) => {

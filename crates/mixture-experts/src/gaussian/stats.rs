@@ -1,7 +1,7 @@
 //! Sufficient statistics of Gaussian components.
 
-use burn::tensor::{backend::Backend, Tensor};
-use mixture_core::{linalg::symmetrize, tensor::eye_like, Statistics};
+use burn::tensor::{Tensor, backend::Backend};
+use mixture_core::{Statistics, linalg::symmetrize, tensor::eye_like};
 
 use super::Covariances;
 

@@ -1,15 +1,15 @@
 //! Configuration and initialisation of the learnable mixture.
 
-use burn::tensor::{backend::Backend, DType, Tensor};
+use burn::tensor::{DType, Tensor, backend::Backend};
 use mixture_core::{
+    Error, Result,
     linalg::{cholesky, diagonal, inverse_lower},
     tensor::{from_f64, from_f64_like, to_vec_f64},
-    Error, Result,
 };
-use rand::{rngs::StdRng, RngExt, SeedableRng};
+use rand::{RngExt, SeedableRng, rngs::StdRng};
 use serde::{Deserialize, Serialize};
 
-use super::{sample::sample_in_ball, Family, GaussianMixtureModule, MeanInit, ScaleInit};
+use super::{Family, GaussianMixtureModule, MeanInit, ScaleInit, sample::sample_in_ball};
 
 /// Configuration of a [`GaussianMixtureModule`]: sizes, family, initialisation and floor.
 ///
@@ -138,7 +138,7 @@ impl GaussianMixtureModuleConfig {
                              GradientMixtureConfig::init_module (and fit); here use FromData \
                              or given values"
                         .into(),
-                })
+                });
             }
             MeanInit::Values(v) => check_values("means_init", v, k * d)?,
         }

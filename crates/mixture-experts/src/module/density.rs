@@ -9,7 +9,7 @@
 //! [`log_prob_full`](crate::gaussian::log_prob_full), which already works with `x P − μ P`
 //! (no squared terms cancel).
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 
 use mixture_core::{special::LN_2PI, tuning::Tuning};
 

@@ -1,15 +1,15 @@
 //! The learnable Gaussian mixture: a burn [`Module`] whose parameters are [`Param`]s.
 
 use burn::module::{Module, Param, ParamId};
-use burn::tensor::{backend::Backend, Int, Tensor};
+use burn::tensor::{Int, Tensor, backend::Backend};
 use mixture_core::{
+    Error, LogPrior, Result,
     linalg::{gram, inverse_lower},
     logsumexp::{log_softmax, logsumexp, softmax_log},
     tensor::eye_like,
-    Error, LogPrior, Result,
 };
 
-use super::{density::log_prob_diag_residual, Family};
+use super::{Family, density::log_prob_diag_residual};
 use crate::gaussian::log_prob_full;
 
 /// A Gaussian mixture whose parameters are learned by gradient descent (GMMPytorch), or
@@ -121,14 +121,14 @@ impl<B: Backend> GaussianMixtureModule<B> {
                 return Err(Error::InvalidConfig {
                     field: "off_diagonal",
                     reason: "the full family needs the off-diagonal precision factor".into(),
-                })
+                });
             }
             (_, None) => None,
             (f, Some(_)) => {
                 return Err(Error::InvalidConfig {
                     field: "off_diagonal",
                     reason: format!("only the full family has one, not {f}"),
-                })
+                });
             }
         };
         let neglogvar = Param::from_tensor(neglogvar);

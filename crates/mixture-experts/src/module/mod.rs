@@ -28,6 +28,6 @@ pub use family::Family;
 pub use init::{MeanInit, ScaleInit};
 pub use mixture::GaussianMixtureModule;
 pub use representation::RepresentationLayer;
-pub use sample::{sample_in_ball, standard_normal, NewPoints};
+pub use sample::{NewPoints, sample_in_ball, standard_normal};
 pub use supervised::{SupervisedGaussianMixture, SupervisedSample};
 pub use weighting::PriorWeighting;

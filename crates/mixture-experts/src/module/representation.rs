@@ -1,9 +1,9 @@
 //! Learnable per-sample representations (multiDGD's `RepresentationLayer`).
 
 use burn::module::{Module, Param};
-use burn::tensor::{backend::Backend, DType, Int, Tensor};
+use burn::tensor::{DType, Int, Tensor, backend::Backend};
 use mixture_core::{logsumexp::softmax_log, sampling::categorical, tensor::opts};
-use rand::{rngs::StdRng, SeedableRng};
+use rand::{SeedableRng, rngs::StdRng};
 
 use super::{GaussianMixtureModule, NewPoints};
 

@@ -5,9 +5,9 @@
 //! The draws are reparameterised (`μ + A ε`), hence differentiable in the means and scales
 //! under `Autodiff`.
 
-use burn::tensor::{backend::Backend, Int, Tensor};
+use burn::tensor::{Int, Tensor, backend::Backend};
 use mixture_core::{sampling::categorical, tensor::from_f64_like};
-use rand::{rngs::StdRng, Rng, RngExt, SeedableRng};
+use rand::{Rng, RngExt, SeedableRng, rngs::StdRng};
 
 use super::{Family, GaussianMixtureModule};
 

@@ -1,14 +1,14 @@
 //! The supervised variant: components grouped per class, labels optional per row.
 
 use burn::module::Module;
-use burn::tensor::{backend::Backend, Int, Tensor, TensorData};
+use burn::tensor::{Int, Tensor, TensorData, backend::Backend};
 use mixture_core::{
+    Error, LogPrior, Result,
     logsumexp::{logsumexp, softmax_log},
     sampling::categorical,
     tensor::to_vec_i64,
-    Error, LogPrior, Result,
 };
-use rand::{rngs::StdRng, SeedableRng};
+use rand::{SeedableRng, rngs::StdRng};
 
 use super::GaussianMixtureModule;
 

@@ -3,8 +3,8 @@
 
 use burn::tensor::{DType, Tensor};
 use mixture_core::{
-    tensor::{from_f64, to_vec_f64},
     Batch, Components,
+    tensor::{from_f64, to_vec_f64},
 };
 use mixture_experts::{
     BayesianLinear, BayesianLinearConfig, Learned, LinearStats, Prior, PriorType,

@@ -1,9 +1,9 @@
 //! The learnable mixture's densities, covariances, floor and configuration.
 
-use burn::tensor::{backend::Backend, DType, Tensor};
+use burn::tensor::{DType, Tensor, backend::Backend};
 use mixture_core::{
-    tensor::{from_f64, to_vec_f64, to_vec_i64},
     Error,
+    tensor::{from_f64, to_vec_f64, to_vec_i64},
 };
 use mixture_experts::module::{
     Family, GaussianMixtureModule, GaussianMixtureModuleConfig, MeanInit, ScaleInit,

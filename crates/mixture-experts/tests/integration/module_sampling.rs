@@ -4,11 +4,11 @@
 use burn::backend::Autodiff;
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, Optimizer};
-use burn::tensor::{backend::Backend, DType, Int, Tensor, TensorData};
+use burn::tensor::{DType, Int, Tensor, TensorData, backend::Backend};
 use mixture_core::{
+    Error,
     logsumexp::logsumexp,
     tensor::{from_f64, to_vec_f64, to_vec_i64},
-    Error,
 };
 use mixture_experts::module::{
     Family, GaussianMixtureModule, GaussianMixtureModuleConfig, MeanInit, NewPoints,
@@ -65,7 +65,7 @@ fn samples_follow_the_mixture() {
     let rows: Vec<f64> = x
         .chunks(2)
         .zip(&labels)
-        .filter(|(_, &l)| l == 0)
+        .filter(|&(_, &l)| l == 0)
         .flat_map(|(r, _)| r.to_vec())
         .collect();
     let (m, c) = moments(&rows);

@@ -1,12 +1,12 @@
 //! The per-sample Dirichlet gate against MixtureLib's `HyperModelGateSparsed` (anchors.md
 //! §3.2) and closed forms.
 
-use crate::common::{close, t2, N};
+use crate::common::{N, close, t2};
 use burn::tensor::DType;
 use mixture_core::{
+    Batch, Gate,
     special::{digamma_f64, lgamma_f64},
     tensor::{from_f64, to_vec_f64},
-    Batch, Gate,
 };
 use mixture_gates::PerSampleDirichlet;
 

@@ -3,8 +3,8 @@
 
 use burn::tensor::{DType, Tensor};
 use mixture_core::{
-    tensor::{from_f64, to_vec_f64},
     Batch, Gate,
+    tensor::{from_f64, to_vec_f64},
 };
 use mixture_gates::{Activation, SoftmaxGateConfig};
 
@@ -119,18 +119,24 @@ fn optimizer_state_persists_across_updates() {
 fn rejects_bad_configs() {
     let dev = Default::default();
     assert!(SoftmaxGateConfig::new(0, 1).init::<F>(&dev).is_err());
-    assert!(SoftmaxGateConfig::new(2, 1)
-        .with_batch_size(0)
-        .init::<F>(&dev)
-        .is_err());
-    assert!(SoftmaxGateConfig::new(2, 1)
-        .with_learning_rate(-1.0)
-        .init::<F>(&dev)
-        .is_err());
-    assert!(SoftmaxGateConfig::new(2, 1)
-        .with_hidden_width(0)
-        .init::<F>(&dev)
-        .is_err());
+    assert!(
+        SoftmaxGateConfig::new(2, 1)
+            .with_batch_size(0)
+            .init::<F>(&dev)
+            .is_err()
+    );
+    assert!(
+        SoftmaxGateConfig::new(2, 1)
+            .with_learning_rate(-1.0)
+            .init::<F>(&dev)
+            .is_err()
+    );
+    assert!(
+        SoftmaxGateConfig::new(2, 1)
+            .with_hidden_width(0)
+            .init::<F>(&dev)
+            .is_err()
+    );
     // zero hidden layers: a multinomial logistic regression
     let g = SoftmaxGateConfig::new(3, 2)
         .with_hidden_layers(0)

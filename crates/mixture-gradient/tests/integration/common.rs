@@ -1,6 +1,6 @@
 //! Test data with exact sample moments, so that maximum-likelihood answers are closed forms.
 
-use rand::{rngs::StdRng, SeedableRng};
+use rand::{SeedableRng, rngs::StdRng};
 
 /// Lower Cholesky factor of a small symmetric positive-definite `d×d` matrix (row-major).
 pub fn chol(a: &[f64], d: usize) -> Vec<f64> {

@@ -11,7 +11,7 @@
 
 use crate::common::{approx_rel, exact_cluster, eye, gaussian_entropy};
 use burn::backend::Autodiff;
-use burn::tensor::{backend::AutodiffBackend, DType, Tensor};
+use burn::tensor::{DType, Tensor, backend::AutodiffBackend};
 use mixture_core::tensor::{from_f64, to_vec_f64};
 use mixture_gradient::{Family, GradientMixtureConfig, MeanInit, ScaleInit};
 

@@ -4,7 +4,7 @@
 use crate::common::{exact_cluster, gaussian_entropy};
 use burn::backend::Autodiff;
 use burn::tensor::{DType, Tensor};
-use mixture_core::{tensor::from_f64, tensor::to_vec_f64, Error, FitEvent};
+use mixture_core::{Error, FitEvent, tensor::from_f64, tensor::to_vec_f64};
 use mixture_gradient::{
     Family, GradientMixtureConfig, MeanInit, MixturePrior, PriorWeighting, ScaleInit, SoftballPrior,
 };

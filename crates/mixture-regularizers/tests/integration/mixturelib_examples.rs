@@ -5,8 +5,8 @@ use burn::{
     tensor::{DType, Tensor},
 };
 use mixture_core::{
-    tensor::{from_f64, to_vec_f64},
     Regularizer,
+    tensor::{from_f64, to_vec_f64},
 };
 use mixture_experts::{BayesianLinear, BayesianLinearConfig, Learned, PriorType};
 use mixture_regularizers::{LinkFunction, TiePriorMeans};

@@ -3,8 +3,8 @@
 
 use burn::tensor::{DType, Tensor};
 use mixture_core::{
-    tensor::{from_f64, to_vec_f64},
     LogPrior,
+    tensor::{from_f64, to_vec_f64},
 };
 use mixture_experts::module::{Family, GaussianMixtureModule, PriorWeighting};
 use mixture_regularizers::{DirichletPrior, LogVariancePrior, MixturePrior, SoftballPrior};
