@@ -45,6 +45,21 @@ impl BayesianGaussianMixtureConfig {
         self.fit_with(x, &mut NoopObserver)
     }
 
+    /// Fits the mixture and returns it with the labels of `x` (scikit-learn's
+    /// `fit_predict`, which runs a final E-step so that the labels are `predict`'s; here they
+    /// are `predict`'s by construction).
+    ///
+    /// # Errors
+    /// As [`fit`](Self::fit).
+    pub fn fit_predict<B: Backend>(
+        &self,
+        x: &Tensor<B, 2>,
+    ) -> Result<(BayesianGaussianMixture<B>, Tensor<B, 1, burn::tensor::Int>)> {
+        let model = self.fit(x)?;
+        let labels = model.predict(x)?;
+        Ok((model, labels))
+    }
+
     /// Fits the mixture, reporting progress to `observer`.
     pub fn fit_with<B: Backend>(
         &self,

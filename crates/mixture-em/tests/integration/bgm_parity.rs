@@ -463,3 +463,26 @@ mod properties {
         }
     }
 }
+
+/// scikit-learn's `test_bayesian_mixture_fit_predict`: the labels of `fit_predict` are those
+/// of `predict` on the fitted model.
+#[test]
+fn fit_predict_is_predict_after_fit() {
+    let x = iris();
+    for ct in CovarianceType::ALL {
+        let config = BayesianGaussianMixtureConfig::new(4)
+            .with_covariance_type(ct)
+            .with_seed(2);
+        let (model, labels) = config.fit_predict(&x).unwrap();
+        assert_eq!(
+            to_vec_i64(labels).unwrap(),
+            to_vec_i64(model.predict(&x).unwrap()).unwrap()
+        );
+        let again = config.fit(&x).unwrap();
+        assert_eq!(
+            again.lower_bounds(),
+            model.lower_bounds(),
+            "{ct}: a fit is deterministic"
+        );
+    }
+}

@@ -450,3 +450,54 @@ impl<B: Backend> Components<B> for NormalWishart<B> {
         self.gaussian.n_parameters()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::DType;
+    use mixture_core::{
+        special::lgamma_f64,
+        tensor::{from_f64, to_vec_f64},
+    };
+
+    type B = burn_ndarray::NdArray<f64>;
+
+    /// scikit-learn's `_log_wishart_norm`, `−(ν ln|P| + ½ ν D ln 2 + Σ_{i<D} lnΓ(½(ν − i)))`
+    /// with `ln|P|` the log-determinant of the precision factor of `W` (ν·covariances⁻¹),
+    /// summed over components, against the formula on the host (diagonal covariances).
+    #[test]
+    fn log_wishart_norm_is_the_formula() {
+        let dev: burn_ndarray::NdArrayDevice = Default::default();
+        let (k, d) = (2, 3);
+        let cov = vec![0.5, 2.0, 1.5, 3.0, 0.25, 1.0];
+        let nu = vec![7.5, 4.2];
+        let prior = NormalWishartPrior::<B> {
+            mean_precision: 1.0,
+            mean: from_f64(vec![0.0; d], [1, d], &dev, DType::F64),
+            degrees_of_freedom: 3.0,
+            covariance: Covariances::Diag(from_f64(vec![1.0; d], [1, d], &dev, DType::F64)),
+        };
+        let (nw, _) = NormalWishart::<B>::from_parts(
+            from_f64(vec![0.0; k * d], [k, d], &dev, DType::F64),
+            Covariances::Diag(from_f64(cov.clone(), [k, d], &dev, DType::F64)),
+            from_f64(vec![1.0, 2.0], [k], &dev, DType::F64),
+            from_f64(nu.clone(), [k], &dev, DType::F64),
+            prior,
+            0.0,
+            from_f64(vec![0.0; d], [1, d], &dev, DType::F64),
+        )
+        .unwrap();
+        let got = to_vec_f64(nw.log_wishart_norm()).unwrap()[0];
+        let want: f64 = (0..k)
+            .map(|c| {
+                // ln|P| of the covariances' precision factor, less ½ D ln ν (scikit-learn's
+                // log_det_precisions_chol).
+                let log_det: f64 = (0..d).map(|j| -0.5 * cov[c * d + j].ln()).sum::<f64>()
+                    - 0.5 * d as f64 * nu[c].ln();
+                let lg: f64 = (0..d).map(|i| lgamma_f64(0.5 * (nu[c] - i as f64))).sum();
+                -(nu[c] * log_det + nu[c] * d as f64 * 0.5 * std::f64::consts::LN_2 + lg)
+            })
+            .sum();
+        assert!((got - want).abs() < 1e-12 * want.abs(), "{got} vs {want}");
+    }
+}
