@@ -291,8 +291,9 @@ pub struct FitArgs {
     /// instead of loading it: memory holds one batch, for data larger than memory. The file
     /// must be little-endian float32 or float64 in C order; `--dtype auto` then follows the
     /// file's dtype; `--init k-means++` needs the data in memory (use kmeans or random).
-    /// The result equals the in-memory fit up to float rounding. Default batch: about 2²²
-    /// values of the widest per-row intermediate (max(K·D, 2D + 1) per row).
+    /// The result equals the in-memory fit up to float rounding. `--method em` and
+    /// `variational`. Default batch: about 2²² values of the widest per-row intermediate
+    /// (max(K·D, 2D + 1) per row).
     #[arg(long)]
     pub stream: bool,
 

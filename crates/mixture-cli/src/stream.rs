@@ -30,11 +30,11 @@ fn path(args: &FitArgs) -> Result<&Path, CliError> {
             path.display()
         )));
     }
-    if args.method != Method::Em {
-        return Err(CliError::Usage(format!(
-            "--stream fits by --method em; --method {} loads the data (drop --stream)",
-            args.method.name()
-        )));
+    if args.method == Method::Gradient {
+        return Err(CliError::Usage(
+            "--stream fits by --method em or variational; --method gradient loads the data (drop --stream)"
+                .into(),
+        ));
     }
     Ok(path)
 }
@@ -69,35 +69,10 @@ impl BackendJob for StreamJob<'_> {
             .batch_size
             .unwrap_or_else(|| default_batch_rows(d, args.components));
         let source = source.with_batch_rows(rows);
-        // The source does the batching; the config's batch size is not used by fit_source.
-        let config = crate::em::config(args)?.with_batch_size(None);
         let mut observer = ProgressObserver::new(!args.json && !args.no_progress);
-        let start = Instant::now();
-        let model = config.fit_source(&source, &mut observer)?;
-        let fit_seconds = start.elapsed().as_secs_f64();
-        // One more pass: the mean log-likelihood of the fitted parameters.
-        let mut total = 0.0;
-        source.for_each_batch(&mut |b| {
-            total += model.score(&b.x)? * b.n_samples() as f64;
-            Ok(())
-        })?;
-        let p = model.n_parameters();
-        let means = to_vec_f64(model.means())?;
-        let outcome = FitOutcome {
-            converged: model.converged(),
-            n_iter: model.n_iter(),
-            lower_bound: model.lower_bound(),
-            mean_log_likelihood: total / n as f64,
-            bic: mixture::core::criteria::bic(total, p, n as f64),
-            aic: mixture::core::criteria::aic(total, p),
-            n_parameters: p,
-            weights: to_vec_f64(model.weights())?,
-            means: means.chunks(d).map(<[f64]>::to_vec).collect(),
-            labels: None,
-            fit_seconds,
-            final_loss: None,
-            model_json: Some(model.to_json()?),
-            variational: None,
+        let outcome = match args.method {
+            Method::Variational => variational(args, &source, &mut observer)?,
+            _ => em(args, &source, &mut observer)?,
         };
         Ok((outcome, n, d, rows))
     }
@@ -137,4 +112,92 @@ pub fn fit(args: &FitArgs) -> Result<(FitOutcome, Dataset, Choice), CliError> {
         classes: None,
     };
     Ok((outcome, data, Choice { dtype, note }))
+}
+
+/// Sums `f(batch) · rows` over the batches, divided by the rows: a mean over the stream.
+fn stream_mean<B: Backend>(
+    source: &NpySource<B>,
+    f: &mut dyn FnMut(&burn::tensor::Tensor<B, 2>) -> mixture::core::Result<f64>,
+) -> Result<f64, CliError> {
+    let mut total = 0.0;
+    source.for_each_batch(&mut |b| {
+        total += f(&b.x)? * b.n_samples() as f64;
+        Ok(())
+    })?;
+    Ok(total / source.n_samples() as f64)
+}
+
+/// EM over the stream, and one more pass for the mean log-likelihood.
+fn em<B: Backend>(
+    args: &FitArgs,
+    source: &NpySource<B>,
+    observer: &mut ProgressObserver,
+) -> Result<FitOutcome, CliError> {
+    let (n, d) = (source.n_samples(), source.n_features());
+    // The source does the batching; the config's batch size is not used by fit_source.
+    let config = crate::em::config(args)?.with_batch_size(None);
+    let start = Instant::now();
+    let model = config.fit_source(source, observer)?;
+    let fit_seconds = start.elapsed().as_secs_f64();
+    let score = stream_mean(source, &mut |x| model.score(x))?;
+    let total = score * n as f64;
+    let p = model.n_parameters();
+    let means = to_vec_f64(model.means())?;
+    Ok(FitOutcome {
+        converged: model.converged(),
+        n_iter: model.n_iter(),
+        lower_bound: model.lower_bound(),
+        mean_log_likelihood: score,
+        bic: mixture::core::criteria::bic(total, p, n as f64),
+        aic: mixture::core::criteria::aic(total, p),
+        n_parameters: p,
+        weights: to_vec_f64(model.weights())?,
+        means: means.chunks(d).map(<[f64]>::to_vec).collect(),
+        labels: None,
+        fit_seconds,
+        final_loss: None,
+        model_json: Some(model.to_json()?),
+        variational: None,
+    })
+}
+
+/// Variational EM over the stream; the scores as `mixture fit --method variational` reports
+/// them, each from one more pass.
+fn variational<B: Backend>(
+    args: &FitArgs,
+    source: &NpySource<B>,
+    observer: &mut ProgressObserver,
+) -> Result<FitOutcome, CliError> {
+    let (n, d) = (source.n_samples(), source.n_features());
+    let config = crate::variational::config(args)?.with_batch_size(None);
+    let start = Instant::now();
+    let model = config.fit_source(source, observer)?;
+    let fit_seconds = start.elapsed().as_secs_f64();
+    let score = stream_mean(source, &mut |x| model.score(x))?;
+    let point = model.point_estimate();
+    let total = stream_mean(source, &mut |x| point.score(x))? * n as f64;
+    let p = model.n_parameters();
+    let means = to_vec_f64(model.means())?;
+    Ok(FitOutcome {
+        converged: model.converged(),
+        n_iter: model.n_iter(),
+        lower_bound: model.lower_bound() / n as f64,
+        mean_log_likelihood: score,
+        bic: mixture::core::criteria::bic(total, p, n as f64),
+        aic: mixture::core::criteria::aic(total, p),
+        n_parameters: p,
+        weights: to_vec_f64(model.weights())?,
+        means: means.chunks(d).map(<[f64]>::to_vec).collect(),
+        labels: None,
+        fit_seconds,
+        final_loss: None,
+        model_json: Some(model.to_json()?),
+        variational: Some(crate::fit::VariationalOutcome {
+            elbo: model.lower_bound(),
+            n_effective_components: model
+                .n_effective_components(crate::variational::EFFECTIVE_WEIGHT)?,
+            weight_prior: config.weight_concentration_prior_type.to_string(),
+            weight_concentration_prior: config.alpha0(),
+        }),
+    })
 }

@@ -1379,10 +1379,41 @@ fn streamed_fit_equals_the_in_memory_fit() {
             .unwrap()
             .contains("batches of 32 rows"));
     }
+    // The variational method streams too.
+    let memory = json(&[
+        "fit",
+        "--json",
+        "--input",
+        p,
+        "--dtype",
+        "f64",
+        "--method",
+        "variational",
+    ]);
+    let streamed = json(&[
+        "fit",
+        "--json",
+        "--input",
+        p,
+        "--stream",
+        "--batch-size",
+        "40",
+        "--method",
+        "variational",
+    ]);
+    let rel = |a: &Value, b: &Value| ((f(a) - f(b)) / f(b)).abs();
+    assert!(rel(&streamed["elbo"], &memory["elbo"]) < 1e-10);
+    assert!(
+        rel(
+            &streamed["mean_log_likelihood"],
+            &memory["mean_log_likelihood"]
+        ) < 1e-10
+    );
+    assert!(rel(&streamed["bic"], &memory["bic"]) < 1e-10);
     fails(&["fit", "--stream"], 2, "--input FILE.npy");
     fails(
         &["fit", "--stream", "--input", p, "--method", "gradient"],
         2,
-        "--method em",
+        "--method em or variational",
     );
 }

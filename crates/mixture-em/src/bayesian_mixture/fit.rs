@@ -2,8 +2,8 @@
 
 use burn::tensor::{Tensor, backend::Backend};
 use mixture_core::{
-    Batch, Error, FitObserver, NoopObserver, Result, TensorSource,
-    host::check_data,
+    Batch, DataSource, Error, FitObserver, NoopObserver, Result, TensorSource,
+    host::{check_data, check_finite},
     tensor::{from_f64_like, to_vec_f64},
 };
 use mixture_experts::{CovarianceType, Covariances, NormalWishart, NormalWishartPrior};
@@ -70,7 +70,7 @@ impl BayesianGaussianMixtureConfig {
         let data = self.fit_data(&m, x)?;
         let best = best_of(self.n_init, observer, |init, observer| {
             let seed = self.seed.wrapping_add(init as u64);
-            let (mut components, mut gate) = self.fresh(&m, x)?;
+            let (mut components, mut gate) = self.fresh(&m.prior, &m.center)?;
             let start = Start {
                 init: self.init,
                 k: self.n_components,
@@ -82,6 +82,68 @@ impl BayesianGaussianMixtureConfig {
             self.run_from(components, gate, &data, seed, init, observer)
         })?;
         Ok(BayesianGaussianMixture::from_fit(self.clone(), best, m.n))
+    }
+
+    /// Fits the mixture to data served in batches by `source` (data larger than memory,
+    /// [`mixture_io`'s `NpySource`](https://docs.rs/mixture-io)): one pass for the mean, one
+    /// for the default covariance prior, then every iteration streams all batches once.
+    /// `k-means++` initialisation needs the data in memory; the k-means one seeds on a
+    /// sample (see [`GaussianMixtureConfig::fit_source`](crate::GaussianMixtureConfig::fit_source)).
+    ///
+    /// # Errors
+    /// As [`fit`](Self::fit), and the source's own.
+    pub fn fit_source<B: Backend, S: DataSource<B>>(
+        &self,
+        source: &S,
+        observer: &mut dyn FitObserver,
+    ) -> Result<BayesianGaussianMixture<B>> {
+        self.validate()?;
+        let (n, d) = (source.n_samples(), source.n_features());
+        if n == 0 || d == 0 {
+            return Err(Error::EmptyData {
+                n_samples: n,
+                n_features: d,
+            });
+        }
+        if n < self.n_components {
+            return Err(Error::TooFewSamples {
+                n_samples: n,
+                n_components: self.n_components,
+            });
+        }
+        self.validate_for(d)?;
+        let mut sum: Option<Tensor<B, 2>> = None;
+        source.for_each_batch(&mut |b: Batch<B>| {
+            check_finite(b.x.clone(), "data", d)?;
+            let s = b.x.sum_dim(0);
+            sum = Some(match sum.take() {
+                Some(a) => a + s,
+                None => s,
+            });
+            Ok(())
+        })?;
+        let center = sum
+            .ok_or(Error::EmptyData {
+                n_samples: 0,
+                n_features: d,
+            })?
+            .div_scalar(n as f64);
+        let prior = self.prior(source, &center)?;
+        let data = FitData::new(source, n as f64);
+        let best = best_of(self.n_init, observer, |init, observer| {
+            let seed = self.seed.wrapping_add(init as u64);
+            let (mut components, mut gate) = self.fresh(&prior, &center)?;
+            let start = Start {
+                init: self.init,
+                k: self.n_components,
+                seed,
+                batch_size: self.batch_size,
+            };
+            let check = start.run(&mut components, &mut gate, &data, None)?;
+            verify(&components, check)?;
+            self.run_from(components, gate, &data, seed, init, observer)
+        })?;
+        Ok(BayesianGaussianMixture::from_fit(self.clone(), best, n))
     }
 
     /// Fits the mixture from given initial responsibilities `resp` (`[N, K]`, rows summing
@@ -129,7 +191,7 @@ impl BayesianGaussianMixtureConfig {
             });
         }
         let data = self.fit_data(&m, x)?;
-        let (mut components, mut gate) = self.fresh(&m, x)?;
+        let (mut components, mut gate) = self.fresh(&m.prior, &m.center)?;
         // The blocks of the source are contiguous row ranges, in order.
         let mut row = 0;
         let check = start_from(
@@ -195,9 +257,9 @@ impl BayesianGaussianMixtureConfig {
         }
         self.validate_for(d)?;
         let center = x.clone().mean_dim(0);
-        let prior = self.prior(x, &center)?;
         let batch = Batch::new(x.clone());
         let source = TensorSource::new(batch.clone(), Some(self.gaussian().block_rows::<B>(n, d)));
+        let prior = self.prior(&source, &center)?;
         Ok(InMemory {
             n,
             batch,
@@ -217,7 +279,7 @@ impl BayesianGaussianMixtureConfig {
         let [n, d] = x.dims();
         let bytes = self.gaussian().feature_bytes(n, d, x.dtype().size());
         if self.batch_size.is_none() && bytes > 0 && bytes <= FEATURE_CACHE_BYTES {
-            let (template, _) = self.fresh(m, x)?;
+            let (template, _) = self.fresh(&m.prior, &m.center)?;
             return data.keep_features(&template);
         }
         Ok(data)
@@ -226,19 +288,23 @@ impl BayesianGaussianMixtureConfig {
     /// Posteriors at the prior and the gate at its prior, before the initial update.
     fn fresh<B: Backend>(
         &self,
-        m: &InMemory<B>,
-        x: &Tensor<B, 2>,
+        prior: &NormalWishartPrior<B>,
+        center: &Tensor<B, 2>,
     ) -> Result<(NormalWishart<B>, VariationalWeights<B>)> {
         let k = self.n_components;
         let comps = NormalWishart::new(
             self.covariance_type,
             k,
-            m.prior.clone(),
+            prior.clone(),
             self.reg_covar,
-            m.center.clone(),
+            center.clone(),
         )?;
-        let gate =
-            VariationalWeights::new(self.weight_concentration_prior_type, k, self.alpha0(), x)?;
+        let gate = VariationalWeights::new(
+            self.weight_concentration_prior_type,
+            k,
+            self.alpha0(),
+            center,
+        )?;
         Ok((comps, gate))
     }
 
@@ -246,12 +312,14 @@ impl BayesianGaussianMixtureConfig {
     /// (`m0` the mean, `ν0 = D`, `β0 = 1`, `Ψ0` the covariance with `ddof = 1`).
     fn prior<B: Backend>(
         &self,
-        x: &Tensor<B, 2>,
+        source: &dyn DataSource<B>,
         center: &Tensor<B, 2>,
     ) -> Result<NormalWishartPrior<B>> {
-        let [n, d] = x.dims();
+        let (n, d) = (source.n_samples(), source.n_features());
+        // Host values become tensors with the centre's dtype and device.
+        let like = center;
         let mean = match &self.mean_prior {
-            Some(m) => from_f64_like::<B, 2, 2>(m.clone(), [1, d], x),
+            Some(m) => from_f64_like::<B, 2, 2>(m.clone(), [1, d], like),
             None => center.clone(),
         };
         let ct = self.covariance_type;
@@ -260,16 +328,16 @@ impl BayesianGaussianMixtureConfig {
                 check_positive_definite(c, ct, d)?;
                 match ct {
                     CovarianceType::Full => {
-                        Covariances::Full(from_f64_like::<B, 3, 2>(c.clone(), [1, d, d], x))
+                        Covariances::Full(from_f64_like::<B, 3, 2>(c.clone(), [1, d, d], like))
                     }
                     CovarianceType::Tied => {
-                        Covariances::Tied(from_f64_like::<B, 2, 2>(c.clone(), [d, d], x))
+                        Covariances::Tied(from_f64_like::<B, 2, 2>(c.clone(), [d, d], like))
                     }
                     CovarianceType::Diag => {
-                        Covariances::Diag(from_f64_like::<B, 2, 2>(c.clone(), [1, d], x))
+                        Covariances::Diag(from_f64_like::<B, 2, 2>(c.clone(), [1, d], like))
                     }
                     CovarianceType::Spherical => {
-                        Covariances::Spherical(from_f64_like::<B, 1, 2>(c.clone(), [1], x))
+                        Covariances::Spherical(from_f64_like::<B, 1, 2>(c.clone(), [1], like))
                     }
                 }
             }
@@ -280,28 +348,42 @@ impl BayesianGaussianMixtureConfig {
                         reason: "the default (the data's covariance) needs at least 2 samples; give covariance_prior".into(),
                     });
                 }
-                let xc = x.clone() - center.clone();
+                // One pass: the scatter about the mean (Σ (x − c)ᵀ(x − c), or its diagonal).
                 let dof = (n - 1) as f64;
+                let square = matches!(ct, CovarianceType::Full | CovarianceType::Tied);
+                let mut acc: Option<Tensor<B, 2>> = None;
+                source.for_each_batch(&mut |b: Batch<B>| {
+                    let xc = b.x - center.clone();
+                    let part = if square {
+                        xc.clone().transpose().matmul(xc)
+                    } else {
+                        (xc.clone() * xc).sum_dim(0)
+                    };
+                    acc = Some(match acc.take() {
+                        Some(a) => a + part,
+                        None => part,
+                    });
+                    Ok(())
+                })?;
+                let scatter = acc
+                    .ok_or(Error::EmptyData {
+                        n_samples: 0,
+                        n_features: d,
+                    })?
+                    .div_scalar(dof);
                 match ct {
                     CovarianceType::Full | CovarianceType::Tied => {
-                        let cov = xc.clone().transpose().matmul(xc).div_scalar(dof);
-                        let cov = (cov.clone() + cov.transpose()).mul_scalar(0.5);
+                        let cov = (scatter.clone() + scatter.transpose()).mul_scalar(0.5);
                         if ct == CovarianceType::Full {
                             Covariances::Full(cov.unsqueeze_dim::<3>(0))
                         } else {
                             Covariances::Tied(cov)
                         }
                     }
-                    CovarianceType::Diag => {
-                        Covariances::Diag((xc.clone() * xc).sum_dim(0).div_scalar(dof))
+                    CovarianceType::Diag => Covariances::Diag(scatter),
+                    CovarianceType::Spherical => {
+                        Covariances::Spherical(scatter.mean_dim(1).reshape([1]))
                     }
-                    CovarianceType::Spherical => Covariances::Spherical(
-                        (xc.clone() * xc)
-                            .sum_dim(0)
-                            .div_scalar(dof)
-                            .mean_dim(1)
-                            .reshape([1]),
-                    ),
                 }
             }
         };

@@ -140,3 +140,33 @@ fn a_long_stream_is_seeded_from_a_sample() {
     assert!((a - b).abs() < 1e-6 * b.abs(), "{a} vs {b}");
     std::fs::remove_file(&path).ok();
 }
+
+/// The variational mixture streamed from the file equals its in-memory fit.
+#[test]
+fn a_streamed_variational_fit_equals_the_in_memory_fit() {
+    use mixture_em::BayesianGaussianMixtureConfig;
+    let n = 1500;
+    let (values, path) = blobs(n, false, "bgm");
+    let dev = Default::default();
+    let x: Tensor<B, 2> = from_f64(values, [n, 3], &dev, DType::F64);
+    let source = NpySource::<B>::open(&path, &dev, DType::F64)
+        .unwrap()
+        .with_batch_rows(256);
+    for ct in CovarianceType::ALL {
+        let config = BayesianGaussianMixtureConfig::new(4)
+            .with_covariance_type(ct)
+            .with_init(InitMethod::Random)
+            .with_seed(5);
+        let streamed = config.fit_source(&source, &mut NoopObserver).unwrap();
+        let memory = config.fit(&x).unwrap();
+        assert_eq!(streamed.n_iter(), memory.n_iter(), "{ct}");
+        let (a, b) = (streamed.lower_bound(), memory.lower_bound());
+        assert!((a - b).abs() < 1e-9 * b.abs(), "{ct}: {a} vs {b}");
+        let wa = to_vec_f64(streamed.weights()).unwrap();
+        let wb = to_vec_f64(memory.weights()).unwrap();
+        for (p, q) in wa.iter().zip(&wb) {
+            assert!((p - q).abs() < 1e-9, "{ct}: {p} vs {q}");
+        }
+    }
+    std::fs::remove_file(&path).ok();
+}
