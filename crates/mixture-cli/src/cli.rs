@@ -287,10 +287,11 @@ pub struct FitArgs {
     #[arg(long, value_name = "ROWS")]
     pub batch_size: Option<usize>,
 
-    /// Read the `.npy` input from disk in batches of --batch-size rows on every EM pass
-    /// instead of loading it: memory holds one batch, for data larger than memory. The file
-    /// must be little-endian float32 or float64 in C order; `--dtype auto` then follows the
-    /// file's dtype; `--init k-means++` needs the data in memory (use kmeans or random).
+    /// Read the input from disk in batches of --batch-size rows on every EM pass instead of
+    /// loading it: memory holds one batch, for data larger than memory. A `.npy` file must be
+    /// little-endian float32 or float64 in C order (`--dtype auto` then follows its dtype);
+    /// any other file is read as CSV (in f64 under auto). `--init k-means++` needs the data
+    /// in memory (use kmeans or random).
     /// The result equals the in-memory fit up to float rounding. `--method em` and
     /// `variational`. Default batch: about 2²² values of the widest per-row intermediate
     /// (max(K·D, 2D + 1) per row).

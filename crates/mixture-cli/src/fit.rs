@@ -88,7 +88,7 @@ impl BackendJob for FitJob<'_> {
 /// Runs `mixture fit`.
 pub fn run(args: &FitArgs, delimiter: Option<u8>) -> Result<(), CliError> {
     if args.stream {
-        let (outcome, data, choice) = crate::stream::fit(args)?;
+        let (outcome, data, choice) = crate::stream::fit(args, delimiter)?;
         return finish(args, &data, outcome, choice);
     }
     let data = Dataset::load(args.input.as_deref(), delimiter)?;

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use burn::tensor::{backend::Backend, DType};
 use mixture::core::{tensor::to_vec_f64, DataSource};
-use mixture::io::{default_batch_rows, NpySource};
+use mixture::io::{default_batch_rows, CsvSource, NpySource};
 
 use crate::backend::{self, BackendJob, Dtype};
 use crate::cli::{FitArgs, Method};
@@ -17,26 +17,56 @@ use crate::fit::FitOutcome;
 use crate::precision::Choice;
 use crate::progress::ProgressObserver;
 
-/// The checks `--stream` needs before any backend work: an `.npy` input and EM.
-fn path(args: &FitArgs) -> Result<&Path, CliError> {
+/// The file `--stream` reads and how.
+#[derive(Debug, Clone)]
+enum Input<'a> {
+    /// A `.npy` array.
+    Npy(&'a Path),
+    /// A CSV file with its delimiter and whether its first row is a header.
+    Csv(&'a Path, u8, bool),
+}
+
+impl Input<'_> {
+    fn path(&self) -> &Path {
+        match self {
+            Input::Npy(p) | Input::Csv(p, ..) => p,
+        }
+    }
+}
+
+/// The checks `--stream` needs before any backend work: an input file and EM or variational.
+/// A `.npy` file is read as an array; anything else as CSV, its delimiter `--delimiter` or
+/// sniffed from the first line as for a loaded file, that line a header when a cell of it is
+/// not a number.
+fn input(args: &FitArgs, delimiter: Option<u8>) -> Result<Input<'_>, CliError> {
     let Some(path) = args.input.as_deref() else {
         return Err(CliError::Usage(
-            "--stream reads a file: give --input FILE.npy".into(),
+            "--stream reads a file: give --input FILE.npy or FILE.csv".into(),
         ));
     };
-    if path.extension().and_then(|e| e.to_str()) != Some("npy") {
-        return Err(CliError::Usage(format!(
-            "--stream reads .npy files (little-endian float32 or float64, C order); {} is not one: convert it, or drop --stream",
-            path.display()
-        )));
-    }
     if args.method == Method::Gradient {
         return Err(CliError::Usage(
             "--stream fits by --method em or variational; --method gradient loads the data (drop --stream)"
                 .into(),
         ));
     }
-    Ok(path)
+    if path.extension().and_then(|e| e.to_str()) == Some("npy") {
+        return Ok(Input::Npy(path));
+    }
+    use std::io::BufRead;
+    let file = std::fs::File::open(path)
+        .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))?;
+    let first = std::io::BufReader::new(file)
+        .lines()
+        .map_while(Result::ok)
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default();
+    let first = first.trim_start_matches('\u{feff}');
+    let delimiter = delimiter.unwrap_or_else(|| crate::data::sniff_delimiter(first));
+    let header = first
+        .split(delimiter as char)
+        .any(|c| c.trim().trim_matches('"').parse::<f64>().is_err());
+    Ok(Input::Csv(path, delimiter, header))
 }
 
 /// Whether the file holds float64 values (from its header alone).
@@ -51,7 +81,7 @@ fn file_is_f64(path: &Path) -> Result<bool, CliError> {
 /// The streamed fit, as a job for any backend.
 struct StreamJob<'a> {
     args: &'a FitArgs,
-    path: &'a Path,
+    input: Input<'a>,
 }
 
 impl BackendJob for StreamJob<'_> {
@@ -63,43 +93,55 @@ impl BackendJob for StreamJob<'_> {
         dtype: DType,
     ) -> Result<(FitOutcome, usize, usize, usize), CliError> {
         let args = self.args;
-        let source = NpySource::<B>::open(self.path, &device, dtype)?;
-        let (n, d) = (source.n_samples(), source.n_features());
-        let rows = args
-            .batch_size
-            .unwrap_or_else(|| default_batch_rows(d, args.components));
-        let source = source.with_batch_rows(rows);
-        let mut observer = ProgressObserver::new(!args.json && !args.no_progress);
-        let outcome = match args.method {
-            Method::Variational => variational(args, &source, &mut observer)?,
-            _ => em(args, &source, &mut observer)?,
+        let rows = |d: usize| {
+            args.batch_size
+                .unwrap_or_else(|| default_batch_rows(d, args.components))
         };
-        Ok((outcome, n, d, rows))
+        let mut observer = ProgressObserver::new(!args.json && !args.no_progress);
+        match self.input {
+            Input::Npy(path) => {
+                let source = NpySource::<B>::open(path, &device, dtype)?;
+                let r = rows(source.n_features());
+                let source = source.with_batch_rows(r);
+                let outcome = run_on(args, &source, &mut observer)?;
+                Ok((outcome, source.n_samples(), source.n_features(), r))
+            }
+            Input::Csv(path, delimiter, header) => {
+                let source = CsvSource::<B>::open(path, delimiter, header, &device, dtype)?;
+                let r = rows(source.n_features());
+                let source = source.with_batch_rows(r);
+                let outcome = run_on(args, &source, &mut observer)?;
+                Ok((outcome, source.n_samples(), source.n_features(), r))
+            }
+        }
     }
 }
 
 /// Runs `mixture fit --stream`: returns the outcome, a dataset that describes the file (no
 /// values) and how the dtype was chosen.
-pub fn fit(args: &FitArgs) -> Result<(FitOutcome, Dataset, Choice), CliError> {
-    let path = path(args)?;
+pub fn fit(
+    args: &FitArgs,
+    delimiter: Option<u8>,
+) -> Result<(FitOutcome, Dataset, Choice), CliError> {
+    let input = input(args, delimiter)?;
+    let path = input.path().to_path_buf();
     let (dtype, note) = match args.dtype.fixed() {
         Some(d) => (d, None),
         None => {
-            let d = if file_is_f64(path)? && args.backend.has_f64() {
+            // A .npy file says its precision; CSV text is read in f64.
+            let (wide, why) = match &input {
+                Input::Npy(p) => (file_is_f64(p)?, "the file's dtype"),
+                Input::Csv(..) => (true, "CSV text is read in f64"),
+            };
+            let d = if wide && args.backend.has_f64() {
                 Dtype::F64
             } else {
                 Dtype::F32
             };
-            (
-                d,
-                Some(format!(
-                    "{} (auto with --stream: the file's dtype)",
-                    d.name()
-                )),
-            )
+            (d, Some(format!("{} (auto with --stream: {why})", d.name())))
         }
     };
-    let (outcome, n, d, rows) = backend::dispatch(args.backend, dtype, StreamJob { args, path })?;
+    let (outcome, n, d, rows) = backend::dispatch(args.backend, dtype, StreamJob { args, input })?;
     let data = Dataset {
         name: path.display().to_string(),
         matrix: Matrix {
@@ -114,9 +156,21 @@ pub fn fit(args: &FitArgs) -> Result<(FitOutcome, Dataset, Choice), CliError> {
     Ok((outcome, data, Choice { dtype, note }))
 }
 
+/// The method's fit over any source.
+fn run_on<B: Backend, S: DataSource<B>>(
+    args: &FitArgs,
+    source: &S,
+    observer: &mut ProgressObserver,
+) -> Result<FitOutcome, CliError> {
+    match args.method {
+        Method::Variational => variational(args, source, observer),
+        _ => em(args, source, observer),
+    }
+}
+
 /// Sums `f(batch) · rows` over the batches, divided by the rows: a mean over the stream.
-fn stream_mean<B: Backend>(
-    source: &NpySource<B>,
+fn stream_mean<B: Backend, S: DataSource<B>>(
+    source: &S,
     f: &mut dyn FnMut(&burn::tensor::Tensor<B, 2>) -> mixture::core::Result<f64>,
 ) -> Result<f64, CliError> {
     let mut total = 0.0;
@@ -128,9 +182,9 @@ fn stream_mean<B: Backend>(
 }
 
 /// EM over the stream, and one more pass for the mean log-likelihood.
-fn em<B: Backend>(
+fn em<B: Backend, S: DataSource<B>>(
     args: &FitArgs,
-    source: &NpySource<B>,
+    source: &S,
     observer: &mut ProgressObserver,
 ) -> Result<FitOutcome, CliError> {
     let (n, d) = (source.n_samples(), source.n_features());
@@ -163,9 +217,9 @@ fn em<B: Backend>(
 
 /// Variational EM over the stream; the scores as `mixture fit --method variational` reports
 /// them, each from one more pass.
-fn variational<B: Backend>(
+fn variational<B: Backend, S: DataSource<B>>(
     args: &FitArgs,
-    source: &NpySource<B>,
+    source: &S,
     observer: &mut ProgressObserver,
 ) -> Result<FitOutcome, CliError> {
     let (n, d) = (source.n_samples(), source.n_features());

@@ -1410,6 +1410,41 @@ fn streamed_fit_equals_the_in_memory_fit() {
         ) < 1e-10
     );
     assert!(rel(&streamed["bic"], &memory["bic"]) < 1e-10);
+    // CSV streams too (header sniffed, parsed in f64 in batches).
+    let csv = dir.join("iris.csv");
+    std::fs::write(&csv, iris_features_csv()).unwrap();
+    let c = csv.to_str().unwrap();
+    let memory = json(&["fit", "--json", "--input", c, "--dtype", "f64"]);
+    let streamed = json(&[
+        "fit",
+        "--json",
+        "--input",
+        c,
+        "--stream",
+        "--batch-size",
+        "64",
+    ]);
+    assert_eq!(streamed["dtype"], "f64");
+    assert!(
+        rel(
+            &streamed["mean_log_likelihood"],
+            &memory["mean_log_likelihood"]
+        ) < 1e-10
+    );
+    let bad = dir.join("bad.csv");
+    std::fs::write(&bad, "a,b\n1,2\n3,x\n").unwrap();
+    fails(
+        &[
+            "fit",
+            "--stream",
+            "-k",
+            "1",
+            "--input",
+            bad.to_str().unwrap(),
+        ],
+        2,
+        "line 3, column 1",
+    );
     fails(&["fit", "--stream"], 2, "--input FILE.npy");
     fails(
         &["fit", "--stream", "--input", p, "--method", "gradient"],

@@ -5,12 +5,16 @@
 //!
 //! * [`NpySource`]: a 2-D `.npy` array of little-endian `float32` or `float64` in C order
 //!   (what `numpy.save` writes), read in row blocks with one seek and one read per batch.
+//! * [`CsvSource`]: a CSV file of numbers (any one-byte delimiter, an optional header),
+//!   parsed again in row blocks on every pass (with the `csv` crate), checked once on open.
 //!
 //! Every EM iteration is one pass over the source; statistics are summed over its batches
 //! before the M-step, so a streamed fit equals the in-memory fit of the same data up to
 //! float rounding.
 #![warn(missing_docs)]
 
+mod csv_source;
 mod npy;
 
+pub use csv_source::CsvSource;
 pub use npy::{NpySource, default_batch_rows};
