@@ -364,6 +364,12 @@ pub struct KMeansArgs {
     #[arg(long, value_name = "ROWS")]
     pub batch_size: Option<usize>,
 
+    /// Read the input from disk in batches on every Lloyd pass instead of loading it (as
+    /// `mixture fit --stream`: `.npy` or CSV). The report then gives cluster sizes and
+    /// centres, not every row's label (`mixture predict` with `--save`'s model gives them).
+    #[arg(long)]
+    pub stream: bool,
+
     /// Float precision: `auto` is f32 unless the data's range or offsets defeat f32 (then
     /// f64, and the report says why); `f32` and `f64` fix it.
     #[arg(long, value_enum, default_value_t = FitDtype::Auto)]

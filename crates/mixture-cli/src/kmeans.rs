@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use burn::tensor::{backend::Backend, DType};
 use mixture::core::tensor::{from_f64_slice, to_vec_f64};
+use mixture::core::DataSource;
 use mixture::em::KMeansConfig;
 use serde::Serialize;
 
@@ -24,8 +25,21 @@ struct KMeansOutcome {
     /// `[K][D]`.
     centres: Vec<Vec<f64>>,
     labels: Vec<usize>,
+    /// Rows per cluster (from the labels).
+    sizes: Vec<usize>,
     fit_seconds: f64,
     model_json: String,
+}
+
+/// Rows per cluster of `labels`.
+fn sizes(labels: &[usize], k: usize) -> Vec<usize> {
+    let mut sizes = vec![0; k];
+    for &l in labels {
+        if let Some(size) = sizes.get_mut(l) {
+            *size += 1;
+        }
+    }
+    sizes
 }
 
 /// The library configuration for the command-line options, validated.
@@ -59,30 +73,102 @@ impl BackendJob for KMeansJob<'_> {
         let start = Instant::now();
         let model = self.config.fit(&x)?;
         let fit_seconds = start.elapsed().as_secs_f64();
+        outcome(&model, m.n_cols, fit_seconds, true)
+    }
+}
+
+/// The fitted model on the host; `keep_labels`: every row's label in the report (not for a
+/// stream, whose sizes come from the labels all the same).
+fn outcome<B: Backend>(
+    model: &mixture::em::KMeans<B>,
+    d: usize,
+    fit_seconds: f64,
+    keep_labels: bool,
+) -> Result<KMeansOutcome, CliError> {
+    {
         let centres = to_vec_f64(model.centroids())?;
+        let labels: Vec<usize> = model
+            .labels()
+            .unwrap_or_default()
+            .iter()
+            .map(|&l| l as usize)
+            .collect();
+        let sizes = sizes(&labels, model.n_clusters());
         Ok(KMeansOutcome {
             converged: model.converged(),
             n_iter: model.n_iter(),
             inertia: model.inertia(),
-            centres: centres
-                .chunks(m.n_cols.max(1))
-                .map(<[f64]>::to_vec)
-                .collect(),
+            centres: centres.chunks(d.max(1)).map(<[f64]>::to_vec).collect(),
             // A fitted model has its labels; they are cluster indices in 0..K.
-            labels: model
-                .labels()
-                .unwrap_or_default()
-                .iter()
-                .map(|&l| l as usize)
-                .collect(),
+            labels: if keep_labels { labels } else { Vec::new() },
+            sizes,
             fit_seconds,
             model_json: model.to_json()?,
         })
     }
 }
 
+/// `mixture kmeans --stream`: Lloyd over the file in batches.
+struct StreamJob<'a> {
+    config: KMeansConfig,
+    input: crate::stream::Input<'a>,
+    batch_size: Option<usize>,
+}
+
+impl BackendJob for StreamJob<'_> {
+    type Output = (KMeansOutcome, usize, usize, usize);
+
+    fn run<B: Backend>(
+        self,
+        device: B::Device,
+        dtype: DType,
+    ) -> Result<(KMeansOutcome, usize, usize, usize), CliError> {
+        let k = self.config.n_clusters;
+        let (source, rows) =
+            crate::stream::open_source::<B>(&self.input, &device, dtype, self.batch_size, k)?;
+        let start = Instant::now();
+        let model = self.config.fit_source(&source)?;
+        let fit_seconds = start.elapsed().as_secs_f64();
+        let (n, d) = (source.n_samples(), source.n_features());
+        Ok((outcome(&model, d, fit_seconds, false)?, n, d, rows))
+    }
+}
+
+/// Runs `mixture kmeans --stream`.
+fn run_stream(args: &KMeansArgs, delimiter: Option<u8>) -> Result<(), CliError> {
+    let config = config(args)?.with_batch_size(None);
+    let input = crate::stream::open_input(args.input.as_deref(), delimiter)?;
+    let path = input.path().display().to_string();
+    let (dtype, note) = crate::stream::dtype(args.dtype, args.backend, &input)?;
+    let job = StreamJob {
+        config,
+        input,
+        batch_size: args.batch_size,
+    };
+    let (outcome, n, d, rows) = backend::dispatch(args.backend, dtype, job)?;
+    if let Some(path) = &args.save {
+        crate::save_model(path, &outcome.model_json)?;
+    }
+    let data = Dataset {
+        name: path,
+        matrix: crate::data::Matrix {
+            values: Vec::new(),
+            n_rows: n,
+            n_cols: d,
+            header: None,
+            note: Some(format!("streamed from disk in batches of {rows} rows")),
+        },
+        classes: None,
+    };
+    let report = KMeansReport::new(args, &data, outcome, Choice { dtype, note });
+    crate::print_report(&report, args.json, render_text)
+}
+
 /// Runs `mixture kmeans`.
 pub fn run(args: &KMeansArgs, delimiter: Option<u8>) -> Result<(), CliError> {
+    if args.stream {
+        return run_stream(args, delimiter);
+    }
     let config = config(args)?;
     let data = Dataset::load(args.input.as_deref(), delimiter)?;
     let choice = precision::data_choice(args.dtype, args.backend, &data)?;
@@ -126,7 +212,8 @@ struct KMeansReport {
     cluster_centers: Vec<Vec<f64>>,
     /// Rows per cluster.
     cluster_sizes: Vec<usize>,
-    /// scikit-learn's `labels_`: the cluster of every row.
+    /// scikit-learn's `labels_`: the cluster of every row (not with `--stream`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     labels: Vec<usize>,
     fit_seconds: f64,
     feature_names: Vec<String>,
@@ -139,12 +226,6 @@ struct KMeansReport {
 impl KMeansReport {
     fn new(args: &KMeansArgs, data: &Dataset, outcome: KMeansOutcome, choice: Choice) -> Self {
         let k = args.clusters;
-        let mut cluster_sizes = vec![0; k];
-        for &l in &outcome.labels {
-            if let Some(size) = cluster_sizes.get_mut(l) {
-                *size += 1;
-            }
-        }
         Self {
             input: data.name.clone(),
             data_note: data.matrix.note.clone(),
@@ -165,7 +246,7 @@ impl KMeansReport {
             n_iter: outcome.n_iter,
             inertia: outcome.inertia,
             cluster_centers: outcome.centres,
-            cluster_sizes,
+            cluster_sizes: outcome.sizes,
             class_table: data
                 .classes
                 .as_ref()

@@ -19,7 +19,7 @@ use crate::progress::ProgressObserver;
 
 /// The file `--stream` reads and how.
 #[derive(Debug, Clone)]
-enum Input<'a> {
+pub(crate) enum Input<'a> {
     /// A `.npy` array.
     Npy(&'a Path),
     /// A CSV file with its delimiter and whether its first row is a header.
@@ -27,7 +27,7 @@ enum Input<'a> {
 }
 
 impl Input<'_> {
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         match self {
             Input::Npy(p) | Input::Csv(p, ..) => p,
         }
@@ -35,21 +35,28 @@ impl Input<'_> {
 }
 
 /// The checks `--stream` needs before any backend work: an input file and EM or variational.
-/// A `.npy` file is read as an array; anything else as CSV, its delimiter `--delimiter` or
-/// sniffed from the first line as for a loaded file, that line a header when a cell of it is
-/// not a number.
 fn input(args: &FitArgs, delimiter: Option<u8>) -> Result<Input<'_>, CliError> {
-    let Some(path) = args.input.as_deref() else {
-        return Err(CliError::Usage(
-            "--stream reads a file: give --input FILE.npy or FILE.csv".into(),
-        ));
-    };
     if args.method == Method::Gradient {
         return Err(CliError::Usage(
             "--stream fits by --method em or variational; --method gradient loads the data (drop --stream)"
                 .into(),
         ));
     }
+    open_input(args.input.as_deref(), delimiter)
+}
+
+/// The file `--stream` reads: a `.npy` file as an array; anything else as CSV, its delimiter
+/// `--delimiter` or sniffed from the first line as for a loaded file, that line a header when
+/// a cell of it is not a number.
+pub(crate) fn open_input(
+    path: Option<&Path>,
+    delimiter: Option<u8>,
+) -> Result<Input<'_>, CliError> {
+    let Some(path) = path else {
+        return Err(CliError::Usage(
+            "--stream reads a file: give --input FILE.npy or FILE.csv".into(),
+        ));
+    };
     if path.extension().and_then(|e| e.to_str()) == Some("npy") {
         return Ok(Input::Npy(path));
     }
@@ -67,6 +74,91 @@ fn input(args: &FitArgs, delimiter: Option<u8>) -> Result<Input<'_>, CliError> {
         .split(delimiter as char)
         .any(|c| c.trim().trim_matches('"').parse::<f64>().is_err());
     Ok(Input::Csv(path, delimiter, header))
+}
+
+/// The dtype a streamed fit runs in, and the report's note on how it was chosen: a fixed
+/// `--dtype`, else a `.npy` file's own dtype, CSV in f64 (f32 on a backend without f64).
+pub(crate) fn dtype(
+    requested: crate::backend::FitDtype,
+    backend: crate::backend::BackendKind,
+    input: &Input<'_>,
+) -> Result<(Dtype, Option<String>), CliError> {
+    if let Some(d) = requested.fixed() {
+        return Ok((d, None));
+    }
+    let (wide, why) = match input {
+        Input::Npy(p) => (file_is_f64(p)?, "the file's dtype"),
+        Input::Csv(..) => (true, "CSV text is read in f64"),
+    };
+    let d = if wide && backend.has_f64() {
+        Dtype::F64
+    } else {
+        Dtype::F32
+    };
+    Ok((d, Some(format!("{} (auto with --stream: {why})", d.name()))))
+}
+
+/// A streamed input as a data source: a `.npy` array or a CSV file.
+pub(crate) enum Source<B: Backend> {
+    Npy(NpySource<B>),
+    Csv(CsvSource<B>),
+}
+
+impl<B: Backend> DataSource<B> for Source<B> {
+    fn n_samples(&self) -> usize {
+        match self {
+            Source::Npy(s) => s.n_samples(),
+            Source::Csv(s) => s.n_samples(),
+        }
+    }
+
+    fn n_features(&self) -> usize {
+        match self {
+            Source::Npy(s) => s.n_features(),
+            Source::Csv(s) => s.n_features(),
+        }
+    }
+
+    fn for_each_batch(
+        &self,
+        f: &mut dyn FnMut(mixture::core::Batch<B>) -> mixture::core::Result<()>,
+    ) -> mixture::core::Result<()> {
+        match self {
+            Source::Npy(s) => s.for_each_batch(f),
+            Source::Csv(s) => s.for_each_batch(f),
+        }
+    }
+
+    fn device(&self) -> B::Device {
+        match self {
+            Source::Npy(s) => s.device(),
+            Source::Csv(s) => s.device(),
+        }
+    }
+}
+
+/// Opens the streamed input as a source of `dtype` on `device`, in batches of `batch_size`
+/// rows (else the default for its width and `k` components); returns it with its batch size.
+pub(crate) fn open_source<B: Backend>(
+    input: &Input<'_>,
+    device: &B::Device,
+    dtype: DType,
+    batch_size: Option<usize>,
+    k: usize,
+) -> Result<(Source<B>, usize), CliError> {
+    let rows = |d: usize| batch_size.unwrap_or_else(|| default_batch_rows(d, k));
+    Ok(match *input {
+        Input::Npy(path) => {
+            let source = NpySource::<B>::open(path, device, dtype)?;
+            let r = rows(source.n_features());
+            (Source::Npy(source.with_batch_rows(r)), r)
+        }
+        Input::Csv(path, delimiter, header) => {
+            let source = CsvSource::<B>::open(path, delimiter, header, device, dtype)?;
+            let r = rows(source.n_features());
+            (Source::Csv(source.with_batch_rows(r)), r)
+        }
+    })
 }
 
 /// Whether the file holds float64 values (from its header alone).
@@ -93,27 +185,16 @@ impl BackendJob for StreamJob<'_> {
         dtype: DType,
     ) -> Result<(FitOutcome, usize, usize, usize), CliError> {
         let args = self.args;
-        let rows = |d: usize| {
-            args.batch_size
-                .unwrap_or_else(|| default_batch_rows(d, args.components))
-        };
+        let (source, rows) = open_source::<B>(
+            &self.input,
+            &device,
+            dtype,
+            args.batch_size,
+            args.components,
+        )?;
         let mut observer = ProgressObserver::new(!args.json && !args.no_progress);
-        match self.input {
-            Input::Npy(path) => {
-                let source = NpySource::<B>::open(path, &device, dtype)?;
-                let r = rows(source.n_features());
-                let source = source.with_batch_rows(r);
-                let outcome = run_on(args, &source, &mut observer)?;
-                Ok((outcome, source.n_samples(), source.n_features(), r))
-            }
-            Input::Csv(path, delimiter, header) => {
-                let source = CsvSource::<B>::open(path, delimiter, header, &device, dtype)?;
-                let r = rows(source.n_features());
-                let source = source.with_batch_rows(r);
-                let outcome = run_on(args, &source, &mut observer)?;
-                Ok((outcome, source.n_samples(), source.n_features(), r))
-            }
-        }
+        let outcome = run_on(args, &source, &mut observer)?;
+        Ok((outcome, source.n_samples(), source.n_features(), rows))
     }
 }
 
@@ -125,22 +206,7 @@ pub fn fit(
 ) -> Result<(FitOutcome, Dataset, Choice), CliError> {
     let input = input(args, delimiter)?;
     let path = input.path().to_path_buf();
-    let (dtype, note) = match args.dtype.fixed() {
-        Some(d) => (d, None),
-        None => {
-            // A .npy file says its precision; CSV text is read in f64.
-            let (wide, why) = match &input {
-                Input::Npy(p) => (file_is_f64(p)?, "the file's dtype"),
-                Input::Csv(..) => (true, "CSV text is read in f64"),
-            };
-            let d = if wide && args.backend.has_f64() {
-                Dtype::F64
-            } else {
-                Dtype::F32
-            };
-            (d, Some(format!("{} (auto with --stream: {why})", d.name())))
-        }
-    };
+    let (dtype, note) = dtype(args.dtype, args.backend, &input)?;
     let (outcome, n, d, rows) = backend::dispatch(args.backend, dtype, StreamJob { args, input })?;
     let data = Dataset {
         name: path.display().to_string(),

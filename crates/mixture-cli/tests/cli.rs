@@ -1445,6 +1445,24 @@ fn streamed_fit_equals_the_in_memory_fit() {
         2,
         "line 3, column 1",
     );
+    // k-means streams too: the same optimum as in memory (f64), sizes but no labels.
+    let memory = json(&[
+        "kmeans", "--json", "--input", p, "--dtype", "f64", "--n-init", "3",
+    ]);
+    let streamed = json(&[
+        "kmeans",
+        "--json",
+        "--input",
+        p,
+        "--stream",
+        "--batch-size",
+        "50",
+        "--n-init",
+        "3",
+    ]);
+    assert!(rel(&streamed["inertia"], &memory["inertia"]) < 1e-10);
+    assert_eq!(streamed["cluster_sizes"], memory["cluster_sizes"]);
+    assert!(streamed.get("labels").is_none() && memory.get("labels").is_some());
     fails(&["fit", "--stream"], 2, "--input FILE.npy");
     fails(
         &["fit", "--stream", "--input", p, "--method", "gradient"],
