@@ -3,10 +3,7 @@
 use std::time::Instant;
 
 use burn::tensor::{backend::Backend, Tensor};
-use mixture::core::{
-    tensor::{to_vec_f64, to_vec_i64},
-    FitObserver,
-};
+use mixture::core::FitObserver;
 use mixture::em::GaussianMixtureConfig;
 
 use crate::cli::FitArgs;
@@ -43,28 +40,15 @@ pub fn fit<B: Backend>(
     let model = config.fit_with(x, None, observer)?;
     let fit_seconds = start.elapsed().as_secs_f64();
 
-    let d = model.n_features();
-    let means = to_vec_f64(model.means())?;
-    let labels = if want_labels {
-        let l = to_vec_i64(model.predict(x)?)?;
-        Some(l.into_iter().map(|v| v as usize).collect())
-    } else {
-        None
-    };
-    Ok(FitOutcome {
-        converged: model.converged(),
-        n_iter: model.n_iter(),
-        lower_bound: model.lower_bound(),
-        mean_log_likelihood: model.score(x)?,
-        bic: model.bic(x)?,
-        aic: model.aic(x)?,
-        n_parameters: model.n_parameters(),
-        weights: to_vec_f64(model.weights())?,
-        means: means.chunks(d).map(<[f64]>::to_vec).collect(),
-        labels,
+    let mut outcome = FitOutcome::gaussian(
+        &model,
+        model.score(x)?,
+        x.dims()[0],
         fit_seconds,
-        final_loss: None,
-        model_json: Some(model.to_json()?),
-        variational: None,
-    })
+        model.to_json()?,
+    )?;
+    if want_labels {
+        outcome.labels = Some(crate::fit::labels(model.predict(x)?)?);
+    }
+    Ok(outcome)
 }

@@ -1,7 +1,7 @@
 //! `mixture fit`: load the data, fit on the chosen backend, report.
 
 use burn::tensor::{backend::Backend, DType};
-use mixture::core::tensor::from_f64_slice;
+use mixture::core::tensor::{from_f64_slice, to_vec_f64, to_vec_i64};
 
 use crate::backend::{self, BackendJob, Dtype};
 use crate::cli::{FitArgs, Method};
@@ -42,6 +42,52 @@ pub struct FitOutcome {
     pub model_json: Option<String>,
     /// What only a variational fit has.
     pub variational: Option<VariationalOutcome>,
+}
+
+impl FitOutcome {
+    /// What every Gaussian mixture fit reports, from `model` (an EM fit, or a variational
+    /// fit's point estimate) and its mean log-likelihood `score` on the `n` training rows:
+    /// BIC and AIC as `GaussianMixture::bic` and `aic` compute them, without scoring the
+    /// rows again. No labels, no variational part: the caller adds what it has.
+    pub(crate) fn gaussian<B: Backend>(
+        model: &mixture::em::GaussianMixture<B>,
+        score: f64,
+        n: usize,
+        fit_seconds: f64,
+        model_json: String,
+    ) -> Result<Self, CliError> {
+        use mixture::core::criteria::{aic, bic};
+        let n = n as f64;
+        let p = model.n_parameters();
+        let d = model.n_features();
+        let means = to_vec_f64(model.means())?;
+        Ok(Self {
+            converged: model.converged(),
+            n_iter: model.n_iter(),
+            lower_bound: model.lower_bound(),
+            mean_log_likelihood: score,
+            bic: bic(score * n, p, n),
+            aic: aic(score * n, p),
+            n_parameters: p,
+            weights: to_vec_f64(model.weights())?,
+            means: means.chunks(d.max(1)).map(<[f64]>::to_vec).collect(),
+            labels: None,
+            fit_seconds,
+            final_loss: None,
+            model_json: Some(model_json),
+            variational: None,
+        })
+    }
+}
+
+/// Component labels read back as indices.
+pub(crate) fn labels<B: Backend>(
+    labels: burn::tensor::Tensor<B, 1, burn::tensor::Int>,
+) -> Result<Vec<usize>, CliError> {
+    Ok(to_vec_i64(labels)?
+        .into_iter()
+        .map(|v| v as usize)
+        .collect())
 }
 
 /// The part of a variational fit's outcome the other methods do not have.

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use burn::tensor::{backend::Backend, DType};
-use mixture::core::{tensor::to_vec_f64, DataSource};
+use mixture::core::DataSource;
 use mixture::io::{default_batch_rows, CsvSource, NpySource};
 
 use crate::backend::{self, BackendJob, Dtype};
@@ -234,17 +234,21 @@ fn run_on<B: Backend, S: DataSource<B>>(
     }
 }
 
-/// Sums `f(batch) · rows` over the batches, divided by the rows: a mean over the stream.
-fn stream_mean<B: Backend, S: DataSource<B>>(
+/// Sums `f(batch) · rows` over the batches, divided by the rows: `M` means over the stream,
+/// from one pass.
+fn stream_means<B: Backend, S: DataSource<B>, const M: usize>(
     source: &S,
-    f: &mut dyn FnMut(&burn::tensor::Tensor<B, 2>) -> mixture::core::Result<f64>,
-) -> Result<f64, CliError> {
-    let mut total = 0.0;
+    f: &mut dyn FnMut(&burn::tensor::Tensor<B, 2>) -> mixture::core::Result<[f64; M]>,
+) -> Result<[f64; M], CliError> {
+    let mut total = [0.0; M];
     source.for_each_batch(&mut |b| {
-        total += f(&b.x)? * b.n_samples() as f64;
+        let rows = b.n_samples() as f64;
+        for (t, v) in total.iter_mut().zip(f(&b.x)?) {
+            *t += v * rows;
+        }
         Ok(())
     })?;
-    Ok(total / source.n_samples() as f64)
+    Ok(total.map(|t| t / source.n_samples() as f64))
 }
 
 /// EM over the stream, and one more pass for the mean log-likelihood.
@@ -253,71 +257,41 @@ fn em<B: Backend, S: DataSource<B>>(
     source: &S,
     observer: &mut ProgressObserver,
 ) -> Result<FitOutcome, CliError> {
-    let (n, d) = (source.n_samples(), source.n_features());
     // The source does the batching; the config's batch size is not used by fit_source.
     let config = crate::em::config(args)?.with_batch_size(None);
     let start = Instant::now();
     let model = config.fit_source(source, observer)?;
     let fit_seconds = start.elapsed().as_secs_f64();
-    let score = stream_mean(source, &mut |x| model.score(x))?;
-    let total = score * n as f64;
-    let p = model.n_parameters();
-    let means = to_vec_f64(model.means())?;
-    Ok(FitOutcome {
-        converged: model.converged(),
-        n_iter: model.n_iter(),
-        lower_bound: model.lower_bound(),
-        mean_log_likelihood: score,
-        bic: mixture::core::criteria::bic(total, p, n as f64),
-        aic: mixture::core::criteria::aic(total, p),
-        n_parameters: p,
-        weights: to_vec_f64(model.weights())?,
-        means: means.chunks(d).map(<[f64]>::to_vec).collect(),
-        labels: None,
+    let [score] = stream_means(source, &mut |x| Ok([model.score(x)?]))?;
+    FitOutcome::gaussian(
+        &model,
+        score,
+        source.n_samples(),
         fit_seconds,
-        final_loss: None,
-        model_json: Some(model.to_json()?),
-        variational: None,
-    })
+        model.to_json()?,
+    )
 }
 
 /// Variational EM over the stream; the scores as `mixture fit --method variational` reports
-/// them, each from one more pass.
+/// them, from one more pass.
 fn variational<B: Backend, S: DataSource<B>>(
     args: &FitArgs,
     source: &S,
     observer: &mut ProgressObserver,
 ) -> Result<FitOutcome, CliError> {
-    let (n, d) = (source.n_samples(), source.n_features());
     let config = crate::variational::config(args)?.with_batch_size(None);
     let start = Instant::now();
     let model = config.fit_source(source, observer)?;
     let fit_seconds = start.elapsed().as_secs_f64();
-    let score = stream_mean(source, &mut |x| model.score(x))?;
     let point = model.point_estimate();
-    let total = stream_mean(source, &mut |x| point.score(x))? * n as f64;
-    let p = model.n_parameters();
-    let means = to_vec_f64(model.means())?;
-    Ok(FitOutcome {
-        converged: model.converged(),
-        n_iter: model.n_iter(),
-        lower_bound: model.lower_bound() / n as f64,
-        mean_log_likelihood: score,
-        bic: mixture::core::criteria::bic(total, p, n as f64),
-        aic: mixture::core::criteria::aic(total, p),
-        n_parameters: p,
-        weights: to_vec_f64(model.weights())?,
-        means: means.chunks(d).map(<[f64]>::to_vec).collect(),
-        labels: None,
+    let [score, point_score] =
+        stream_means(source, &mut |x| Ok([model.score(x)?, point.score(x)?]))?;
+    crate::variational::outcome(
+        &model,
+        &config,
+        score,
+        point_score,
+        source.n_samples(),
         fit_seconds,
-        final_loss: None,
-        model_json: Some(model.to_json()?),
-        variational: Some(crate::fit::VariationalOutcome {
-            elbo: model.lower_bound(),
-            n_effective_components: model
-                .n_effective_components(crate::variational::EFFECTIVE_WEIGHT)?,
-            weight_prior: config.weight_concentration_prior_type.to_string(),
-            weight_concentration_prior: config.alpha0(),
-        }),
-    })
+    )
 }

@@ -4,11 +4,8 @@
 use std::time::Instant;
 
 use burn::tensor::{backend::Backend, Tensor};
-use mixture::core::{
-    tensor::{to_vec_f64, to_vec_i64},
-    FitObserver,
-};
-use mixture::em::BayesianGaussianMixtureConfig;
+use mixture::core::FitObserver;
+use mixture::em::{BayesianGaussianMixture, BayesianGaussianMixtureConfig};
 
 use crate::cli::FitArgs;
 use crate::error::CliError;
@@ -53,35 +50,46 @@ pub fn fit<B: Backend>(
     let start = Instant::now();
     let model = config.fit_with(x, observer)?;
     let fit_seconds = start.elapsed().as_secs_f64();
-    let n = x.dims()[0] as f64;
-    let d = model.n_features();
-    let means = to_vec_f64(model.means())?;
-    let labels = if want_labels {
-        let l = to_vec_i64(model.predict(x)?)?;
-        Some(l.into_iter().map(|v| v as usize).collect())
-    } else {
-        None
-    };
-    let point = model.point_estimate();
-    Ok(FitOutcome {
-        converged: model.converged(),
-        n_iter: model.n_iter(),
-        lower_bound: model.lower_bound() / n,
-        mean_log_likelihood: model.score(x)?,
-        bic: point.bic(x)?,
-        aic: point.aic(x)?,
-        n_parameters: model.n_parameters(),
-        weights: to_vec_f64(model.weights())?,
-        means: means.chunks(d).map(<[f64]>::to_vec).collect(),
-        labels,
+    let point_score = model.point_estimate().score(x)?;
+    let mut outcome = outcome(
+        &model,
+        &config,
+        model.score(x)?,
+        point_score,
+        x.dims()[0],
         fit_seconds,
-        final_loss: None,
-        model_json: Some(model.to_json()?),
-        variational: Some(VariationalOutcome {
-            elbo: model.lower_bound(),
-            n_effective_components: model.n_effective_components(EFFECTIVE_WEIGHT)?,
-            weight_prior: config.weight_concentration_prior_type.to_string(),
-            weight_concentration_prior: config.alpha0(),
-        }),
-    })
+    )?;
+    if want_labels {
+        outcome.labels = Some(crate::fit::labels(model.predict(x)?)?);
+    }
+    Ok(outcome)
+}
+
+/// A variational fit's outcome from its mean scores on the `n` training rows: `score`
+/// (scikit-learn's, the variational expectations) and `point_score` (the point estimate's,
+/// for BIC and AIC). The bound per row, the ELBO and the effective components are its own.
+pub(crate) fn outcome<B: Backend>(
+    model: &BayesianGaussianMixture<B>,
+    config: &BayesianGaussianMixtureConfig,
+    score: f64,
+    point_score: f64,
+    n: usize,
+    fit_seconds: f64,
+) -> Result<FitOutcome, CliError> {
+    let mut outcome = FitOutcome::gaussian(
+        &model.point_estimate(),
+        point_score,
+        n,
+        fit_seconds,
+        model.to_json()?,
+    )?;
+    outcome.lower_bound = model.lower_bound() / n as f64;
+    outcome.mean_log_likelihood = score;
+    outcome.variational = Some(VariationalOutcome {
+        elbo: model.lower_bound(),
+        n_effective_components: model.n_effective_components(EFFECTIVE_WEIGHT)?,
+        weight_prior: config.weight_concentration_prior_type.to_string(),
+        weight_concentration_prior: config.alpha0(),
+    });
+    Ok(outcome)
 }
