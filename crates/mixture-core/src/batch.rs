@@ -105,6 +105,14 @@ pub trait DataSource<B: Backend> {
 
     /// The device the batches live on.
     fn device(&self) -> B::Device;
+
+    /// The group this source's rows are shared with when it is one rank's shard of a data
+    /// set split over several processes ([`Sharded`](crate::reduce::Sharded)): the sums a
+    /// fit takes over the source are then summed over the group before they are used.
+    /// `None` (the default) for a source that one process holds whole.
+    fn reducer(&self) -> Option<&dyn crate::reduce::Reducer> {
+        None
+    }
 }
 
 /// An in-memory [`Batch`] served whole or in chunks of `batch_size` rows.
@@ -188,6 +196,10 @@ impl<B: Backend, S: DataSource<B> + ?Sized> DataSource<B> for &S {
     fn device(&self) -> B::Device {
         (**self).device()
     }
+
+    fn reducer(&self) -> Option<&dyn crate::reduce::Reducer> {
+        (**self).reducer()
+    }
 }
 
 /// The rows `indices` (global row numbers, any order, repeats allowed) of `source`, with
@@ -213,6 +225,9 @@ pub fn gather_rows<B: Backend, S: DataSource<B> + ?Sized>(
     source: &S,
     indices: &[usize],
 ) -> Result<Batch<B>> {
+    if let Some(reducer) = source.reducer() {
+        return gather_shared_rows(source, reducer, indices);
+    }
     let mut xs: Vec<Tensor<B, 2>> = Vec::new();
     let mut ws: Vec<Tensor<B, 1>> = Vec::new();
     // order[j] = position in `indices` of the j-th gathered row.
@@ -262,6 +277,51 @@ pub fn gather_rows<B: Backend, S: DataSource<B> + ?Sized>(
         Some(w) => out.with_weight(w),
         None => out,
     })
+}
+
+/// [`gather_rows`] of a source sharded over a group: each rank writes the rows it holds
+/// (by their global positions, `Batch::rows`) into a zero `[m, D]` host buffer and the
+/// buffers are summed over the group, so every rank gets every row (in f64, exactly).
+fn gather_shared_rows<B: Backend, S: DataSource<B> + ?Sized>(
+    source: &S,
+    reducer: &dyn crate::reduce::Reducer,
+    indices: &[usize],
+) -> Result<Batch<B>> {
+    let d = source.n_features();
+    let m = indices.len();
+    let mut rows = vec![0.0f64; m * d];
+    let mut dtype = None;
+    source.for_each_batch(&mut |batch: Batch<B>| {
+        dtype = Some(batch.x.dtype());
+        let (start, end) = (batch.rows.start, batch.rows.end);
+        let wanted: Vec<(usize, usize)> = indices
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| (start..end).contains(*i))
+            .map(|(pos, &i)| (pos, i - start))
+            .collect();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let idx = index_tensor::<B>(
+            wanted.iter().map(|&(_, i)| i as i64).collect(),
+            &batch.x.device(),
+        );
+        let values = crate::tensor::to_vec_f64(batch.x.clone().select(0, idx))?;
+        for (j, &(pos, _)) in wanted.iter().enumerate() {
+            rows[pos * d..(pos + 1) * d].copy_from_slice(&values[j * d..(j + 1) * d]);
+        }
+        Ok(())
+    })?;
+    reducer.all_reduce_sum(&mut rows)?;
+    let device = source.device();
+    let dtype = dtype.unwrap_or_else(|| Tensor::<B, 1>::zeros([1], &device).dtype());
+    Ok(Batch::new(crate::tensor::from_f64(
+        rows,
+        [m, d],
+        &device,
+        dtype,
+    )))
 }
 
 /// Row indices as an `[n]` integer tensor on `device`.

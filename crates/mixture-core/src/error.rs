@@ -160,6 +160,25 @@ pub enum Error {
         #[source]
         source: Option<BoxError>,
     },
+    /// A rank of a data-parallel fit failed (its error, as text: it happened in another
+    /// process); every rank of the group returns this error.
+    #[error("rank {rank} of {world_size} failed: {message}")]
+    RankFailed {
+        /// The lowest failing rank.
+        rank: usize,
+        /// Ranks in the group.
+        world_size: usize,
+        /// Its error.
+        message: String,
+    },
+    /// Something a fit needs that cannot yet run across processes.
+    #[error("{what} does not run across processes: {reason}")]
+    NotDistributed {
+        /// What was asked for.
+        what: &'static str,
+        /// Why, and what to use instead.
+        reason: String,
+    },
     /// A model could not be encoded (a value JSON cannot hold).
     #[error("cannot encode the {kind}: {source}")]
     Encode {

@@ -69,6 +69,28 @@ pub fn check_finite<B: Backend, const D: usize>(
     })
 }
 
+/// [`check_finite`] of a batch's inputs, the row counted in the whole source
+/// (`batch.rows`), so that a streamed or sharded fit names the row of the file.
+///
+/// # Errors
+/// [`Error::NonFinite`] for the first non-finite value.
+pub fn check_batch_finite<B: Backend>(batch: &crate::Batch<B>, what: &'static str) -> Result<()> {
+    check_finite(batch.x.clone(), what, batch.n_features()).map_err(|e| match e {
+        Error::NonFinite {
+            what,
+            row,
+            column,
+            value,
+        } => Error::NonFinite {
+            what,
+            row: row + batch.rows.start,
+            column,
+            value,
+        },
+        other => other,
+    })
+}
+
 /// Checks sample weights: one per row, finite, non-negative, not all zero. Returns their sum.
 pub fn check_weights<B: Backend>(w: &Tensor<B, 1>, n_samples: usize) -> Result<f64> {
     let n = w.dims()[0];

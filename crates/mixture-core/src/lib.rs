@@ -16,6 +16,9 @@
 //! * A [`FitObserver`] watches a fit (progress bars, logging, early stopping by the caller).
 //! * A [`DataSource`] yields batches, so exact mini-batch EM and out-of-core data are the
 //!   same loop as a full-batch fit.
+//! * A [`Reducer`](reduce::Reducer) sums statistics over processes or threads that each hold
+//!   a [`Sharded`](reduce::Sharded) part of the rows: data-parallel EM is the same loop with
+//!   one all-reduce per pass.
 //!
 //! Numerics (all batched tensor code, autodiff-friendly, tested on CPU backends):
 //! [`logsumexp`](fn@logsumexp), [`linalg::cholesky`], [`linalg::solve_lower`],
@@ -46,6 +49,7 @@ pub mod logsumexp;
 pub mod named;
 pub mod observer;
 pub mod prior;
+pub mod reduce;
 pub mod rowwise;
 pub mod sampling;
 pub mod special;

@@ -18,6 +18,7 @@ use mixture_core::{
     Batch, ComponentCheck, ComponentFailure, Components, DataSource, Error, FitEvent, FitObserver,
     Gate, Regularizer, Result, Statistics,
     logsumexp::softmax_with_logsumexp,
+    reduce::all_reduce_tensors,
     sampling::categorical,
     stats::accumulate,
     tensor::{one_hot_like, to_vec_f64},
@@ -260,8 +261,14 @@ where
         sums.add(components, gate, &batch, &features, batch.weigh(resp));
         Ok(())
     })?;
-    let (components, gate) = sums.total(data)?;
-    let log_likelihood = ll.ok_or_else(|| empty(data))?;
+    let (mut components, mut gate) = sums.total(data)?;
+    let mut log_likelihood = ll.ok_or_else(|| empty(data))?;
+    // A shard of a data set split over processes: the pass's sums over every shard.
+    if let Some(reducer) = data.source.reducer() {
+        components = components.all_reduce(reducer)?;
+        gate = gate.all_reduce(reducer)?;
+        log_likelihood = all_reduce_tensors(reducer, vec![log_likelihood])?.remove(0);
+    }
     Ok(EStep {
         components,
         gate,
@@ -388,7 +395,11 @@ where
             Ok(())
         },
     )?;
-    let (cs, gs) = sums.total(data)?;
+    let (mut cs, mut gs) = sums.total(data)?;
+    if let Some(reducer) = data.source.reducer() {
+        cs = cs.all_reduce(reducer)?;
+        gs = gs.all_reduce(reducer)?;
+    }
     let check = components.update(cs);
     for r in regularizers.iter_mut() {
         r.regularize(components);

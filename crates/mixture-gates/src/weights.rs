@@ -1,7 +1,10 @@
 //! Global mixing weights: learned from counts (maximum likelihood) or fixed.
 
 use burn::tensor::{Tensor, backend::Backend};
-use mixture_core::{Batch, Gate, Statistics};
+use mixture_core::{
+    Batch, Gate, Statistics,
+    reduce::{Reducer, all_reduce_tensors},
+};
 
 /// `10 · f64::EPSILON`, added to each count as scikit-learn does.
 const NK_EPS: f64 = 10.0 * f64::EPSILON;
@@ -44,6 +47,11 @@ impl<B: Backend> Counts<B> {
 impl<B: Backend> Statistics for Counts<B> {
     fn merge(self, other: Self) -> Self {
         Self(self.0 + other.0)
+    }
+
+    fn all_reduce(self, reducer: &dyn Reducer) -> mixture_core::Result<Self> {
+        let mut sums = all_reduce_tensors(reducer, vec![self.0])?;
+        Ok(Self(sums.remove(0)))
     }
 }
 

@@ -3,7 +3,7 @@
 use burn::tensor::{Tensor, backend::Backend};
 use mixture_core::{
     Batch, DataSource, Error, FitObserver, NoopObserver, Result, TensorSource,
-    host::{check_data, check_finite},
+    host::{check_batch_finite, check_data},
     tensor::{from_f64_like, to_vec_f64},
 };
 use mixture_experts::{CovarianceType, Covariances, NormalWishart, NormalWishartPrior};
@@ -114,7 +114,7 @@ impl BayesianGaussianMixtureConfig {
         self.validate_for(d)?;
         let mut sum: Option<Tensor<B, 2>> = None;
         source.for_each_batch(&mut |b: Batch<B>| {
-            check_finite(b.x.clone(), "data", d)?;
+            check_batch_finite(&b, "data")?;
             let s = b.x.sum_dim(0);
             sum = Some(match sum.take() {
                 Some(a) => a + s,
@@ -122,12 +122,12 @@ impl BayesianGaussianMixtureConfig {
             });
             Ok(())
         })?;
-        let center = sum
-            .ok_or(Error::EmptyData {
-                n_samples: 0,
-                n_features: d,
-            })?
-            .div_scalar(n as f64);
+        let sum = sum.ok_or(Error::EmptyData {
+            n_samples: 0,
+            n_features: d,
+        })?;
+        let (sum, _) = crate::gaussian_mixture::shard_sums(source, sum, 0.0)?;
+        let center = sum.div_scalar(n as f64);
         let prior = self.prior(source, &center)?;
         let data = FitData::new(source, n as f64);
         let best = best_of(self.n_init, observer, |init, observer| {
@@ -365,12 +365,18 @@ impl BayesianGaussianMixtureConfig {
                     });
                     Ok(())
                 })?;
-                let scatter = acc
-                    .ok_or(Error::EmptyData {
-                        n_samples: 0,
-                        n_features: d,
-                    })?
-                    .div_scalar(dof);
+                let scatter = acc.ok_or(Error::EmptyData {
+                    n_samples: 0,
+                    n_features: d,
+                })?;
+                let dims = scatter.dims();
+                let scatter = mixture_core::reduce::sum_over_shards(
+                    source,
+                    vec![scatter.reshape([dims[0] * dims[1]])],
+                )?
+                .remove(0)
+                .reshape(dims)
+                .div_scalar(dof);
                 match ct {
                     CovarianceType::Full | CovarianceType::Tied => {
                         let cov = (scatter.clone() + scatter.transpose()).mul_scalar(0.5);

@@ -3,7 +3,7 @@
 use burn::tensor::{Int, Tensor, backend::Backend};
 use mixture_core::{
     Batch, DataSource, Error, FitObserver, NoopObserver, Result, TensorSource,
-    host::{check_data, check_finite, check_weights, weighted_batch},
+    host::{check_batch_finite, check_data, check_weights, weighted_batch},
     tuning::Tuning,
 };
 use mixture_experts::{Covariances, GaussianComponents, GaussianFeatures};
@@ -107,7 +107,7 @@ impl GaussianMixtureConfig {
         let mut total = 0.0;
         let mut sum: Option<Tensor<B, 2>> = None;
         source.for_each_batch(&mut |b: Batch<B>| {
-            check_finite(b.x.clone(), "data", d)?;
+            check_batch_finite(&b, "data")?;
             let (s, t) = match &b.weight {
                 Some(w) => {
                     let t = check_weights(w, b.n_samples())?;
@@ -122,12 +122,12 @@ impl GaussianMixtureConfig {
             });
             Ok(())
         })?;
-        let center = sum
-            .ok_or(Error::EmptyData {
-                n_samples: 0,
-                n_features: d,
-            })?
-            .div_scalar(total);
+        let sum = sum.ok_or(Error::EmptyData {
+            n_samples: 0,
+            n_features: d,
+        })?;
+        let (sum, total) = shard_sums(source, sum, total)?;
+        let center = sum.div_scalar(total);
         self.fit_inits(&FitData::new(source, total), None, center, observer)
     }
 
@@ -271,6 +271,25 @@ struct InMemory<B: Backend> {
     total: f64,
     center: Tensor<B, 2>,
     source: TensorSource<B>,
+}
+
+/// The row sum `[1, D]` and total weight of one pass, summed over every shard when `source`
+/// is a shard of a data set split over processes (unchanged otherwise).
+pub(crate) fn shard_sums<B: Backend, S: DataSource<B> + ?Sized>(
+    source: &S,
+    sum: Tensor<B, 2>,
+    total: f64,
+) -> Result<(Tensor<B, 2>, f64)> {
+    let Some(reducer) = source.reducer() else {
+        return Ok((sum, total));
+    };
+    let d = sum.dims()[1];
+    let mut values = mixture_core::tensor::to_vec_f64(sum.clone())?;
+    values.push(total);
+    reducer.all_reduce_sum(&mut values)?;
+    let total = values.pop().unwrap_or(f64::NAN);
+    let sum = mixture_core::tensor::from_f64(values, [1, d], &sum.device(), sum.dtype());
+    Ok((sum, total))
 }
 
 /// `Σ w x / Σ w` as a `[1, D]` tensor.

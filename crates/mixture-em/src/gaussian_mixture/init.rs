@@ -131,8 +131,17 @@ impl Start {
                 })
             }
             InitMethod::Random => {
+                // A shard's rows follow the other ranks' rows: their draws come first.
+                let sharded = source.reducer().is_some();
+                let mut next_row = 0;
                 start_from(components, gate, &mut [], data, &mut |batch: &Batch<B>| {
                     let n = batch.n_samples();
+                    if sharded {
+                        for _ in next_row..batch.rows.start * k {
+                            rng.random::<f64>();
+                        }
+                        next_row = batch.rows.end * k;
+                    }
                     let mut v = Vec::with_capacity(n * k);
                     for _ in 0..n {
                         let row: Vec<f64> = (0..k).map(|_| rng.random::<f64>()).collect();

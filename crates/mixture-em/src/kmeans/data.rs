@@ -95,6 +95,25 @@ pub(crate) fn scan<B: Backend, S: DataSource<B> + ?Sized>(
         n += nb;
         Ok(())
     })?;
+    // A shard of a data set split over processes: the count and the sums of every shard
+    // (its batches carry no weights).
+    if let Some(reducer) = source.reducer() {
+        let mut values = match sum_x.take() {
+            Some(s) => to_vec_f64(s)?,
+            None => Vec::new(),
+        };
+        values.push(n as f64);
+        reducer.all_reduce_sum(&mut values)?;
+        n = values.pop().unwrap_or(0.0) as usize;
+        if mean {
+            sum_x = Some(mixture_core::tensor::from_f64(
+                values,
+                [1, d],
+                &source.device(),
+                burn::tensor::DType::F64,
+            ));
+        }
+    }
     if n == 0 || d == 0 {
         return Err(Error::EmptyData {
             n_samples: n,
@@ -157,6 +176,7 @@ pub(crate) fn tolerance<B: Backend, S: DataSource<B> + ?Sized>(
     let Some(acc) = acc else {
         return Ok(0.0);
     };
+    let acc = mixture_core::reduce::sum_over_shards(source, vec![acc.reshape([d])])?.remove(0);
     let var_sum: f64 = to_vec_f64(acc)?.iter().sum();
     Ok(tol * var_sum / (d as f64 * info.total_weight))
 }

@@ -1,7 +1,7 @@
 //! A whole fit: validation, tolerance, `n_init` seedings and Lloyd runs, the best one kept.
 
 use burn::tensor::{Tensor, backend::Backend};
-use mixture_core::{DataSource, Error, Result, tensor::to_vec_i64};
+use mixture_core::{DataSource, Error, Result, TensorSource, tensor::to_vec_i64};
 use rand::{SeedableRng, rngs::StdRng};
 
 use super::{
@@ -37,6 +37,11 @@ pub(crate) fn fit_source<B: Backend, S: DataSource<B> + ?Sized>(
     for _ in 0..n_init {
         let centres = match (&init, config.init) {
             (Some(c), _) => c.clone(),
+            // Over shards: the rows k-means++ looks at, gathered on every rank, so that
+            // each rank draws the centres one process would.
+            (None, KMeansInit::KMeansPlusPlus) if source.reducer().is_some() => {
+                plusplus_over_shards(source, &info, k, &mut rng)?
+            }
             (None, KMeansInit::KMeansPlusPlus) => plusplus_source(source, &info, k, &mut rng)?.0,
             (None, KMeansInit::Random) => random_centres(source, &info, k, &mut rng)?,
         };
@@ -76,4 +81,27 @@ pub(crate) fn fit_source<B: Backend, S: DataSource<B> + ?Sized>(
         best.converged,
         labels,
     ))
+}
+
+/// k-means++ over a source sharded across processes: every rank gathers the same rows and
+/// seeds from them. Up to [`STREAM_SEED_ROWS`](super::STREAM_SEED_ROWS) rows (and 64 per
+/// cluster) that is all of them, drawn as one process draws them; beyond, a seeded uniform
+/// sample of that many rows, as a Gaussian mixture's streamed initialisation seeds.
+fn plusplus_over_shards<B: Backend, S: DataSource<B> + ?Sized>(
+    source: &S,
+    info: &super::data::DataInfo,
+    k: usize,
+    rng: &mut StdRng,
+) -> Result<Tensor<B, 2>> {
+    let n = info.n_samples;
+    let m = super::STREAM_SEED_ROWS.max(64 * k);
+    if n <= m {
+        let all: Vec<usize> = (0..n).collect();
+        let rows = TensorSource::new(mixture_core::batch::gather_rows(source, &all)?, None);
+        return Ok(plusplus_source(&rows, info, k, rng)?.0);
+    }
+    let mut rows = rand::seq::index::sample(rng, n, m).into_vec();
+    rows.sort_unstable();
+    let rows = mixture_core::batch::gather_rows(source, &rows)?;
+    Ok(super::kmeans_plusplus(&rows.x, None, k, rng)?.0)
 }

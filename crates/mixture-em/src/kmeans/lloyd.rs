@@ -4,6 +4,7 @@
 use burn::tensor::{Int, IntDType, Tensor, backend::Backend};
 use mixture_core::{
     Batch, DataSource, Error, Result,
+    reduce::{all_reduce_tensors, sum_over_shards},
     tensor::{full_like_dtype, one_hot_like, to_vec_f64, zeros_like_dtype},
 };
 
@@ -93,6 +94,25 @@ pub(crate) fn lloyd<B: Backend, S: DataSource<B> + ?Sized>(
                 n_features: d,
             });
         };
+        // A shard of a data set split over processes: every shard's counts, sums and moved
+        // rows (one all-reduce; a single process skips it and its host read).
+        let (counts, sums, changed) = match source.reducer() {
+            None => (counts, sums, changed),
+            Some(reducer) => {
+                let moved = changed.unwrap_or_else(|| full_like_dtype([1], 1.0, &centres));
+                let mut all = all_reduce_tensors(
+                    reducer,
+                    vec![counts.reshape([k]), sums.reshape([k * d]), moved],
+                )?;
+                let moved = all.pop().expect("three sums");
+                let sums = all.pop().expect("three sums").reshape([k, d]);
+                (
+                    all.pop().expect("three sums").reshape([1, k]),
+                    sums,
+                    Some(moved),
+                )
+            }
+        };
         let counts_col = counts.clone().transpose();
         let empty_mask = counts_col.clone().lower_equal_elem(0.0).expand([k, d]);
         let mut updated = (sums.clone() / counts_col).mask_where(empty_mask, centres.clone());
@@ -152,7 +172,7 @@ pub(crate) fn lloyd<B: Backend, S: DataSource<B> + ?Sized>(
             n_features: d,
         });
     };
-    let inertia = to_vec_f64(inertia)?[0];
+    let inertia = to_vec_f64(sum_over_shards(source, vec![inertia])?.remove(0))?[0];
     if !inertia.is_finite() {
         return Err(Error::Diverged {
             iteration: n_iter,

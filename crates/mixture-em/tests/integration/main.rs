@@ -7,6 +7,7 @@
 
 mod bad_inputs;
 mod bgm_parity;
+mod distributed;
 mod experts_api;
 mod experts_persist;
 mod experts_properties;

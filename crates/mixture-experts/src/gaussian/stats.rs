@@ -1,7 +1,12 @@
 //! Sufficient statistics of Gaussian components.
 
 use burn::tensor::{Tensor, backend::Backend};
-use mixture_core::{Statistics, linalg::symmetrize, tensor::eye_like};
+use mixture_core::{
+    Result, Statistics,
+    linalg::symmetrize,
+    reduce::{Reducer, all_reduce_tensors},
+    tensor::eye_like,
+};
 
 use super::Covariances;
 
@@ -54,6 +59,31 @@ impl<B: Backend> Statistics for GaussianStats<B> {
             sx: self.sx + other.sx,
             sxx,
         }
+    }
+
+    /// One f64 all-reduce of `[n_k, s_k, S_k]`. The sums are about the fit's one centre
+    /// (the data mean over every shard), so shards whose own means lie far apart add up
+    /// without cancellation beyond that of a single process.
+    fn all_reduce(self, reducer: &dyn Reducer) -> Result<Self> {
+        let [k, d] = self.sx.dims();
+        let second = match &self.sxx {
+            SecondMoment::Full(s) => s.clone().reshape([k * d * d]),
+            SecondMoment::Tied(s) => s.clone().reshape([d * d]),
+            SecondMoment::Diag(s) => s.clone().reshape([k * d]),
+            SecondMoment::Spherical(s) => s.clone(),
+        };
+        let mut sums =
+            all_reduce_tensors(reducer, vec![self.nk, self.sx.reshape([k * d]), second])?;
+        let second = sums.pop().expect("three sums");
+        let sx = sums.pop().expect("three sums").reshape([k, d]);
+        let nk = sums.pop().expect("three sums");
+        let sxx = match self.sxx {
+            SecondMoment::Full(_) => SecondMoment::Full(second.reshape([k, d, d])),
+            SecondMoment::Tied(_) => SecondMoment::Tied(second.reshape([d, d])),
+            SecondMoment::Diag(_) => SecondMoment::Diag(second.reshape([k, d])),
+            SecondMoment::Spherical(_) => SecondMoment::Spherical(second),
+        };
+        Ok(Self { nk, sx, sxx })
     }
 }
 
