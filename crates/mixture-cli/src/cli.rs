@@ -298,6 +298,13 @@ pub struct FitArgs {
     #[arg(long)]
     pub stream: bool,
 
+    /// Under `mpirun` (a build with `--features mpi`): every rank reads its own contiguous
+    /// block of rows of the one --input file (rank order = row order). Without it, `{rank}`
+    /// in --input names each rank's own shard file. Either way the fit streams and equals
+    /// the single-process fit of all the rows; rank 0 prints the report and writes --save.
+    #[arg(long)]
+    pub shard_rows: bool,
+
     /// Float precision: `auto` fits in f32 and moves to f64 (saying why) when the data's
     /// offsets or scales, a failed fit, or a likelihood that f64 does not confirm show that f32
     /// cannot be trusted; `f32` and `f64` fix it.
@@ -369,6 +376,11 @@ pub struct KMeansArgs {
     /// centres, not every row's label (`mixture predict` with `--save`'s model gives them).
     #[arg(long)]
     pub stream: bool,
+
+    /// Under `mpirun` (a build with `--features mpi`): every rank reads its own contiguous
+    /// block of rows of the one --input file (as `mixture fit --shard-rows`).
+    #[arg(long)]
+    pub shard_rows: bool,
 
     /// Float precision: `auto` is f32 unless the data's range or offsets defeat f32 (then
     /// f64, and the report says why); `f32` and `f64` fix it.

@@ -133,9 +133,11 @@ impl BackendJob for FitJob<'_> {
 
 /// Runs `mixture fit`.
 pub fn run(args: &FitArgs, delimiter: Option<u8>) -> Result<(), CliError> {
-    if args.stream {
-        let (outcome, data, choice) = crate::stream::fit(args, delimiter)?;
-        return finish(args, &data, outcome, choice);
+    // A fit across the ranks of an MPI job streams each rank's shard.
+    if args.stream || crate::parallel::fit_group(args.input.as_deref(), args.shard_rows)?.is_some()
+    {
+        let (outcome, data, choice, world_size) = crate::stream::fit(args, delimiter)?;
+        return finish(args, &data, outcome, choice, world_size);
     }
     let data = Dataset::load(args.input.as_deref(), delimiter)?;
     let (outcome, choice) = match args.dtype.fixed() {
@@ -154,7 +156,7 @@ pub fn run(args: &FitArgs, delimiter: Option<u8>) -> Result<(), CliError> {
         }
         None => precision::auto(args, &data)?,
     };
-    finish(args, &data, outcome, choice)
+    finish(args, &data, outcome, choice, None)
 }
 
 /// Saves the model if asked and prints the report.
@@ -163,11 +165,13 @@ fn finish(
     data: &Dataset,
     outcome: FitOutcome,
     choice: Choice,
+    world_size: Option<usize>,
 ) -> Result<(), CliError> {
     if let (Some(path), Some(json)) = (&args.save, &outcome.model_json) {
         crate::save_model(path, json)?;
     }
-    let report = FitReport::new(args, data, outcome, choice);
+    let mut report = FitReport::new(args, data, outcome, choice);
+    report.world_size = world_size;
     crate::print_report(&report, args.json, report::render_text)
 }
 

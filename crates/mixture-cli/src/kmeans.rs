@@ -5,7 +5,6 @@ use std::time::Instant;
 
 use burn::tensor::{backend::Backend, DType};
 use mixture::core::tensor::{from_f64_slice, to_vec_f64};
-use mixture::core::DataSource;
 use mixture::em::KMeansConfig;
 use serde::Serialize;
 
@@ -108,10 +107,11 @@ fn outcome<B: Backend>(
     }
 }
 
-/// `mixture kmeans --stream`: Lloyd over the file in batches.
+/// `mixture kmeans --stream`: Lloyd over the file in batches (over every rank's shard in an
+/// MPI job).
 struct StreamJob<'a> {
     config: KMeansConfig,
-    input: crate::stream::Input<'a>,
+    plan: &'a crate::stream::Plan,
     batch_size: Option<usize>,
 }
 
@@ -124,49 +124,75 @@ impl BackendJob for StreamJob<'_> {
         dtype: DType,
     ) -> Result<(KMeansOutcome, usize, usize, usize), CliError> {
         let k = self.config.n_clusters;
-        let (source, rows) =
-            crate::stream::open_source::<B>(&self.input, &device, dtype, self.batch_size, k)?;
-        let start = Instant::now();
-        let model = self.config.fit_source(&source)?;
-        let fit_seconds = start.elapsed().as_secs_f64();
-        let (n, d) = (source.n_samples(), source.n_features());
-        Ok((outcome(&model, d, fit_seconds, false)?, n, d, rows))
+        let config = &self.config;
+        let ((outcome, n, d), rows) =
+            self.plan
+                .with_source::<B, _>(&device, dtype, self.batch_size, k, |source| {
+                    let start = Instant::now();
+                    let model = config.fit_source(&source)?;
+                    let fit_seconds = start.elapsed().as_secs_f64();
+                    let (n, d) = (source.n_samples(), source.n_features());
+                    let mut outcome = outcome(&model, d, fit_seconds, false)?;
+                    // A shard's sizes count its own rows: the sizes of every rank.
+                    if let Some(reducer) = source.reducer() {
+                        let mut sizes: Vec<f64> = outcome.sizes.iter().map(|&s| s as f64).collect();
+                        reducer.all_reduce_sum(&mut sizes)?;
+                        outcome.sizes = sizes.into_iter().map(|s| s as usize).collect();
+                    }
+                    Ok((outcome, n, d))
+                })?;
+        Ok((outcome, n, d, rows))
     }
 }
 
-/// Runs `mixture kmeans --stream`.
+/// Runs `mixture kmeans --stream`, or k-means across the ranks of an MPI job.
 fn run_stream(args: &KMeansArgs, delimiter: Option<u8>) -> Result<(), CliError> {
     let config = config(args)?.with_batch_size(None);
-    let input = crate::stream::open_input(args.input.as_deref(), delimiter)?;
-    let path = input.path().display().to_string();
-    let (dtype, note) = crate::stream::dtype(args.dtype, args.backend, &input)?;
+    let plan = crate::stream::Plan::new(
+        args.input.as_deref(),
+        delimiter,
+        args.shard_rows,
+        args.dtype,
+        args.backend,
+    )?;
     let job = StreamJob {
         config,
-        input,
+        plan: &plan,
         batch_size: args.batch_size,
     };
-    let (outcome, n, d, rows) = backend::dispatch(args.backend, dtype, job)?;
+    let (outcome, n, d, rows) = backend::dispatch(args.backend, plan.dtype, job)?;
     if let Some(path) = &args.save {
         crate::save_model(path, &outcome.model_json)?;
     }
     let data = Dataset {
-        name: path,
+        name: args
+            .input
+            .as_deref()
+            .unwrap_or(plan.input.path())
+            .display()
+            .to_string(),
         matrix: crate::data::Matrix {
             values: Vec::new(),
             n_rows: n,
             n_cols: d,
             header: None,
-            note: Some(format!("streamed from disk in batches of {rows} rows")),
+            note: Some(crate::stream::stream_note(rows, plan.world_size())),
         },
         classes: None,
     };
-    let report = KMeansReport::new(args, &data, outcome, Choice { dtype, note });
+    let choice = Choice {
+        dtype: plan.dtype,
+        note: plan.note.clone(),
+    };
+    let mut report = KMeansReport::new(args, &data, outcome, choice);
+    report.world_size = plan.world_size();
     crate::print_report(&report, args.json, render_text)
 }
 
 /// Runs `mixture kmeans`.
 pub fn run(args: &KMeansArgs, delimiter: Option<u8>) -> Result<(), CliError> {
-    if args.stream {
+    if args.stream || crate::parallel::fit_group(args.input.as_deref(), args.shard_rows)?.is_some()
+    {
         return run_stream(args, delimiter);
     }
     let config = config(args)?;
@@ -195,6 +221,8 @@ struct KMeansReport {
     dtype_requested: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     dtype_note: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    world_size: Option<usize>,
     n_samples: usize,
     n_features: usize,
     n_clusters: usize,
@@ -229,6 +257,7 @@ impl KMeansReport {
         Self {
             input: data.name.clone(),
             data_note: data.matrix.note.clone(),
+            world_size: None,
             backend: args.backend.name(),
             dtype: choice.dtype.name(),
             dtype_requested: args.dtype.name(),

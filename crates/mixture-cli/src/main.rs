@@ -24,6 +24,7 @@ mod error;
 mod fit;
 mod gradient;
 mod kmeans;
+mod parallel;
 mod plot;
 mod precision;
 mod predict;
@@ -49,6 +50,9 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
+    // One rank of an MPI job (mpi builds): kept until the end of main, which finalises MPI.
+    #[cfg(feature = "mpi")]
+    let _universe = parallel::mpi_group::join();
     // A panic is a bug, but the user still gets one line and no backtrace.
     std::panic::set_hook(Box::new(|info| {
         let payload = info.payload();
@@ -64,7 +68,9 @@ fn main() -> ExitCode {
     match result {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(e)) => {
-            eprintln!("error: {}", e.one_line());
+            // One write: the ranks of an MPI job share the terminal.
+            let line = format!("error: {}\n", e.one_line());
+            let _ = std::io::stderr().write_all(line.as_bytes());
             ExitCode::from(e.exit_code())
         }
         Err(_) => ExitCode::from(EXIT_RUNTIME),
@@ -89,6 +95,10 @@ pub(crate) fn print_report<R: serde::Serialize>(
     json: bool,
     text: impl FnOnce(&R) -> String,
 ) -> Result<(), CliError> {
+    // In a job of several ranks, rank 0 alone reports.
+    if !parallel::is_root() {
+        return Ok(());
+    }
     let out = if json {
         // Serialising plain numbers, strings and vectors cannot fail.
         let mut s = serde_json::to_string_pretty(report).unwrap_or_else(|_| "{}".into());
@@ -102,6 +112,10 @@ pub(crate) fn print_report<R: serde::Serialize>(
 
 /// Writes a fitted model's JSON to `path` (`--save`).
 pub(crate) fn save_model(path: &std::path::Path, json: &str) -> Result<(), CliError> {
+    // In a job of several ranks, rank 0 alone writes (every rank holds the same model).
+    if !parallel::is_root() {
+        return Ok(());
+    }
     std::fs::write(path, json)
         .map_err(|e| CliError::Runtime(format!("cannot save the model to {}: {e}", path.display())))
 }

@@ -25,7 +25,7 @@ impl ProgressObserver {
     /// A bar that shows if `wanted` and stderr is a terminal.
     pub fn new(wanted: bool) -> Self {
         Self {
-            enabled: wanted && std::io::stderr().is_terminal(),
+            enabled: wanted && crate::parallel::is_root() && std::io::stderr().is_terminal(),
             start: Instant::now(),
             bar: None,
             n_init: 1,

@@ -30,7 +30,10 @@ pub struct FitReport {
     /// How `--dtype auto` chose: why it moved to f64, or that f64 confirmed the f32 fit.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dtype_note: Option<String>,
-    /// Rows of the data.
+    /// MPI ranks the fit ran on (each streaming its shard), when it ran across a job.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub world_size: Option<usize>,
+    /// Rows of the data (over every rank).
     pub n_samples: usize,
     /// Columns of the data.
     pub n_features: usize,
@@ -129,6 +132,7 @@ impl FitReport {
         Self {
             input: data.name.clone(),
             data_note: data.matrix.note.clone(),
+            world_size: None,
             method: args.method.name(),
             backend: args.backend.name(),
             dtype: choice.dtype.name(),

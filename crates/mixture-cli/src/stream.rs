@@ -1,10 +1,11 @@
 //! `mixture fit --stream`: EM over a `.npy` file read in batches on every pass
 //! (`mixture_io::NpySource`), for data larger than memory.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::tensor::{backend::Backend, DType};
+use mixture::core::reduce::{Reducer, Sharded};
 use mixture::core::DataSource;
 use mixture::io::{default_batch_rows, CsvSource, NpySource};
 
@@ -14,19 +15,20 @@ use crate::data::Matrix;
 use crate::dataset::Dataset;
 use crate::error::CliError;
 use crate::fit::FitOutcome;
+use crate::parallel;
 use crate::precision::Choice;
 use crate::progress::ProgressObserver;
 
 /// The file `--stream` reads and how.
 #[derive(Debug, Clone)]
-pub(crate) enum Input<'a> {
+pub(crate) enum Input {
     /// A `.npy` array.
-    Npy(&'a Path),
+    Npy(PathBuf),
     /// A CSV file with its delimiter and whether its first row is a header.
-    Csv(&'a Path, u8, bool),
+    Csv(PathBuf, u8, bool),
 }
 
-impl Input<'_> {
+impl Input {
     pub(crate) fn path(&self) -> &Path {
         match self {
             Input::Npy(p) | Input::Csv(p, ..) => p,
@@ -34,31 +36,122 @@ impl Input<'_> {
     }
 }
 
+/// What a streamed run reads and how, agreed over the ranks of an MPI job: this process's
+/// input (its shard, `{rank}` replaced), its block of rows with `--shard-rows`, the dtype.
+pub(crate) struct Plan {
+    pub input: Input,
+    /// `(rank, world size)` with `--shard-rows`.
+    pub part: Option<(usize, usize)>,
+    pub dtype: Dtype,
+    pub note: Option<String>,
+    /// The ranks the run spans; `None` for one process.
+    pub group: Option<&'static dyn Reducer>,
+}
+
+impl Plan {
+    /// Reads `path` (with `delimiter` for CSV) for `backend`, at `requested` precision; across
+    /// the ranks of the job where there is one (`parallel::fit_group`). Every rank's checks
+    /// are agreed on before any other collective step.
+    pub(crate) fn new(
+        path: Option<&Path>,
+        delimiter: Option<u8>,
+        shard_rows: bool,
+        requested: crate::backend::FitDtype,
+        backend: crate::backend::BackendKind,
+    ) -> Result<Self, CliError> {
+        let group = parallel::fit_group(path, shard_rows)?;
+        let local = || -> Result<(Input, Dtype, Option<String>), CliError> {
+            let path = path.map(|p| match group {
+                Some(g) => parallel::shard_path(p, g.rank()),
+                None => p.to_path_buf(),
+            });
+            let input = open_input(path.as_deref(), delimiter)?;
+            let (dtype, note) = dtype(requested, backend, &input)?;
+            Ok((input, dtype, note))
+        };
+        let Some(g) = group else {
+            let (input, dtype, note) = local()?;
+            return Ok(Self {
+                input,
+                part: None,
+                dtype,
+                note,
+                group: None,
+            });
+        };
+        let (input, mine, mut note) = parallel::agreed(g, local)?;
+        let dtype = parallel::common_dtype(g, mine)?;
+        if dtype != mine {
+            note = Some(format!(
+                "{} (auto: a shard of another rank is float64)",
+                dtype.name()
+            ));
+        }
+        Ok(Self {
+            input,
+            part: shard_rows.then(|| (g.rank(), g.world_size())),
+            dtype,
+            note,
+            group: Some(g),
+        })
+    }
+
+    /// The ranks of the run, when it spans a group.
+    pub(crate) fn world_size(&self) -> Option<usize> {
+        self.group.map(|g| g.world_size())
+    }
+
+    /// Runs `job` on this process's source: the file (or its block of rows) alone, or as
+    /// this rank's shard of the group's data set. Returns the job's value and the batch rows.
+    pub(crate) fn with_source<B: Backend, T>(
+        &self,
+        device: &B::Device,
+        dtype: DType,
+        batch_size: Option<usize>,
+        k: usize,
+        job: impl FnOnce(&dyn DataSource<B>) -> Result<T, CliError>,
+    ) -> Result<(T, usize), CliError> {
+        let open = || open_source::<B>(&self.input, device, dtype, batch_size, k, self.part);
+        match self.group {
+            None => {
+                let (source, rows) = open()?;
+                Ok((job(&source)?, rows))
+            }
+            Some(g) => {
+                let mut rows = 0;
+                let source = Sharded::open(g, || {
+                    let (s, r) = open().map_err(parallel::to_core)?;
+                    rows = r;
+                    Ok(s)
+                })?;
+                Ok((job(&source)?, rows))
+            }
+        }
+    }
+}
+
 /// The checks `--stream` needs before any backend work: an input file and EM or variational.
-fn input(args: &FitArgs, delimiter: Option<u8>) -> Result<Input<'_>, CliError> {
+fn check_method(args: &FitArgs) -> Result<(), CliError> {
     if args.method == Method::Gradient {
         return Err(CliError::Usage(
-            "--stream fits by --method em or variational; --method gradient loads the data (drop --stream)"
+            "--stream (and a fit across MPI ranks) fits by --method em or variational; --method gradient loads the data (drop --stream)"
                 .into(),
         ));
     }
-    open_input(args.input.as_deref(), delimiter)
+    Ok(())
 }
 
 /// The file `--stream` reads: a `.npy` file as an array; anything else as CSV, its delimiter
 /// `--delimiter` or sniffed from the first line as for a loaded file, that line a header when
 /// a cell of it is not a number.
-pub(crate) fn open_input(
-    path: Option<&Path>,
-    delimiter: Option<u8>,
-) -> Result<Input<'_>, CliError> {
+pub(crate) fn open_input(path: Option<&Path>, delimiter: Option<u8>) -> Result<Input, CliError> {
     let Some(path) = path else {
         return Err(CliError::Usage(
             "--stream reads a file: give --input FILE.npy or FILE.csv".into(),
         ));
     };
     if path.extension().and_then(|e| e.to_str()) == Some("npy") {
-        return Ok(Input::Npy(path));
+        return Ok(Input::Npy(path.to_path_buf()));
     }
     use std::io::BufRead;
     let file = std::fs::File::open(path)
@@ -73,7 +166,7 @@ pub(crate) fn open_input(
     let header = first
         .split(delimiter as char)
         .any(|c| c.trim().trim_matches('"').parse::<f64>().is_err());
-    Ok(Input::Csv(path, delimiter, header))
+    Ok(Input::Csv(path.to_path_buf(), delimiter, header))
 }
 
 /// The dtype a streamed fit runs in, and the report's note on how it was chosen: a fixed
@@ -81,7 +174,7 @@ pub(crate) fn open_input(
 pub(crate) fn dtype(
     requested: crate::backend::FitDtype,
     backend: crate::backend::BackendKind,
-    input: &Input<'_>,
+    input: &Input,
 ) -> Result<(Dtype, Option<String>), CliError> {
     if let Some(d) = requested.fixed() {
         return Ok((d, None));
@@ -138,23 +231,32 @@ impl<B: Backend> DataSource<B> for Source<B> {
 }
 
 /// Opens the streamed input as a source of `dtype` on `device`, in batches of `batch_size`
-/// rows (else the default for its width and `k` components); returns it with its batch size.
+/// rows (else the default for its width and `k` components), only the block of rows of
+/// `part = (rank, world size)` when given; returns it with its batch size.
 pub(crate) fn open_source<B: Backend>(
-    input: &Input<'_>,
+    input: &Input,
     device: &B::Device,
     dtype: DType,
     batch_size: Option<usize>,
     k: usize,
+    part: Option<(usize, usize)>,
 ) -> Result<(Source<B>, usize), CliError> {
     let rows = |d: usize| batch_size.unwrap_or_else(|| default_batch_rows(d, k));
-    Ok(match *input {
+    let block = |n: usize| part.map(|(rank, w)| parallel::block(n, rank, w));
+    Ok(match input {
         Input::Npy(path) => {
-            let source = NpySource::<B>::open(path, device, dtype)?;
+            let mut source = NpySource::<B>::open(path, device, dtype)?;
+            if let Some(b) = block(source.n_samples()) {
+                source = source.with_rows(b);
+            }
             let r = rows(source.n_features());
             (Source::Npy(source.with_batch_rows(r)), r)
         }
         Input::Csv(path, delimiter, header) => {
-            let source = CsvSource::<B>::open(path, delimiter, header, device, dtype)?;
+            let mut source = CsvSource::<B>::open(path, *delimiter, *header, device, dtype)?;
+            if let Some(b) = block(source.n_samples()) {
+                source = source.with_rows(b);
+            }
             let r = rows(source.n_features());
             (Source::Csv(source.with_batch_rows(r)), r)
         }
@@ -173,7 +275,7 @@ fn file_is_f64(path: &Path) -> Result<bool, CliError> {
 /// The streamed fit, as a job for any backend.
 struct StreamJob<'a> {
     args: &'a FitArgs,
-    input: Input<'a>,
+    plan: &'a Plan,
 }
 
 impl BackendJob for StreamJob<'_> {
@@ -185,41 +287,69 @@ impl BackendJob for StreamJob<'_> {
         dtype: DType,
     ) -> Result<(FitOutcome, usize, usize, usize), CliError> {
         let args = self.args;
-        let (source, rows) = open_source::<B>(
-            &self.input,
+        let ((outcome, n, d), rows) = self.plan.with_source::<B, _>(
             &device,
             dtype,
             args.batch_size,
             args.components,
+            |source| {
+                let mut observer = ProgressObserver::new(!args.json && !args.no_progress);
+                let outcome = run_on(args, &source, &mut observer)?;
+                Ok((outcome, source.n_samples(), source.n_features()))
+            },
         )?;
-        let mut observer = ProgressObserver::new(!args.json && !args.no_progress);
-        let outcome = run_on(args, &source, &mut observer)?;
-        Ok((outcome, source.n_samples(), source.n_features(), rows))
+        Ok((outcome, n, d, rows))
     }
 }
 
-/// Runs `mixture fit --stream`: returns the outcome, a dataset that describes the file (no
-/// values) and how the dtype was chosen.
-pub fn fit(
-    args: &FitArgs,
-    delimiter: Option<u8>,
-) -> Result<(FitOutcome, Dataset, Choice), CliError> {
-    let input = input(args, delimiter)?;
-    let path = input.path().to_path_buf();
-    let (dtype, note) = dtype(args.dtype, args.backend, &input)?;
-    let (outcome, n, d, rows) = backend::dispatch(args.backend, dtype, StreamJob { args, input })?;
+/// What a streamed fit returns: the outcome, a dataset that describes the file (no values),
+/// how the dtype was chosen and the ranks it ran on (`None` for one process).
+pub(crate) type StreamedFit = (FitOutcome, Dataset, Choice, Option<usize>);
+
+/// Runs `mixture fit --stream`, or a fit across the ranks of an MPI job.
+pub fn fit(args: &FitArgs, delimiter: Option<u8>) -> Result<StreamedFit, CliError> {
+    check_method(args)?;
+    let plan = Plan::new(
+        args.input.as_deref(),
+        delimiter,
+        args.shard_rows,
+        args.dtype,
+        args.backend,
+    )?;
+    let job = StreamJob { args, plan: &plan };
+    let (outcome, n, d, rows) = backend::dispatch(args.backend, plan.dtype, job)?;
     let data = Dataset {
-        name: path.display().to_string(),
+        name: args
+            .input
+            .as_deref()
+            .unwrap_or(plan.input.path())
+            .display()
+            .to_string(),
         matrix: Matrix {
             values: Vec::new(),
             n_rows: n,
             n_cols: d,
             header: None,
-            note: Some(format!("streamed from disk in batches of {rows} rows")),
+            note: Some(stream_note(rows, plan.world_size())),
         },
         classes: None,
     };
-    Ok((outcome, data, Choice { dtype, note }))
+    let choice = Choice {
+        dtype: plan.dtype,
+        note: plan.note.clone(),
+    };
+    Ok((outcome, data, choice, plan.world_size()))
+}
+
+/// The report's note on how the rows were read.
+pub(crate) fn stream_note(rows: usize, world_size: Option<usize>) -> String {
+    match world_size {
+        None => format!("streamed from disk in batches of {rows} rows"),
+        Some(w) => format!(
+            "streamed from disk in batches of {rows} rows, on {w} MPI rank{} (statistics summed over the ranks)",
+            if w == 1 { "" } else { "s" }
+        ),
+    }
 }
 
 /// The method's fit over any source.
@@ -248,6 +378,10 @@ fn stream_means<B: Backend, S: DataSource<B>, const M: usize>(
         }
         Ok(())
     })?;
+    // A shard: the sums of every rank.
+    if let Some(reducer) = source.reducer() {
+        reducer.all_reduce_sum(&mut total)?;
+    }
     Ok(total.map(|t| t / source.n_samples() as f64))
 }
 

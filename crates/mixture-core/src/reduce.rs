@@ -31,7 +31,7 @@ use crate::{
 /// Every rank must call the same operations in the same order (a fit's control flow is the
 /// same on every rank because it acts on reduced values only). Implementations block until
 /// every rank has joined the call.
-pub trait Reducer: Send + Sync {
+pub trait Reducer {
     /// This process's rank, in `0..world_size`. Rank order is row order.
     fn rank(&self) -> usize;
 
@@ -50,6 +50,37 @@ pub trait Reducer: Send + Sync {
     /// # Errors
     /// The engine's failure, as [`Error::RankFailed`].
     fn all_gather_bytes(&self, bytes: &[u8]) -> Result<Vec<Vec<u8>>>;
+}
+
+impl<R: Reducer + ?Sized> Reducer for &R {
+    fn rank(&self) -> usize {
+        (**self).rank()
+    }
+
+    fn world_size(&self) -> usize {
+        (**self).world_size()
+    }
+
+    fn all_reduce_sum(&self, values: &mut [f64]) -> Result<()> {
+        (**self).all_reduce_sum(values)
+    }
+
+    fn all_gather_bytes(&self, bytes: &[u8]) -> Result<Vec<Vec<u8>>> {
+        (**self).all_gather_bytes(bytes)
+    }
+}
+
+/// Replaces `values` on every rank by rank 0's (one all-reduce): the decisions a fit takes
+/// from its host reads (convergence, a failed component) are then the same on every rank
+/// even where ranks on different hardware round an M-step differently.
+///
+/// # Errors
+/// The engine's failure.
+pub fn from_rank_zero(reducer: &dyn Reducer, values: &mut [f64]) -> Result<()> {
+    if reducer.rank() != 0 {
+        values.iter_mut().for_each(|v| *v = 0.0);
+    }
+    reducer.all_reduce_sum(values)
 }
 
 /// Agrees on the outcome of a step that each rank ran on its own: `Ok` on every rank only if

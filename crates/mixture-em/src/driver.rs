@@ -18,7 +18,7 @@ use mixture_core::{
     Batch, ComponentCheck, ComponentFailure, Components, DataSource, Error, FitEvent, FitObserver,
     Gate, Regularizer, Result, Statistics,
     logsumexp::softmax_with_logsumexp,
-    reduce::all_reduce_tensors,
+    reduce::{all_reduce_tensors, from_rank_zero},
     sampling::categorical,
     stats::accumulate,
     tensor::{one_hot_like, to_vec_f64},
@@ -335,7 +335,10 @@ where
         // The single host read of the iteration: [bound, pivots (K), weights (K)?].
         let mut parts = vec![bound];
         parts.extend(check_parts(check));
-        let read = to_vec_f64(Tensor::cat(parts, 0))?;
+        let mut read = to_vec_f64(Tensor::cat(parts, 0))?;
+        if let Some(reducer) = data.source.reducer() {
+            from_rank_zero(reducer, &mut read)?;
+        }
         let value = read[0] / data.total_weight;
         judge(&*components, &read[1..])?;
         if !value.is_finite() {
@@ -418,6 +421,23 @@ pub fn verify<B: Backend, C: Components<B>>(
     check: ComponentCheck<B>,
 ) -> Result<()> {
     judge(components, &to_vec_f64(Tensor::cat(check_parts(check), 0))?)
+}
+
+/// [`verify`] for a fit over `source`: when the source is one rank's shard, every rank
+/// judges rank 0's reading, so that all ranks fail (or go on) together.
+///
+/// # Errors
+/// As [`verify`], and the engine's failure.
+pub fn verify_over<B: Backend, C: Components<B>>(
+    source: &dyn DataSource<B>,
+    components: &C,
+    check: ComponentCheck<B>,
+) -> Result<()> {
+    let mut read = to_vec_f64(Tensor::cat(check_parts(check), 0))?;
+    if let Some(reducer) = source.reducer() {
+        from_rank_zero(reducer, &mut read)?;
+    }
+    judge(components, &read)
 }
 
 /// The tensors a [`ComponentCheck`] is read back as: the pivots, then the weights if any.

@@ -11,7 +11,7 @@ use mixture_gates::VariationalWeights;
 
 use super::{BayesianGaussianMixture, BayesianGaussianMixtureConfig};
 use crate::{
-    driver::{EmFit, EmMode, EmSettings, FitData, best_of, run, start_from, verify},
+    driver::{EmFit, EmMode, EmSettings, FitData, best_of, run, start_from, verify, verify_over},
     gaussian_mixture::{FEATURE_CACHE_BYTES, Start},
 };
 
@@ -140,7 +140,7 @@ impl BayesianGaussianMixtureConfig {
                 batch_size: self.batch_size,
             };
             let check = start.run(&mut components, &mut gate, &data, None)?;
-            verify(&components, check)?;
+            verify_over(data.source(), &components, check)?;
             self.run_from(components, gate, &data, seed, init, observer)
         })?;
         Ok(BayesianGaussianMixture::from_fit(self.clone(), best, n))

@@ -16,7 +16,7 @@ use mixture_gates::Weights;
 use rand::{RngExt, SeedableRng, rngs::StdRng, seq::index::sample};
 
 use super::{GaussianMixtureConfig, InitMethod};
-use crate::driver::{FitData, start_from, verify};
+use crate::driver::{FitData, start_from, verify_over};
 use crate::kmeans::{KMeansConfig, kmeans_plusplus};
 
 /// Starting components and weights for one initialisation.
@@ -74,7 +74,8 @@ pub(crate) fn initialize<B: Backend>(
     } else if let Some(check) = check {
         // The covariances of the initial M-step are kept: check them (an initial component
         // without responsibility is not an error, as in scikit-learn: EM may revive it).
-        verify(
+        verify_over(
+            data.source(),
             &comps,
             mixture_core::ComponentCheck {
                 weight: None,

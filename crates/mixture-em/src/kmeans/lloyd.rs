@@ -4,7 +4,7 @@
 use burn::tensor::{Int, IntDType, Tensor, backend::Backend};
 use mixture_core::{
     Batch, DataSource, Error, Result,
-    reduce::{all_reduce_tensors, sum_over_shards},
+    reduce::{all_reduce_tensors, from_rank_zero, sum_over_shards},
     tensor::{full_like_dtype, one_hot_like, to_vec_f64, zeros_like_dtype},
 };
 
@@ -120,7 +120,10 @@ pub(crate) fn lloyd<B: Backend, S: DataSource<B> + ?Sized>(
         // First iteration: every label is new.
         let changed = changed.unwrap_or_else(|| full_like_dtype([1], 1.0, &centres));
         // The single host read of the iteration: [shift, changed rows, weight per cluster].
-        let read = to_vec_f64(Tensor::cat(vec![shift, changed, counts.reshape([k])], 0))?;
+        let mut read = to_vec_f64(Tensor::cat(vec![shift, changed, counts.reshape([k])], 0))?;
+        if let Some(reducer) = source.reducer() {
+            from_rank_zero(reducer, &mut read)?;
+        }
         let mut shift = read[0];
         let labels_changed = read[1] > 0.0;
         let weights = &read[2..];
