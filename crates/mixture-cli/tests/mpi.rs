@@ -1,5 +1,6 @@
 //! Fits across processes under `mpirun` (a build with `--features mpi`; CI runs
-//! `cargo test -p mixture-cli --features mpi --test mpi` after installing Open MPI):
+//! `cargo test --workspace --features mixture-cli/mpi --tests mpi_` after installing Open
+//! MPI):
 //! W = 1, 2, 3 ranks with uneven shards give the single-process fit of all the rows (to float
 //! rounding, initialisation included) for every covariance type, k-means and the variational
 //! mixture; a rank that fails, or is killed, ends every rank with an error and no model file.
