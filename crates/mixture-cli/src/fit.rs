@@ -134,7 +134,10 @@ impl BackendJob for FitJob<'_> {
 /// Runs `mixture fit`.
 pub fn run(args: &FitArgs, delimiter: Option<u8>) -> Result<(), CliError> {
     // A fit across the ranks of an MPI job streams each rank's shard.
-    if args.stream || crate::parallel::fit_group(args.input.as_deref(), args.shard_rows)?.is_some()
+    // So does a Parquet file, which is never loaded whole.
+    if args.stream
+        || crate::stream::is_parquet(args.input.as_deref())
+        || crate::parallel::fit_group(args.input.as_deref(), args.shard_rows)?.is_some()
     {
         let (outcome, data, choice, world_size) = crate::stream::fit(args, delimiter)?;
         return finish(args, &data, outcome, choice, world_size);

@@ -191,7 +191,9 @@ fn run_stream(args: &KMeansArgs, delimiter: Option<u8>) -> Result<(), CliError> 
 
 /// Runs `mixture kmeans`.
 pub fn run(args: &KMeansArgs, delimiter: Option<u8>) -> Result<(), CliError> {
-    if args.stream || crate::parallel::fit_group(args.input.as_deref(), args.shard_rows)?.is_some()
+    if args.stream
+        || crate::stream::is_parquet(args.input.as_deref())
+        || crate::parallel::fit_group(args.input.as_deref(), args.shard_rows)?.is_some()
     {
         return run_stream(args, delimiter);
     }

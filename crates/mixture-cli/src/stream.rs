@@ -26,12 +26,14 @@ pub(crate) enum Input {
     Npy(PathBuf),
     /// A CSV file with its delimiter and whether its first row is a header.
     Csv(PathBuf, u8, bool),
+    /// A Parquet file (read with the `parquet` feature).
+    Parquet(PathBuf),
 }
 
 impl Input {
     pub(crate) fn path(&self) -> &Path {
         match self {
-            Input::Npy(p) | Input::Csv(p, ..) => p,
+            Input::Npy(p) | Input::Csv(p, ..) | Input::Parquet(p) => p,
         }
     }
 }
@@ -150,8 +152,10 @@ pub(crate) fn open_input(path: Option<&Path>, delimiter: Option<u8>) -> Result<I
             "--stream reads a file: give --input FILE.npy or FILE.csv".into(),
         ));
     };
-    if path.extension().and_then(|e| e.to_str()) == Some("npy") {
-        return Ok(Input::Npy(path.to_path_buf()));
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("npy") => return Ok(Input::Npy(path.to_path_buf())),
+        Some("parquet") => return Ok(Input::Parquet(path.to_path_buf())),
+        _ => {}
     }
     use std::io::BufRead;
     let file = std::fs::File::open(path)
@@ -182,6 +186,7 @@ pub(crate) fn dtype(
     let (wide, why) = match input {
         Input::Npy(p) => (file_is_f64(p)?, "the file's dtype"),
         Input::Csv(..) => (true, "CSV text is read in f64"),
+        Input::Parquet(_) => (true, "Parquet columns are read in f64"),
     };
     let d = if wide && backend.has_f64() {
         Dtype::F64
@@ -195,6 +200,8 @@ pub(crate) fn dtype(
 pub(crate) enum Source<B: Backend> {
     Npy(NpySource<B>),
     Csv(CsvSource<B>),
+    #[cfg(feature = "parquet")]
+    Parquet(mixture::io::ParquetSource<B>),
 }
 
 impl<B: Backend> DataSource<B> for Source<B> {
@@ -202,6 +209,8 @@ impl<B: Backend> DataSource<B> for Source<B> {
         match self {
             Source::Npy(s) => s.n_samples(),
             Source::Csv(s) => s.n_samples(),
+            #[cfg(feature = "parquet")]
+            Source::Parquet(s) => s.n_samples(),
         }
     }
 
@@ -209,6 +218,8 @@ impl<B: Backend> DataSource<B> for Source<B> {
         match self {
             Source::Npy(s) => s.n_features(),
             Source::Csv(s) => s.n_features(),
+            #[cfg(feature = "parquet")]
+            Source::Parquet(s) => s.n_features(),
         }
     }
 
@@ -219,6 +230,8 @@ impl<B: Backend> DataSource<B> for Source<B> {
         match self {
             Source::Npy(s) => s.for_each_batch(f),
             Source::Csv(s) => s.for_each_batch(f),
+            #[cfg(feature = "parquet")]
+            Source::Parquet(s) => s.for_each_batch(f),
         }
     }
 
@@ -226,6 +239,8 @@ impl<B: Backend> DataSource<B> for Source<B> {
         match self {
             Source::Npy(s) => s.device(),
             Source::Csv(s) => s.device(),
+            #[cfg(feature = "parquet")]
+            Source::Parquet(s) => s.device(),
         }
     }
 }
@@ -260,7 +275,29 @@ pub(crate) fn open_source<B: Backend>(
             let r = rows(source.n_features());
             (Source::Csv(source.with_batch_rows(r)), r)
         }
+        #[cfg(feature = "parquet")]
+        Input::Parquet(path) => {
+            let mut source = mixture::io::ParquetSource::<B>::open(path, device, dtype)?;
+            if let Some(b) = block(source.n_samples()) {
+                source = source.with_rows(b);
+            }
+            let r = rows(source.n_features());
+            (Source::Parquet(source.with_batch_rows(r)), r)
+        }
+        #[cfg(not(feature = "parquet"))]
+        Input::Parquet(path) => {
+            return Err(CliError::Usage(format!(
+                "{}: this build reads no Parquet; build with --features parquet (cargo install --path crates/mixture-cli --features parquet), or convert the file to .npy",
+                path.display()
+            )));
+        }
     })
+}
+
+/// Whether `path` is a Parquet file (always streamed: `mixture fit --input x.parquet`).
+pub(crate) fn is_parquet(path: Option<&Path>) -> bool {
+    path.and_then(|p| p.extension())
+        .is_some_and(|e| e == "parquet")
 }
 
 /// Whether the file holds float64 values (from its header alone).

@@ -7,6 +7,8 @@
 //!   (what `numpy.save` writes), read in row blocks with one seek and one read per batch.
 //! * [`CsvSource`]: a CSV file of numbers (any one-byte delimiter, an optional header),
 //!   parsed again in row blocks on every pass (with the `csv` crate), checked once on open.
+//! * `ParquetSource` (the `parquet` feature): a Parquet file of numeric columns, decoded in
+//!   row blocks on every pass (with the `parquet` and `arrow` crates).
 //!
 //! Every EM iteration is one pass over the source; statistics are summed over its batches
 //! before the M-step, so a streamed fit equals the in-memory fit of the same data up to
@@ -15,6 +17,10 @@
 
 mod csv_source;
 mod npy;
+#[cfg(feature = "parquet")]
+mod parquet_source;
 
 pub use csv_source::CsvSource;
 pub use npy::{NpySource, default_batch_rows};
+#[cfg(feature = "parquet")]
+pub use parquet_source::ParquetSource;

@@ -170,3 +170,107 @@ fn a_streamed_variational_fit_equals_the_in_memory_fit() {
     }
     std::fs::remove_file(&path).ok();
 }
+
+/// A Parquet file (float64, float32, int32 and boolean columns, two row groups) streams to
+/// the in-memory fit of the same values; a shard serves its rows; a text column and a
+/// missing value are refused with their names.
+#[test]
+fn a_parquet_file_streams_like_memory() {
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, BooleanArray, Float32Array, Float64Array, Int32Array};
+    use arrow_array::{RecordBatch, StringArray};
+    use mixture_io::ParquetSource;
+
+    let n = 1500;
+    let a: Vec<f64> = (0..n)
+        .map(|i| [0.0, 6.0, -5.0][i % 3] + (i % 17) as f64 / 9.0)
+        .collect();
+    let b: Vec<f32> = (0..n).map(|i| ((i * 7) % 23) as f32 / 5.0).collect();
+    let c: Vec<i32> = (0..n)
+        .map(|i| (i % 3) as i32 * 4 + (i % 5) as i32)
+        .collect();
+    let flag: Vec<bool> = (0..n).map(|i| i % 4 == 0).collect();
+    let columns: Vec<(&str, ArrayRef)> = vec![
+        ("a", Arc::new(Float64Array::from(a.clone()))),
+        ("b", Arc::new(Float32Array::from(b.clone()))),
+        ("c", Arc::new(Int32Array::from(c.clone()))),
+        ("flag", Arc::new(BooleanArray::from(flag.clone()))),
+    ];
+    let write = |path: &std::path::Path, columns: Vec<(&str, ArrayRef)>| {
+        let batch = RecordBatch::try_from_iter(columns).unwrap();
+        let props = parquet::file::properties::WriterProperties::builder()
+            .set_max_row_group_row_count(Some(1000))
+            .build();
+        let file = std::fs::File::create(path).unwrap();
+        let mut w =
+            parquet::arrow::ArrowWriter::try_new(file, batch.schema(), Some(props)).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+    };
+    let dir = std::env::temp_dir();
+    let path = dir.join(format!("mixture-streaming-{}.parquet", std::process::id()));
+    write(&path, columns.clone());
+    let values: Vec<f64> = (0..n)
+        .flat_map(|i| {
+            [
+                a[i],
+                f64::from(b[i]),
+                f64::from(c[i]),
+                f64::from(u8::from(flag[i])),
+            ]
+        })
+        .collect();
+    let dev = Default::default();
+    let x: Tensor<B, 2> = from_f64(values.clone(), [n, 4], &dev, DType::F64);
+    let source = ParquetSource::<B>::open(&path, &dev, DType::F64)
+        .unwrap()
+        .with_batch_rows(400);
+    assert_eq!((source.n_samples(), source.n_features()), (n, 4));
+    for ct in CovarianceType::ALL {
+        let config = GaussianMixtureConfig::new(3)
+            .with_covariance_type(ct)
+            .with_reg_covar(1e-3)
+            .with_seed(1);
+        let streamed = config.fit_source(&source, &mut NoopObserver).unwrap();
+        let memory = config.fit(&x).unwrap();
+        let (p, q) = (streamed.lower_bound(), memory.lower_bound());
+        assert!((p - q).abs() < 1e-9 * q.abs(), "{ct}: {p} vs {q}");
+        assert_eq!(streamed.n_iter(), memory.n_iter(), "{ct}");
+    }
+    // A shard across the row groups.
+    let shard = ParquetSource::<B>::open(&path, &dev, DType::F64)
+        .unwrap()
+        .with_rows(900..1100)
+        .with_batch_rows(64);
+    let mut got = Vec::new();
+    shard
+        .for_each_batch(&mut |batch| {
+            got.extend(to_vec_f64(batch.x).unwrap());
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(got, values[900 * 4..1100 * 4].to_vec());
+    // A text column, a missing value.
+    let mut text = columns.clone();
+    text.push(("name", Arc::new(StringArray::from(vec!["x"; n]))));
+    write(&path, text);
+    let e = ParquetSource::<B>::open(&path, &dev, DType::F64).unwrap_err();
+    assert!(e.to_string().contains("column `name` is Utf8"), "{e}");
+    let mut holes: Vec<Option<f64>> = a.iter().copied().map(Some).collect();
+    holes[1234] = None;
+    write(
+        &path,
+        vec![("a", Arc::new(Float64Array::from(holes)) as ArrayRef)],
+    );
+    let source = ParquetSource::<B>::open(&path, &dev, DType::F64).unwrap();
+    let e = GaussianMixtureConfig::new(2)
+        .fit_source(&source, &mut NoopObserver)
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("row 1234 (0-based), column `a` is missing"),
+        "{e}"
+    );
+    std::fs::remove_file(&path).ok();
+}
