@@ -471,6 +471,21 @@ pub struct SelectArgs {
     #[arg(long, default_value_t = 100, value_name = "N")]
     pub max_iter: usize,
 
+    /// Read the input from disk in batches on every pass of every cell instead of loading
+    /// it (as `mixture fit --stream`: `.npy`, CSV or Parquet); each cell is the streamed fit.
+    #[arg(long)]
+    pub stream: bool,
+
+    /// Rows per batch with --stream (default: about 2²² values of the widest per-row
+    /// intermediate).
+    #[arg(long, value_name = "ROWS")]
+    pub batch_size: Option<usize>,
+
+    /// Under `mpirun` (a build with `--features mpi`): every rank reads its own block of rows
+    /// of the one --input file (as `mixture fit --shard-rows`).
+    #[arg(long)]
+    pub shard_rows: bool,
+
     /// Float precision: `auto` is f32 unless the data's range or offsets defeat f32 (then
     /// f64, and the report says why); `f32` and `f64` fix it.
     #[arg(long, value_enum, default_value_t = FitDtype::Auto)]

@@ -111,26 +111,67 @@ impl BackendJob for SelectJob<'_> {
         let selection = self.config.fit_with(&x, &mut |c: &SelectionCell| {
             progress.step(format!("K = {}, {}", c.n_components, c.covariance_type));
         })?;
-        let dtype = if dtype == DType::F64 {
-            Dtype::F64
-        } else {
-            Dtype::F32
-        };
-        let cells = selection
-            .cells()
-            .iter()
-            .map(|c| Cell::new(c, dtype))
-            .collect();
-        let best_json = match selection.best() {
-            Some((_, model)) => Some(model.to_json()?),
-            None => None,
-        };
-        Ok(Outcome {
-            cells,
-            best: selection.best_index(),
-            best_json,
-        })
+        outcome(&selection, dtype)
     }
+}
+
+/// The grid over a streamed input (and across the ranks of an MPI job).
+struct StreamSelectJob<'a> {
+    config: ModelSelectionConfig,
+    plan: &'a crate::stream::Plan,
+    batch_size: Option<usize>,
+    show_progress: bool,
+}
+
+impl BackendJob for StreamSelectJob<'_> {
+    type Output = (Outcome, usize, usize, usize);
+
+    fn run<B: Backend>(
+        self,
+        device: B::Device,
+        dtype: DType,
+    ) -> Result<(Outcome, usize, usize, usize), CliError> {
+        let widest = self.config.grid().iter().map(|c| c.0).max().unwrap_or(1);
+        let config = &self.config;
+        let show = self.show_progress && crate::parallel::is_root();
+        let ((outcome, n, d), rows) =
+            self.plan
+                .with_source::<B, _>(&device, dtype, self.batch_size, widest, |source| {
+                    let progress = GridProgress::new(show, config.grid().len());
+                    let selection = config.fit_source_with(&source, &mut |c: &SelectionCell| {
+                        progress.step(format!("K = {}, {}", c.n_components, c.covariance_type));
+                    })?;
+                    let outcome = outcome(&selection, dtype)?;
+                    Ok((outcome, source.n_samples(), source.n_features()))
+                })?;
+        Ok((outcome, n, d, rows))
+    }
+}
+
+/// The grid's cells and best model on the host.
+fn outcome<B: Backend>(
+    selection: &mixture::em::selection::ModelSelection<B>,
+    dtype: DType,
+) -> Result<Outcome, CliError> {
+    let dtype = if dtype == DType::F64 {
+        Dtype::F64
+    } else {
+        Dtype::F32
+    };
+    let cells = selection
+        .cells()
+        .iter()
+        .map(|c| Cell::new(c, dtype))
+        .collect();
+    let best_json = match selection.best() {
+        Some((_, model)) => Some(model.to_json()?),
+        None => None,
+    };
+    Ok(Outcome {
+        cells,
+        best: selection.best_index(),
+        best_json,
+    })
 }
 
 /// Everything `mixture select` reports; serialised as the `--json` object.
@@ -139,6 +180,9 @@ struct SelectReport {
     input: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     data_note: Option<String>,
+    /// MPI ranks the grid ran on, when it ran across a job.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    world_size: Option<usize>,
     n_samples: usize,
     n_features: usize,
     backend: &'static str,
@@ -161,14 +205,57 @@ struct SelectReport {
 /// Runs `mixture select`.
 pub fn run(args: &SelectArgs, delimiter: Option<u8>) -> Result<(), CliError> {
     let config = config(args)?;
-    let data = Dataset::load(args.input.as_deref(), delimiter)?;
-    let choice = precision::data_choice(args.dtype, args.backend, &data)?;
-    let job = SelectJob {
-        config,
-        data: &data,
-        show_progress: !args.json && !args.no_progress,
+    let show_progress = !args.json && !args.no_progress;
+    let streamed = args.stream
+        || crate::stream::is_parquet(args.input.as_deref())
+        || crate::parallel::fit_group(args.input.as_deref(), args.shard_rows)?.is_some();
+    let (data, choice, outcome, world_size) = if streamed {
+        let plan = crate::stream::Plan::new(
+            args.input.as_deref(),
+            delimiter,
+            args.shard_rows,
+            args.dtype,
+            args.backend,
+        )?;
+        let job = StreamSelectJob {
+            config,
+            plan: &plan,
+            batch_size: args.batch_size,
+            show_progress,
+        };
+        let (outcome, n, d, rows) = backend::dispatch(args.backend, plan.dtype, job)?;
+        let data = Dataset {
+            name: args
+                .input
+                .as_deref()
+                .unwrap_or(plan.input.path())
+                .display()
+                .to_string(),
+            matrix: crate::data::Matrix {
+                values: Vec::new(),
+                n_rows: n,
+                n_cols: d,
+                header: None,
+                note: Some(crate::stream::stream_note(rows, plan.world_size())),
+            },
+            classes: None,
+        };
+        let choice = precision::Choice {
+            dtype: plan.dtype,
+            note: plan.note.clone(),
+        };
+        (data, choice, outcome, plan.world_size())
+    } else {
+        let data = Dataset::load(args.input.as_deref(), delimiter)?;
+        let choice = precision::data_choice(args.dtype, args.backend, &data)?;
+        let job = SelectJob {
+            config,
+            data: &data,
+            show_progress,
+        };
+        let outcome = backend::dispatch(args.backend, choice.dtype, job)?;
+        (data, choice, outcome, None)
     };
-    let outcome = backend::dispatch(args.backend, choice.dtype, job)?;
     let best = outcome.best.map(|i| outcome.cells[i].clone());
     if let Some(path) = &args.save {
         let Some(json) = &outcome.best_json else {
@@ -181,6 +268,7 @@ pub fn run(args: &SelectArgs, delimiter: Option<u8>) -> Result<(), CliError> {
     let report = SelectReport {
         input: data.name.clone(),
         data_note: data.matrix.note.clone(),
+        world_size,
         n_samples: data.matrix.n_rows,
         n_features: data.matrix.n_cols,
         backend: args.backend.name(),
@@ -194,7 +282,8 @@ pub fn run(args: &SelectArgs, delimiter: Option<u8>) -> Result<(), CliError> {
         saved_to: args.save.as_ref().map(|p| p.display().to_string()),
         plot: args.plot.as_ref().map(|p| p.display().to_string()),
     };
-    if let Some(path) = &args.plot {
+    // In a job of several ranks, rank 0 alone draws.
+    if let Some(path) = args.plot.as_ref().filter(|_| crate::parallel::is_root()) {
         draw(path, &report)?;
     }
     crate::print_report(&report, args.json, render_text)

@@ -1379,6 +1379,21 @@ fn streamed_fit_equals_the_in_memory_fit() {
             .unwrap()
             .contains("batches of 32 rows"));
     }
+    // So does model selection: every cell, the same best cell.
+    let grid = [
+        "select", "--json", "--input", p, "-k", "1..4", "-c", "full", "-c", "diag",
+    ];
+    let memory = json(&[&grid[..], &["--dtype", "f64"]].concat());
+    let streamed = json(&[&grid[..], &["--stream", "--batch-size", "32"]].concat());
+    assert_eq!(
+        streamed["best"]["n_components"],
+        memory["best"]["n_components"]
+    );
+    let cells = |v: &Value| v["cells"].as_array().unwrap().clone();
+    for (a, b) in cells(&streamed).iter().zip(&cells(&memory)) {
+        let rel = |k: &str| ((f(&a[k]) - f(&b[k])) / f(&b[k])).abs();
+        assert!(rel("bic") < 1e-10 && rel("icl") < 1e-10, "{a} vs {b}");
+    }
     // The variational method streams too.
     let memory = json(&[
         "fit",

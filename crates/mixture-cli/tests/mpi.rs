@@ -199,6 +199,21 @@ fn mpi_ranks_give_the_single_process_fit() {
     for key in ["cluster_centers", "inertia", "cluster_sizes"] {
         assert_close(&many, &one, key, 1e-9, "k-means");
     }
+    // Model selection over the ranks.
+    let grid = ["-k", "2..4", "-c", "full", "-c", "spherical", "--json"];
+    let one = single(&[&["select", "--input", all, "--stream"], &grid[..]].concat());
+    let many = report(mpirun(
+        3,
+        &[&["select", "--input", &pattern], &grid[..]].concat(),
+    ));
+    assert_eq!(many["world_size"], 3);
+    for key in ["n_components", "covariance_type"] {
+        assert_eq!(many["best"][key], one["best"][key]);
+    }
+    let cells = |v: &Value| v["cells"].as_array().expect("cells").clone();
+    for (a, b) in cells(&many).iter().zip(&cells(&one)) {
+        assert_close(a, b, "bic", 1e-9, "select");
+    }
     let args = ["-k", "4", "--method", "variational", "--json"];
     let one = single(&[&["fit", "--input", all, "--stream"], &args[..]].concat());
     let many = report(mpirun(

@@ -42,7 +42,7 @@
 use core::fmt;
 
 use burn::tensor::{Tensor, backend::Backend};
-use mixture_core::{Error, Result};
+use mixture_core::{Batch, DataSource, Error, NoopObserver, Result};
 use mixture_experts::CovarianceType;
 
 use crate::{
@@ -250,6 +250,80 @@ impl ModelSelectionConfig {
         on_cell: &mut dyn FnMut(&SelectionCell),
     ) -> Result<ModelSelection<B>> {
         self.validate()?;
+        let n = x.dims()[0] as f64;
+        self.fit_grid(
+            &mut |config| config.fit(x),
+            &mut |config| config.fit(x),
+            &mut |model| {
+                let (mean, entropy) = model.score_and_entropy(x)?;
+                Ok((mean * n, entropy, n))
+            },
+            on_cell,
+        )
+    }
+
+    /// [`fit_source_with`](Self::fit_source_with) without a callback.
+    ///
+    /// # Errors
+    /// As [`fit`](Self::fit).
+    pub fn fit_source<B: Backend, S: DataSource<B>>(
+        &self,
+        source: &S,
+    ) -> Result<ModelSelection<B>> {
+        self.fit_source_with(source, &mut |_: &SelectionCell| {})
+    }
+
+    /// Fits every cell of the grid to the batches of `source` (data larger than memory, or
+    /// one rank's shard of data split over processes: every cell's fit and scores are then
+    /// summed over the ranks): each cell is a streamed fit
+    /// ([`GaussianMixtureConfig::fit_source`] or
+    /// [`BayesianGaussianMixtureConfig::fit_source`]) and one more pass for its scores. The
+    /// cells equal those of [`fit`](Self::fit) on the same rows up to float rounding; the
+    /// base configuration's `batch_size` is not used (the source batches).
+    ///
+    /// # Errors
+    /// As [`fit`](Self::fit).
+    pub fn fit_source_with<B: Backend, S: DataSource<B>>(
+        &self,
+        source: &S,
+        on_cell: &mut dyn FnMut(&SelectionCell),
+    ) -> Result<ModelSelection<B>> {
+        self.validate()?;
+        self.fit_grid(
+            &mut |config| config.fit_source(source, &mut NoopObserver),
+            &mut |config| config.fit_source(source, &mut NoopObserver),
+            &mut |model| {
+                let mut sums = [0.0, 0.0, 0.0];
+                source.for_each_batch(&mut |batch: Batch<B>| {
+                    let rows = batch.n_samples() as f64;
+                    let (mean, entropy) = model.score_and_entropy(&batch.x)?;
+                    sums[0] += mean * rows;
+                    sums[1] += entropy;
+                    sums[2] += rows;
+                    Ok(())
+                })?;
+                if let Some(reducer) = source.reducer() {
+                    reducer.all_reduce_sum(&mut sums)?;
+                }
+                Ok((sums[0], sums[1], sums[2]))
+            },
+            on_cell,
+        )
+    }
+
+    /// The grid: every cell fitted by `em` or `variational` (a configuration in, a model
+    /// out), scored by `score` (a model in; its total log-likelihood, the responsibilities'
+    /// entropy and the rows out), the best kept.
+    #[allow(clippy::type_complexity)]
+    fn fit_grid<B: Backend>(
+        &self,
+        em: &mut dyn FnMut(&GaussianMixtureConfig) -> Result<GaussianMixture<B>>,
+        variational: &mut dyn FnMut(
+            &BayesianGaussianMixtureConfig,
+        ) -> Result<BayesianGaussianMixture<B>>,
+        score: &mut dyn FnMut(&GaussianMixture<B>) -> Result<(f64, f64, f64)>,
+        on_cell: &mut dyn FnMut(&SelectionCell),
+    ) -> Result<ModelSelection<B>> {
         let mut cells = Vec::new();
         let mut best: Option<(usize, f64, SelectedModel<B>)> = None;
         for (k, covariance_type) in self.grid() {
@@ -259,13 +333,13 @@ impl ModelSelectionConfig {
             }
             .with_covariance_type(covariance_type);
             let result = match self.method {
-                SelectionMethod::Em => config.fit(x).and_then(|model| {
-                    let scores = CellScores::of(&model, x)?;
+                SelectionMethod::Em => em(&config).and_then(|model| {
+                    let scores = CellScores::of(&model, score(&model)?);
                     Ok((scores, SelectedModel::Em(model)))
                 }),
                 SelectionMethod::Variational => {
                     let b = &self.base;
-                    BayesianGaussianMixtureConfig::new(k)
+                    let config = BayesianGaussianMixtureConfig::new(k)
                         .with_covariance_type(covariance_type)
                         .with_init(b.init)
                         .with_n_init(b.n_init)
@@ -273,15 +347,15 @@ impl ModelSelectionConfig {
                         .with_tol(b.tol)
                         .with_reg_covar(b.reg_covar)
                         .with_max_iter(b.max_iter)
-                        .with_batch_size(b.batch_size)
-                        .fit(x)
-                        .and_then(|model| {
-                            let mut scores = CellScores::of(&model.point_estimate(), x)?;
-                            scores.converged = model.converged();
-                            scores.n_iter = model.n_iter();
-                            scores.elbo = Some(model.lower_bound());
-                            Ok((scores, SelectedModel::Variational(model)))
-                        })
+                        .with_batch_size(b.batch_size);
+                    variational(&config).and_then(|model| {
+                        let point = model.point_estimate();
+                        let mut scores = CellScores::of(&point, score(&point)?);
+                        scores.converged = model.converged();
+                        scores.n_iter = model.n_iter();
+                        scores.elbo = Some(model.lower_bound());
+                        Ok((scores, SelectedModel::Variational(model)))
+                    })
                 }
             };
             let cell = SelectionCell {
@@ -361,24 +435,22 @@ pub struct CellScores {
 }
 
 impl CellScores {
-    /// The scores of `model` on `x`.
-    fn of<B: Backend>(model: &GaussianMixture<B>, x: &Tensor<B, 2>) -> Result<Self> {
+    /// The scores of `model` from its total log-likelihood, the responsibilities' entropy
+    /// and the rows they were taken over.
+    fn of<B: Backend>(model: &GaussianMixture<B>, (total, entropy, n): (f64, f64, f64)) -> Self {
         use mixture_core::criteria::{aic, bic, icl};
-        let n = x.dims()[0] as f64;
-        let (mean_log_likelihood, entropy) = model.score_and_entropy(x)?;
-        let total = mean_log_likelihood * n;
         let p = model.n_parameters();
         let bic = bic(total, p, n);
-        Ok(Self {
+        Self {
             bic,
             aic: aic(total, p),
             icl: icl(bic, entropy),
-            mean_log_likelihood,
+            mean_log_likelihood: total / n,
             n_parameters: p,
             converged: model.converged(),
             n_iter: model.n_iter(),
             elbo: None,
-        })
+        }
     }
 }
 

@@ -260,3 +260,38 @@ fn a_failing_rank_fails_every_rank_with_its_name_and_cause() {
     );
     assert_eq!(widths[0], widths[1]);
 }
+
+#[test]
+fn model_selection_over_a_stream_and_over_shards_equals_in_memory() {
+    use mixture_em::selection::{ModelSelectionConfig, SelectionMethod};
+    let values = blobs();
+    let x: Tensor<B, 2> = from_f64(values.clone(), [N, D], &Default::default(), DType::F64);
+    for method in [SelectionMethod::Em, SelectionMethod::Variational] {
+        let config =
+            ModelSelectionConfig::new(vec![2, 3], CovarianceType::ALL.to_vec()).with_method(method);
+        let memory = config.fit(&x).unwrap();
+        let bic = |s: &mixture_em::selection::ModelSelection<B>| -> Vec<f64> {
+            s.cells()
+                .iter()
+                .map(|c| c.result.as_ref().unwrap().bic)
+                .collect()
+        };
+        let want = bic(&memory);
+        // In batches of 170 rows.
+        close(
+            &bic(&config.fit_source(&source(&values, 0..N)).unwrap()),
+            &want,
+            1e-9,
+            "stream",
+        );
+        // Over three uneven shards.
+        let fits = on_ranks(3, &values, move |shard| {
+            let s = config.fit_source(shard).unwrap();
+            (bic(&s), s.best_index())
+        });
+        for (cells, best) in &fits {
+            close(cells, &want, 1e-9, &format!("{method:?} shards"));
+            assert_eq!(*best, memory.best_index());
+        }
+    }
+}
