@@ -1485,3 +1485,116 @@ fn streamed_fit_equals_the_in_memory_fit() {
         "--method em or variational",
     );
 }
+
+/// A uniform in (0, 1) from a counter (SplitMix64).
+fn uniform(i: u64) -> f64 {
+    let mut z = i.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    ((z >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+}
+
+/// A standard normal from a counter (Box–Muller).
+fn normal(i: u64) -> f64 {
+    (-2.0 * uniform(2 * i).ln()).sqrt() * (std::f64::consts::TAU * uniform(2 * i + 1)).cos()
+}
+
+/// `n × d` rows around `centres` (cycled), unit spread, times `scale`, plus `offset`.
+fn blob_rows(n: usize, d: usize, centres: &[f64], scale: f64, offset: f64) -> Vec<Vec<f64>> {
+    (0..n)
+        .map(|i| {
+            (0..d)
+                .map(|j| {
+                    let c = centres[i % centres.len()] * (1.0 + j as f64 * 0.3);
+                    (c + normal((i * d + j) as u64)) * scale + offset
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// A subset of the awkward-data suite (`cargo xtask awkward` runs all of it against
+/// scikit-learn): on data f32 cannot hold or fit, the default `--dtype auto` never fails where
+/// the f64 fit succeeds, and its mean log-likelihood is never more than 0.5 + 5 % above the
+/// f64 fit's (a gain f64 does not see is precision loss) nor more than 1 + 5 % below it —
+/// issue 12's criteria.
+#[test]
+fn awkward_data_auto_dtype_never_fails_nor_lies() {
+    let dir = scratch("awkward");
+    let duplicated: Vec<Vec<f64>> = (0..600)
+        .map(|i| {
+            (0..4)
+                .map(|j| 3.0 * normal(((i % 20) * 4 + j) as u64))
+                .collect()
+        })
+        .collect();
+    let heavy: Vec<Vec<f64>> = (0..900)
+        .map(|i| {
+            (0..3)
+                .map(|j| {
+                    let k = (i * 3 + j) as u64;
+                    // Student-t with 1.5 degrees of freedom: z / sqrt(χ²_ν / ν), the χ² drawn
+                    // as a Gamma(ν/2, 2) by inversion of its tail (rough but heavy-tailed).
+                    normal(k) / (-(uniform(1_000_003 + k)).ln() * 2.0 / 1.5).sqrt()
+                })
+                .collect()
+        })
+        .collect();
+    // (name, rows, K, covariance types)
+    type Case<'a> = (&'a str, Vec<Vec<f64>>, &'a str, &'a [&'a str]);
+    let cases: Vec<Case> = vec![
+        (
+            "offset-1e6",
+            blob_rows(600, 5, &[0.0, 8.0, -7.0], 1.0, 1e6),
+            "3",
+            &["full", "tied", "diag", "spherical"],
+        ),
+        ("duplicated", duplicated, "8", &["full", "diag"]),
+        (
+            "times-1e30",
+            blob_rows(600, 3, &[0.0, 8.0, -7.0], 1e30, 0.0),
+            "3",
+            &["diag", "full"],
+        ),
+        ("heavy-tails", heavy, "3", &["diag", "spherical"]),
+    ];
+    // How often plain f32 fails or breaks the bounds here: the data must be awkward for
+    // the test to mean anything.
+    let mut f32_bad = 0;
+    for (name, rows, k, types) in &cases {
+        let path = dir.join(format!("{name}.npy"));
+        std::fs::write(&path, npy(rows, false)).unwrap();
+        let p = path.to_str().unwrap();
+        for ct in *types {
+            let args = ["fit", "--input", p, "-k", k, "-c", ct, "--json"];
+            let wide = mixture(&[&args[..], &["--dtype", "f64"]].concat());
+            if !wide.status.success() {
+                continue; // nothing to hold the default to
+            }
+            let wide: Value = serde_json::from_slice(&wide.stdout).unwrap();
+            let auto = mixture(&args);
+            let what = format!("{name} {ct}");
+            assert!(
+                auto.status.success(),
+                "{what}: auto failed where f64 fits: {}",
+                String::from_utf8_lossy(&auto.stderr)
+            );
+            let auto: Value = serde_json::from_slice(&auto.stdout).unwrap();
+            let (a, w) = (
+                f(&auto["mean_log_likelihood"]),
+                f(&wide["mean_log_likelihood"]),
+            );
+            let within = |a: f64| a - w <= 0.5 + 0.05 * w.abs() && w - a <= 1.0 + 0.05 * w.abs();
+            assert!(within(a), "{what}: auto {a} against f64 {w}");
+            let narrow = mixture(&[&args[..], &["--dtype", "f32"]].concat());
+            let narrow_ok = narrow.status.success() && {
+                let v: Value = serde_json::from_slice(&narrow.stdout).unwrap();
+                within(f(&v["mean_log_likelihood"]))
+            };
+            f32_bad += usize::from(!narrow_ok);
+        }
+    }
+    // Measured: offset-1e6 full and tied (2 nats low), duplicated full, times-1e30 (failures).
+    assert!(f32_bad >= 4, "plain f32 went wrong in only {f32_bad} cases");
+}

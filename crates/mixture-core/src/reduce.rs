@@ -212,8 +212,7 @@ impl<S, R: Reducer> Sharded<S, R> {
     {
         let inner = agree(&reducer, open())?;
         let (n, d) = (inner.n_samples(), inner.n_features());
-        let mut shape = [n as u64, d as u64].map(u64::to_le_bytes).concat();
-        shape.truncate(16);
+        let shape = [n as u64, d as u64].map(u64::to_le_bytes).concat();
         let all = reducer.all_gather_bytes(&shape)?;
         let shapes: Vec<(usize, usize)> = all
             .iter()
