@@ -279,9 +279,10 @@ pub fn gather_rows<B: Backend, S: DataSource<B> + ?Sized>(
     })
 }
 
-/// [`gather_rows`] of a source sharded over a group: each rank writes the rows it holds
-/// (by their global positions, `Batch::rows`) into a zero `[m, D]` host buffer and the
-/// buffers are summed over the group, so every rank gets every row (in f64, exactly).
+/// [`gather_rows`] of a source sharded over a group: each rank sends the rows it holds (by
+/// their global positions, `Batch::rows`) with their places in `indices`, and every rank
+/// assembles all of them (one all-gather: each rank receives the m rows once, whatever the
+/// number of ranks; values travel as f64, exactly).
 fn gather_shared_rows<B: Backend, S: DataSource<B> + ?Sized>(
     source: &S,
     reducer: &dyn crate::reduce::Reducer,
@@ -289,7 +290,8 @@ fn gather_shared_rows<B: Backend, S: DataSource<B> + ?Sized>(
 ) -> Result<Batch<B>> {
     let d = source.n_features();
     let m = indices.len();
-    let mut rows = vec![0.0f64; m * d];
+    // (place in `indices`, row values) of the rows this rank holds, as little-endian bytes.
+    let mut mine: Vec<u8> = Vec::new();
     let mut dtype = None;
     source.for_each_batch(&mut |batch: Batch<B>| {
         dtype = Some(batch.x.dtype());
@@ -309,11 +311,36 @@ fn gather_shared_rows<B: Backend, S: DataSource<B> + ?Sized>(
         );
         let values = crate::tensor::to_vec_f64(batch.x.clone().select(0, idx))?;
         for (j, &(pos, _)) in wanted.iter().enumerate() {
-            rows[pos * d..(pos + 1) * d].copy_from_slice(&values[j * d..(j + 1) * d]);
+            mine.extend_from_slice(&(pos as u64).to_le_bytes());
+            for v in &values[j * d..(j + 1) * d] {
+                mine.extend_from_slice(&v.to_le_bytes());
+            }
         }
         Ok(())
     })?;
-    reducer.all_reduce_sum(&mut rows)?;
+    let mut rows = vec![0.0f64; m * d];
+    let mut found = 0;
+    let word = |b: &[u8]| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(b);
+        w
+    };
+    for part in reducer.all_gather_bytes(&mine)? {
+        for record in part.chunks_exact(8 * (d + 1)) {
+            let pos = u64::from_le_bytes(word(&record[..8])) as usize;
+            for (f, v) in record[8..].chunks_exact(8).enumerate() {
+                rows[pos * d + f] = f64::from_le_bytes(word(v));
+            }
+            found += 1;
+        }
+    }
+    if found != m {
+        return Err(Error::DimensionMismatch {
+            what: "rows gathered from the ranks (a row index past the data's end was requested)",
+            expected: m,
+            found,
+        });
+    }
     let device = source.device();
     let dtype = dtype.unwrap_or_else(|| Tensor::<B, 1>::zeros([1], &device).dtype());
     Ok(Batch::new(crate::tensor::from_f64(
