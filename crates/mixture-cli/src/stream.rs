@@ -1,5 +1,7 @@
-//! `mixture fit --stream`: EM over a `.npy` file read in batches on every pass
-//! (`mixture_io::NpySource`), for data larger than memory.
+//! Streamed runs: `mixture fit|kmeans|select --stream` read a `.npy`, CSV or Parquet file in
+//! batches on every pass (`mixture::io`'s sources) instead of loading it, for data larger
+//! than memory; under `mpirun` (the `mpi` feature) each rank streams its own shard and the
+//! run spans the ranks (`Plan`, `parallel`).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
