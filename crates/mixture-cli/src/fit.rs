@@ -135,10 +135,7 @@ impl BackendJob for FitJob<'_> {
 pub fn run(args: &FitArgs, delimiter: Option<u8>) -> Result<(), CliError> {
     // A fit across the ranks of an MPI job streams each rank's shard.
     // So does a Parquet file, which is never loaded whole.
-    if args.stream
-        || crate::stream::is_parquet(args.input.as_deref())
-        || crate::parallel::fit_group(args.input.as_deref(), args.shard_rows)?.is_some()
-    {
+    if crate::stream::wanted(args.input.as_deref(), args.stream, args.shard_rows)? {
         let (outcome, data, choice, world_size) = crate::stream::fit(args, delimiter)?;
         return finish(args, &data, outcome, choice, world_size);
     }

@@ -116,32 +116,29 @@ struct StreamJob<'a> {
 }
 
 impl BackendJob for StreamJob<'_> {
-    type Output = (KMeansOutcome, usize, usize, usize);
+    type Output = (KMeansOutcome, crate::stream::Streamed);
 
     fn run<B: Backend>(
         self,
         device: B::Device,
         dtype: DType,
-    ) -> Result<(KMeansOutcome, usize, usize, usize), CliError> {
+    ) -> Result<(KMeansOutcome, crate::stream::Streamed), CliError> {
         let k = self.config.n_clusters;
         let config = &self.config;
-        let ((outcome, n, d), rows) =
-            self.plan
-                .with_source::<B, _>(&device, dtype, self.batch_size, k, |source| {
-                    let start = Instant::now();
-                    let model = config.fit_source(&source)?;
-                    let fit_seconds = start.elapsed().as_secs_f64();
-                    let (n, d) = (source.n_samples(), source.n_features());
-                    let mut outcome = outcome(&model, d, fit_seconds, false)?;
-                    // A shard's sizes count its own rows: the sizes of every rank.
-                    if let Some(reducer) = source.reducer() {
-                        let mut sizes: Vec<f64> = outcome.sizes.iter().map(|&s| s as f64).collect();
-                        reducer.all_reduce_sum(&mut sizes)?;
-                        outcome.sizes = sizes.into_iter().map(|s| s as usize).collect();
-                    }
-                    Ok((outcome, n, d))
-                })?;
-        Ok((outcome, n, d, rows))
+        self.plan
+            .with_source::<B, _>(&device, dtype, self.batch_size, k, |source| {
+                let start = Instant::now();
+                let model = config.fit_source(&source)?;
+                let fit_seconds = start.elapsed().as_secs_f64();
+                let mut outcome = outcome(&model, source.n_features(), fit_seconds, false)?;
+                // A shard's sizes count its own rows: the sizes of every rank.
+                if let Some(reducer) = source.reducer() {
+                    let mut sizes: Vec<f64> = outcome.sizes.iter().map(|&s| s as f64).collect();
+                    reducer.all_reduce_sum(&mut sizes)?;
+                    outcome.sizes = sizes.into_iter().map(|s| s as usize).collect();
+                }
+                Ok(outcome)
+            })
     }
 }
 
@@ -160,30 +157,11 @@ fn run_stream(args: &KMeansArgs, delimiter: Option<u8>) -> Result<(), CliError> 
         plan: &plan,
         batch_size: args.batch_size,
     };
-    let (outcome, n, d, rows) = backend::dispatch(args.backend, plan.dtype, job)?;
+    let (outcome, read) = backend::dispatch(args.backend, plan.dtype, job)?;
     if let Some(path) = &args.save {
         crate::save_model(path, &outcome.model_json)?;
     }
-    let data = Dataset {
-        name: args
-            .input
-            .as_deref()
-            .unwrap_or(plan.input.path())
-            .display()
-            .to_string(),
-        matrix: crate::data::Matrix {
-            values: Vec::new(),
-            n_rows: n,
-            n_cols: d,
-            header: None,
-            note: Some(crate::stream::stream_note(rows, plan.world_size())),
-        },
-        classes: None,
-    };
-    let choice = Choice {
-        dtype: plan.dtype,
-        note: plan.note.clone(),
-    };
+    let (data, choice) = plan.describe(args.input.as_deref(), read);
     let mut report = KMeansReport::new(args, &data, outcome, choice);
     report.world_size = plan.world_size();
     crate::print_report(&report, args.json, render_text)
@@ -191,10 +169,7 @@ fn run_stream(args: &KMeansArgs, delimiter: Option<u8>) -> Result<(), CliError> 
 
 /// Runs `mixture kmeans`.
 pub fn run(args: &KMeansArgs, delimiter: Option<u8>) -> Result<(), CliError> {
-    if args.stream
-        || crate::stream::is_parquet(args.input.as_deref())
-        || crate::parallel::fit_group(args.input.as_deref(), args.shard_rows)?.is_some()
-    {
+    if crate::stream::wanted(args.input.as_deref(), args.stream, args.shard_rows)? {
         return run_stream(args, delimiter);
     }
     let config = config(args)?;

@@ -124,27 +124,24 @@ struct StreamSelectJob<'a> {
 }
 
 impl BackendJob for StreamSelectJob<'_> {
-    type Output = (Outcome, usize, usize, usize);
+    type Output = (Outcome, crate::stream::Streamed);
 
     fn run<B: Backend>(
         self,
         device: B::Device,
         dtype: DType,
-    ) -> Result<(Outcome, usize, usize, usize), CliError> {
+    ) -> Result<(Outcome, crate::stream::Streamed), CliError> {
         let widest = self.config.grid().iter().map(|c| c.0).max().unwrap_or(1);
         let config = &self.config;
         let show = self.show_progress && crate::parallel::is_root();
-        let ((outcome, n, d), rows) =
-            self.plan
-                .with_source::<B, _>(&device, dtype, self.batch_size, widest, |source| {
-                    let progress = GridProgress::new(show, config.grid().len());
-                    let selection = config.fit_source_with(&source, &mut |c: &SelectionCell| {
-                        progress.step(format!("K = {}, {}", c.n_components, c.covariance_type));
-                    })?;
-                    let outcome = outcome(&selection, dtype)?;
-                    Ok((outcome, source.n_samples(), source.n_features()))
+        self.plan
+            .with_source::<B, _>(&device, dtype, self.batch_size, widest, |source| {
+                let progress = GridProgress::new(show, config.grid().len());
+                let selection = config.fit_source_with(&source, &mut |c: &SelectionCell| {
+                    progress.step(format!("K = {}, {}", c.n_components, c.covariance_type));
                 })?;
-        Ok((outcome, n, d, rows))
+                outcome(&selection, dtype)
+            })
     }
 }
 
@@ -206,9 +203,7 @@ struct SelectReport {
 pub fn run(args: &SelectArgs, delimiter: Option<u8>) -> Result<(), CliError> {
     let config = config(args)?;
     let show_progress = !args.json && !args.no_progress;
-    let streamed = args.stream
-        || crate::stream::is_parquet(args.input.as_deref())
-        || crate::parallel::fit_group(args.input.as_deref(), args.shard_rows)?.is_some();
+    let streamed = crate::stream::wanted(args.input.as_deref(), args.stream, args.shard_rows)?;
     let (data, choice, outcome, world_size) = if streamed {
         let plan = crate::stream::Plan::new(
             args.input.as_deref(),
@@ -223,27 +218,8 @@ pub fn run(args: &SelectArgs, delimiter: Option<u8>) -> Result<(), CliError> {
             batch_size: args.batch_size,
             show_progress,
         };
-        let (outcome, n, d, rows) = backend::dispatch(args.backend, plan.dtype, job)?;
-        let data = Dataset {
-            name: args
-                .input
-                .as_deref()
-                .unwrap_or(plan.input.path())
-                .display()
-                .to_string(),
-            matrix: crate::data::Matrix {
-                values: Vec::new(),
-                n_rows: n,
-                n_cols: d,
-                header: None,
-                note: Some(crate::stream::stream_note(rows, plan.world_size())),
-            },
-            classes: None,
-        };
-        let choice = precision::Choice {
-            dtype: plan.dtype,
-            note: plan.note.clone(),
-        };
+        let (outcome, read) = backend::dispatch(args.backend, plan.dtype, job)?;
+        let (data, choice) = plan.describe(args.input.as_deref(), read);
         (data, choice, outcome, plan.world_size())
     } else {
         let data = Dataset::load(args.input.as_deref(), delimiter)?;

@@ -40,6 +40,24 @@ impl Input {
     }
 }
 
+/// What a streamed run read: rows (over every rank), columns, rows per batch.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Streamed {
+    pub n_samples: usize,
+    pub n_features: usize,
+    pub batch_rows: usize,
+}
+
+/// Whether a command reads its input as a stream: `--stream`, a Parquet file (never loaded
+/// whole), or a run across the ranks of an MPI job.
+pub(crate) fn wanted(
+    input: Option<&Path>,
+    stream: bool,
+    shard_rows: bool,
+) -> Result<bool, CliError> {
+    Ok(stream || is_parquet(input) || parallel::fit_group(input, shard_rows)?.is_some())
+}
+
 /// What a streamed run reads and how, agreed over the ranks of an MPI job: this process's
 /// input (its shard, `{rank}` replaced), its block of rows with `--shard-rows`, the dtype.
 pub(crate) struct Plan {
@@ -106,7 +124,7 @@ impl Plan {
     }
 
     /// Runs `job` on this process's source: the file (or its block of rows) alone, or as
-    /// this rank's shard of the group's data set. Returns the job's value and the batch rows.
+    /// this rank's shard of the group's data set. Returns the job's value and what was read.
     pub(crate) fn with_source<B: Backend, T>(
         &self,
         device: &B::Device,
@@ -114,12 +132,20 @@ impl Plan {
         batch_size: Option<usize>,
         k: usize,
         job: impl FnOnce(&dyn DataSource<B>) -> Result<T, CliError>,
-    ) -> Result<(T, usize), CliError> {
+    ) -> Result<(T, Streamed), CliError> {
         let open = || open_source::<B>(&self.input, device, dtype, batch_size, k, self.part);
+        let run = |source: &dyn DataSource<B>, batch_rows| {
+            let shape = Streamed {
+                n_samples: source.n_samples(),
+                n_features: source.n_features(),
+                batch_rows,
+            };
+            Ok((job(source)?, shape))
+        };
         match self.group {
             None => {
                 let (source, rows) = open()?;
-                Ok((job(&source)?, rows))
+                run(&source, rows)
             }
             Some(g) => {
                 let mut rows = 0;
@@ -128,9 +154,30 @@ impl Plan {
                     rows = r;
                     Ok(s)
                 })?;
-                Ok((job(&source)?, rows))
+                run(&source, rows)
             }
         }
+    }
+
+    /// The report's description of what was read (`input` as the user gave it: with
+    /// `{rank}`), and how the dtype was chosen.
+    pub(crate) fn describe(&self, input: Option<&Path>, read: Streamed) -> (Dataset, Choice) {
+        let data = Dataset {
+            name: input.unwrap_or(self.input.path()).display().to_string(),
+            matrix: Matrix {
+                values: Vec::new(),
+                n_rows: read.n_samples,
+                n_cols: read.n_features,
+                header: None,
+                note: Some(stream_note(read.batch_rows, self.world_size())),
+            },
+            classes: None,
+        };
+        let choice = Choice {
+            dtype: self.dtype,
+            note: self.note.clone(),
+        };
+        (data, choice)
     }
 }
 
@@ -318,26 +365,19 @@ struct StreamJob<'a> {
 }
 
 impl BackendJob for StreamJob<'_> {
-    type Output = (FitOutcome, usize, usize, usize);
+    type Output = (FitOutcome, Streamed);
 
     fn run<B: Backend>(
         self,
         device: B::Device,
         dtype: DType,
-    ) -> Result<(FitOutcome, usize, usize, usize), CliError> {
+    ) -> Result<(FitOutcome, Streamed), CliError> {
         let args = self.args;
-        let ((outcome, n, d), rows) = self.plan.with_source::<B, _>(
-            &device,
-            dtype,
-            args.batch_size,
-            args.components,
-            |source| {
+        self.plan
+            .with_source::<B, _>(&device, dtype, args.batch_size, args.components, |source| {
                 let mut observer = ProgressObserver::new(!args.json && !args.no_progress);
-                let outcome = run_on(args, &source, &mut observer)?;
-                Ok((outcome, source.n_samples(), source.n_features()))
-            },
-        )?;
-        Ok((outcome, n, d, rows))
+                run_on(args, &source, &mut observer)
+            })
     }
 }
 
@@ -356,32 +396,13 @@ pub fn fit(args: &FitArgs, delimiter: Option<u8>) -> Result<StreamedFit, CliErro
         args.backend,
     )?;
     let job = StreamJob { args, plan: &plan };
-    let (outcome, n, d, rows) = backend::dispatch(args.backend, plan.dtype, job)?;
-    let data = Dataset {
-        name: args
-            .input
-            .as_deref()
-            .unwrap_or(plan.input.path())
-            .display()
-            .to_string(),
-        matrix: Matrix {
-            values: Vec::new(),
-            n_rows: n,
-            n_cols: d,
-            header: None,
-            note: Some(stream_note(rows, plan.world_size())),
-        },
-        classes: None,
-    };
-    let choice = Choice {
-        dtype: plan.dtype,
-        note: plan.note.clone(),
-    };
+    let (outcome, read) = backend::dispatch(args.backend, plan.dtype, job)?;
+    let (data, choice) = plan.describe(args.input.as_deref(), read);
     Ok((outcome, data, choice, plan.world_size()))
 }
 
 /// The report's note on how the rows were read.
-pub(crate) fn stream_note(rows: usize, world_size: Option<usize>) -> String {
+fn stream_note(rows: usize, world_size: Option<usize>) -> String {
     match world_size {
         None => format!("streamed from disk in batches of {rows} rows"),
         Some(w) => format!(
