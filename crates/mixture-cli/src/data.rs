@@ -18,11 +18,105 @@ use std::path::Path;
 
 use thiserror::Error;
 
+/// A matrix's values, row-major, held in the narrowest float type that holds them exactly:
+/// f32 for a float32, float16, bool or 8- and 16-bit integer `.npy` array (half the memory
+/// of f64, and no rounding: f32 holds every such value), f64 for everything else.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Values {
+    /// Values that f32 holds exactly.
+    F32(Vec<f32>),
+    /// Any other values.
+    F64(Vec<f64>),
+}
+
+impl Values {
+    /// The `i`-th value.
+    pub fn get(&self, i: usize) -> f64 {
+        match self {
+            Values::F32(v) => f64::from(v[i]),
+            Values::F64(v) => v[i],
+        }
+    }
+
+    /// Values `range`, as f64 (exact).
+    pub fn to_f64(&self, range: std::ops::Range<usize>) -> Vec<f64> {
+        match self {
+            Values::F32(v) => v[range].iter().map(|&x| f64::from(x)).collect(),
+            Values::F64(v) => v[range].to_vec(),
+        }
+    }
+
+    /// Every value, as f64 (exact).
+    #[cfg(test)]
+    pub fn to_vec(&self) -> Vec<f64> {
+        match self {
+            Values::F32(v) => v.iter().map(|&x| f64::from(x)).collect(),
+            Values::F64(v) => v.clone(),
+        }
+    }
+
+    /// Calls `f` on every row of `n_cols` values, as f64.
+    pub fn for_each_row(&self, n_cols: usize, mut f: impl FnMut(&[f64])) {
+        match self {
+            Values::F64(v) => v.chunks(n_cols).for_each(f),
+            Values::F32(v) => {
+                let mut row = vec![0.0; n_cols];
+                for chunk in v.chunks(n_cols) {
+                    row.iter_mut()
+                        .zip(chunk)
+                        .for_each(|(r, &x)| *r = f64::from(x));
+                    f(&row[..chunk.len()]);
+                }
+            }
+        }
+    }
+
+    /// The position of the first value beyond f32's range, if any (never for f32 values).
+    pub fn beyond_f32(&self) -> Option<usize> {
+        match self {
+            Values::F32(_) => None,
+            Values::F64(v) => v.iter().position(|x| x.abs() > f32::MAX as f64),
+        }
+    }
+
+    /// Rows `rows` (of `n_cols` values) as a tensor of `dtype` on `device`. f32 values go to
+    /// an f32 tensor without passing through f64.
+    pub fn tensor<B: burn::tensor::backend::Backend>(
+        &self,
+        rows: std::ops::Range<usize>,
+        n_cols: usize,
+        device: &B::Device,
+        dtype: burn::tensor::DType,
+    ) -> burn::tensor::Tensor<B, 2> {
+        use burn::tensor::{DType, Tensor, TensorData};
+        let shape = [rows.len(), n_cols];
+        let range = rows.start * n_cols..rows.end * n_cols;
+        match (self, dtype) {
+            (Values::F32(v), DType::F32) => Tensor::from_data(
+                TensorData::new(v[range].to_vec(), shape),
+                (device, DType::F32),
+            ),
+            (Values::F64(v), _) => {
+                mixture::core::tensor::from_f64_slice(&v[range], shape, device, dtype)
+            }
+            (Values::F32(_), _) => {
+                mixture::core::tensor::from_f64_slice(&self.to_f64(range), shape, device, dtype)
+            }
+        }
+    }
+}
+
+impl From<Vec<f64>> for Values {
+    fn from(v: Vec<f64>) -> Self {
+        Values::F64(v)
+    }
+}
+
 /// A dense row-major matrix read from a file, with its column names when the file had them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Matrix {
     /// The values, row-major, `n_rows * n_cols` of them.
-    pub values: Vec<f64>,
+    pub values: Values,
     /// Rows (samples).
     pub n_rows: usize,
     /// Columns (features).
@@ -300,7 +394,7 @@ pub fn parse_csv(
     let note =
         (delimiter != b',').then(|| format!("{} as the delimiter", delimiter_name(delimiter)));
     Ok(Matrix {
-        values,
+        values: Values::F64(values),
         n_rows,
         n_cols,
         header,
@@ -369,34 +463,45 @@ pub fn parse_npy(bytes: &[u8], source_name: &str) -> Result<Matrix, DataError> {
     let order = header.order();
     let file = NpyFile::with_header(header, data);
     let read = |e: std::io::Error| err(format!("cannot read its {kind} values ({e})"));
-    // Element by element into f64: no typed copy of the data on the way.
-    let values: Vec<f64> = match kind {
-        "float64" => widen::<f64>(file),
-        "float32" => widen::<f32>(file),
-        "float16" => widen::<half::f16>(file),
-        "int8" => widen::<i8>(file),
-        "int16" => widen::<i16>(file),
-        "int32" => widen::<i32>(file),
-        "int64" => convert(file, |v: i64| v as f64),
-        "uint8" => widen::<u8>(file),
-        "uint16" => widen::<u16>(file),
-        "uint32" => widen::<u32>(file),
-        "uint64" => convert(file, |v: u64| v as f64),
-        _ => convert(file, |v: bool| f64::from(u8::from(v))),
+    // Element by element into f32 where f32 holds every value of the file's type, else into
+    // f64: no typed copy of the data on the way.
+    let values = match kind {
+        "float64" => widen::<f64, f64>(file).map(Values::F64),
+        "float32" => widen::<f32, f32>(file).map(Values::F32),
+        "float16" => widen::<half::f16, f32>(file).map(Values::F32),
+        "int8" => widen::<i8, f32>(file).map(Values::F32),
+        "int16" => widen::<i16, f32>(file).map(Values::F32),
+        "int32" => widen::<i32, f64>(file).map(Values::F64),
+        "int64" => convert(file, |v: i64| v as f64).map(Values::F64),
+        "uint8" => widen::<u8, f32>(file).map(Values::F32),
+        "uint16" => widen::<u16, f32>(file).map(Values::F32),
+        "uint32" => widen::<u32, f64>(file).map(Values::F64),
+        "uint64" => convert(file, |v: u64| v as f64).map(Values::F64),
+        _ => convert(file, |v: bool| f32::from(u8::from(v))).map(Values::F32),
     }
     .map_err(read)?;
     // Fortran order stores columns one after the other: put the rows back together.
-    let values = match order {
-        Order::C => values,
-        Order::Fortran => (0..n_rows * n_cols)
-            .map(|i| values[(i % n_cols) * n_rows + i / n_cols])
-            .collect(),
+    fn rows_of<T: Copy>(v: Vec<T>, order: Order, n_rows: usize, n_cols: usize) -> Vec<T> {
+        match order {
+            Order::C => v,
+            Order::Fortran => (0..n_rows * n_cols)
+                .map(|i| v[(i % n_cols) * n_rows + i / n_cols])
+                .collect(),
+        }
+    }
+    let values = match values {
+        Values::F32(v) => Values::F32(rows_of(v, order, n_rows, n_cols)),
+        Values::F64(v) => Values::F64(rows_of(v, order, n_rows, n_cols)),
     };
-    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+    let first_bad = match &values {
+        Values::F32(v) => v.iter().position(|x| !x.is_finite()),
+        Values::F64(v) => v.iter().position(|x| !x.is_finite()),
+    };
+    if let Some(i) = first_bad {
         return Err(DataError::NonFinite {
             source_name: source_name.to_string(),
             location: format!("row {}, column {} (0-based)", i / n_cols, i % n_cols),
-            text: format!("{}", values[i]),
+            text: format!("{}", values.get(i)),
         });
     }
     let mut notes = Vec::new();
@@ -416,20 +521,18 @@ pub fn parse_npy(bytes: &[u8], source_name: &str) -> Result<Matrix, DataError> {
 }
 
 /// Every element of `file` as `T`, converted by `f`.
-fn convert<T: npyz::Deserialize>(
+fn convert<T: npyz::Deserialize, U>(
     file: npyz::NpyFile<&[u8]>,
-    f: impl Fn(T) -> f64,
-) -> std::io::Result<Vec<f64>> {
+    f: impl Fn(T) -> U,
+) -> std::io::Result<Vec<U>> {
     let reader = file
         .data::<T>()
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
     reader.map(|v| v.map(&f)).collect()
 }
 
-/// Every element of `file` as `T`, which f64 holds exactly.
-fn widen<T: npyz::Deserialize + Into<f64>>(
-    file: npyz::NpyFile<&[u8]>,
-) -> std::io::Result<Vec<f64>> {
+/// Every element of `file` as `T`, which `U` holds exactly.
+fn widen<T: npyz::Deserialize + Into<U>, U>(file: npyz::NpyFile<&[u8]>) -> std::io::Result<Vec<U>> {
     convert(file, T::into)
 }
 
@@ -468,7 +571,7 @@ mod tests {
     fn csv_without_header() {
         let m = parse_csv("1,2\n3,4.5\n\n-1e-3, 7\n", "t.csv", None).unwrap();
         assert_eq!((m.n_rows, m.n_cols), (3, 2));
-        assert_eq!(m.values, vec![1.0, 2.0, 3.0, 4.5, -1e-3, 7.0]);
+        assert_eq!(m.values.to_vec(), vec![1.0, 2.0, 3.0, 4.5, -1e-3, 7.0]);
         assert_eq!(m.header, None);
     }
 
@@ -476,14 +579,14 @@ mod tests {
     fn csv_header_is_detected_by_any_non_numeric_cell() {
         let m = parse_csv("a,b\n1,2\n", "t.csv", None).unwrap();
         assert_eq!(m.header, Some(vec!["a".to_string(), "b".to_string()]));
-        assert_eq!(m.values, vec![1.0, 2.0]);
+        assert_eq!(m.values.to_vec(), vec![1.0, 2.0]);
         // One numeric and one text cell: still a header.
         let m = parse_csv("\"x\",2\r\n1,2\r\n3,4\r\n", "t.csv", None).unwrap();
         assert_eq!(m.header, Some(vec!["x".to_string(), "2".to_string()]));
         assert_eq!(m.n_rows, 2);
         // Quoted numbers are numbers.
         let m = parse_csv("\"1\",\"2\"\n", "t.csv", None).unwrap();
-        assert_eq!((m.header, m.values), (None, vec![1.0, 2.0]));
+        assert_eq!((m.header, m.values.to_vec()), (None, vec![1.0, 2.0]));
     }
 
     #[test]
@@ -560,8 +663,33 @@ mod tests {
             let m = parse_bytes(&bytes, "t.npy", None).unwrap();
             assert_eq!((m.n_rows, m.n_cols), (4, 3));
             // Quarter steps are exact in f32, so the round trip is exact in both widths.
-            assert_eq!(m.values, values);
+            assert_eq!(m.values.to_vec(), values);
+            // An f32 file is held in f32 (half the memory), an f64 file in f64.
+            assert_eq!(matches!(m.values, Values::F32(_)), f32_data);
         }
+    }
+
+    #[cfg(feature = "flex")]
+    #[test]
+    fn f32_values_become_tensors_of_either_dtype_exactly() {
+        use burn::tensor::DType;
+        type B = burn_flex::Flex;
+        let v: Vec<f32> = vec![0.1, -2.5, 3.0e-7, 1.0e30, 7.0, -0.0];
+        let values = Values::F32(v.clone());
+        let dev = Default::default();
+        let rows = values.tensor::<B>(1..3, 2, &dev, DType::F32);
+        assert_eq!(rows.dtype(), DType::F32);
+        assert_eq!(rows.into_data().to_vec::<f32>().unwrap(), v[2..6].to_vec());
+        let wide = values.tensor::<B>(0..3, 2, &dev, DType::F64);
+        assert_eq!(wide.dtype(), DType::F64);
+        let want: Vec<f64> = v.iter().map(|&x| f64::from(x)).collect();
+        assert_eq!(wide.into_data().to_vec::<f64>().unwrap(), want);
+        assert_eq!(values.get(1), -2.5);
+        assert_eq!(values.beyond_f32(), None);
+        assert_eq!(Values::F64(vec![1.0, 1e300]).beyond_f32(), Some(1));
+        let mut rows_seen = Vec::new();
+        values.for_each_row(4, |r| rows_seen.push(r.to_vec()));
+        assert_eq!(rows_seen, vec![want[..4].to_vec(), want[4..].to_vec()]);
     }
 
     #[test]
@@ -574,7 +702,7 @@ mod tests {
         bytes.extend_from_slice(&1.5f64.to_le_bytes());
         bytes.extend_from_slice(&(-2.0f64).to_le_bytes());
         let m = parse_npy(&bytes, "t.npy").unwrap();
-        assert_eq!(m.values, vec![1.5, -2.0]);
+        assert_eq!(m.values.to_vec(), vec![1.5, -2.0]);
     }
 
     /// A version-1 `.npy` file with the header `dict` and the raw `data`.
@@ -618,7 +746,7 @@ mod tests {
                 let m = parse_npy(&npy_with(&dict(descr, fortran), &data), "t.npy")
                     .unwrap_or_else(|e| panic!("{descr} fortran {fortran}: {e}"));
                 assert_eq!((m.n_rows, m.n_cols), (2, 3));
-                assert_eq!(m.values, want, "{descr} fortran {fortran}");
+                assert_eq!(m.values.to_vec(), want, "{descr} fortran {fortran}");
                 let note = m.note.unwrap_or_default();
                 // float32 and float64 need no conversion note; the others name their type.
                 if kind.is_empty() {
@@ -631,7 +759,7 @@ mod tests {
         }
         let bools =
             parse_npy(&npy_with(&dict("|b1", false), &[1, 0, 1, 0, 0, 1]), "t.npy").unwrap();
-        assert_eq!(bools.values, [1.0, 0.0, 1.0, 0.0, 0.0, 1.0]);
+        assert_eq!(bools.values.to_vec(), [1.0, 0.0, 1.0, 0.0, 0.0, 1.0]);
     }
 
     #[test]
@@ -661,7 +789,7 @@ mod tests {
         // Semicolons, decimal points, a BOM and CRLF line ends.
         let m = parse_csv("\u{feff}a;b\r\n1.5;2\r\n3;4\r\n", "t.csv", None).unwrap();
         assert_eq!(m.header, Some(vec!["a".to_string(), "b".to_string()]));
-        assert_eq!(m.values, [1.5, 2.0, 3.0, 4.0]);
+        assert_eq!(m.values.to_vec(), [1.5, 2.0, 3.0, 4.0]);
         assert_eq!(m.note.as_deref(), Some("`;` as the delimiter"));
         // Tabs.
         let m = parse_csv("1\t2\n3\t4\n", "t.csv", None).unwrap();
@@ -681,7 +809,7 @@ mod tests {
         // Blank lines (spaces included) are skipped; a line of delimiters only is a row of
         // empty cells, which is named, not dropped.
         let m = parse_csv("1;2\n   \n3;4\n", "t.csv", None).unwrap();
-        assert_eq!(m.values, [1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(m.values.to_vec(), [1.0, 2.0, 3.0, 4.0]);
         let e = parse_csv("1;2\n;\n3;4\n", "t.csv", None)
             .unwrap_err()
             .to_string();

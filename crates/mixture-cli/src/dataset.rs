@@ -110,7 +110,16 @@ mod tests {
         assert_eq!(c.names, ["setosa", "versicolor", "virginica"]);
         assert_eq!(c.of_row.len(), 150);
         // The column means of iris, a well-known check: 5.843, 3.057, 3.758, 1.199.
-        let mean = |j: usize| d.matrix.values.iter().skip(j).step_by(4).sum::<f64>() / 150.0;
+        let mean = |j: usize| {
+            d.matrix
+                .values
+                .to_vec()
+                .iter()
+                .skip(j)
+                .step_by(4)
+                .sum::<f64>()
+                / 150.0
+        };
         let expected = [5.843_333, 3.057_333, 3.758_000, 1.199_333];
         for (j, e) in expected.iter().enumerate() {
             assert!((mean(j) - e).abs() < 1e-6, "column {j}: {}", mean(j));

@@ -1,7 +1,7 @@
 //! `mixture fit`: load the data, fit on the chosen backend, report.
 
 use burn::tensor::{backend::Backend, DType};
-use mixture::core::tensor::{from_f64_slice, to_vec_f64, to_vec_i64};
+use mixture::core::tensor::{to_vec_f64, to_vec_i64};
 
 use crate::backend::{self, BackendJob, Dtype};
 use crate::cli::{FitArgs, Method};
@@ -117,7 +117,7 @@ impl BackendJob for FitJob<'_> {
 
     fn run<B: Backend>(self, device: B::Device, dtype: DType) -> Result<FitOutcome, CliError> {
         let m = &self.data.matrix;
-        let x = from_f64_slice::<B, 2>(&m.values, [m.n_rows, m.n_cols], &device, dtype);
+        let x = m.values.tensor::<B>(0..m.n_rows, m.n_cols, &device, dtype);
         let want_labels = self.data.classes.is_some();
         let mut observer = ProgressObserver::new(!self.args.json && !self.args.no_progress);
         // The one place that picks the training method.
@@ -184,20 +184,15 @@ pub(crate) fn is_numerical(e: &mixture::core::Error) -> bool {
     )
 }
 
-/// The index of the first value beyond f32's range, if any.
-pub(crate) fn beyond_f32(values: &[f64]) -> Option<usize> {
-    values.iter().position(|v| v.abs() > f32::MAX as f64)
-}
-
 /// Values beyond f32's range would silently become infinite in an f32 fit; say so instead.
 pub(crate) fn check_f32_range(data: &Dataset) -> Result<(), CliError> {
     let m = &data.matrix;
-    match beyond_f32(&m.values) {
+    match m.values.beyond_f32() {
         None => Ok(()),
         Some(i) => Err(CliError::Usage(format!(
             "{}: value {:e} (row {}, column {}, 0-based) does not fit in f32; use --dtype f64 or scale the data",
             data.name,
-            m.values[i],
+            m.values.get(i),
             i / m.n_cols,
             i % m.n_cols
         ))),

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use burn::tensor::{backend::Backend, DType};
-use mixture::core::tensor::{from_f64_slice, to_vec_f64};
+use mixture::core::tensor::to_vec_f64;
 use mixture::em::KMeansConfig;
 use serde::Serialize;
 
@@ -68,7 +68,7 @@ impl BackendJob for KMeansJob<'_> {
 
     fn run<B: Backend>(self, device: B::Device, dtype: DType) -> Result<KMeansOutcome, CliError> {
         let m = &self.data.matrix;
-        let x = from_f64_slice::<B, 2>(&m.values, [m.n_rows, m.n_cols], &device, dtype);
+        let x = m.values.tensor::<B>(0..m.n_rows, m.n_cols, &device, dtype);
         let start = Instant::now();
         let model = self.config.fit(&x)?;
         let fit_seconds = start.elapsed().as_secs_f64();

@@ -21,7 +21,6 @@
 //! (wgpu) run `auto` as f32. Gradient-trained fits (`--method gradient`) get steps 1 and 2:
 //! they have no saved form to check in f64 yet.
 
-use mixture::core::tensor::from_f64_slice;
 use mixture::em::{persist::ModelKind, BayesianGaussianMixture, GaussianMixture};
 
 use burn::tensor::{backend::Backend, DType};
@@ -61,30 +60,30 @@ pub fn f32_unfit(m: &Matrix) -> Option<String> {
     if n == 0 || d == 0 {
         return None;
     }
-    if let Some(i) = crate::fit::beyond_f32(&m.values) {
+    if let Some(i) = m.values.beyond_f32() {
         return Some(format!(
             "value {:e} (row {}, column {}) is beyond f32's range",
-            m.values[i],
+            m.values.get(i),
             i / d,
             i % d
         ));
     }
     let mut mean = vec![0.0; d];
-    for row in m.values.chunks(d) {
+    m.values.for_each_row(d, |row| {
         for (s, v) in mean.iter_mut().zip(row) {
             *s += v;
         }
-    }
+    });
     mean.iter_mut().for_each(|s| *s /= n as f64);
     let mut sq = vec![0.0f64; d];
     let mut max_dev = vec![0.0f64; d];
-    for row in m.values.chunks(d) {
+    m.values.for_each_row(d, |row| {
         for j in 0..d {
             let dev = row[j] - mean[j];
             sq[j] += dev * dev;
             max_dev[j] = max_dev[j].max(dev.abs());
         }
-    }
+    });
     // Sums of n centred squares must stay below f32::MAX.
     let max_square = (f32::MAX as f64 / n as f64).sqrt();
     for j in 0..d {
@@ -172,12 +171,7 @@ impl BackendJob for CheckJob<'_> {
         let mut expected_total = 0.0;
         for start in (0..n).step_by(CHECK_ROWS) {
             let end = (start + CHECK_ROWS).min(n);
-            let x = from_f64_slice::<B, 2>(
-                &m.values[start * d..end * d],
-                [end - start, d],
-                &device,
-                dtype,
-            );
+            let x = m.values.tensor::<B>(start..end, d, &device, dtype);
             total += model.score(&x)? * (end - start) as f64;
             if let Some(m) = &expected {
                 expected_total += m.score(&x)? * (end - start) as f64;
@@ -271,6 +265,7 @@ pub fn auto(args: &FitArgs, data: &Dataset) -> Result<(FitOutcome, Choice), CliE
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mixture::core::tensor::from_f64_slice;
 
     #[test]
     fn the_f64_check_scores_in_blocks_and_adds_them_up() {
@@ -323,7 +318,7 @@ mod tests {
         Matrix {
             n_rows: values.len() / d,
             n_cols: d,
-            values,
+            values: values.into(),
             header: None,
             note: None,
         }

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use burn::tensor::{backend::Backend, DType};
-use mixture::core::tensor::{from_f64_like, to_vec_f64, to_vec_i64};
+use mixture::core::tensor::{to_vec_f64, to_vec_i64};
 use mixture::em::persist::ModelKind;
 use mixture::em::{BayesianGaussianMixture, GaussianMixture, KMeans, MixtureOfExperts};
 
@@ -66,7 +66,10 @@ impl PredictJob<'_> {
         let d = model.n_features();
         self.check_columns(d)?;
         // The data takes the model's dtype.
-        let x = from_f64_like::<B, 2, 2>(self.x.values.clone(), [self.x.n_rows, d], &model.means());
+        let x = self
+            .x
+            .values
+            .tensor::<B>(0..self.x.n_rows, d, &device, model.means().dtype());
         let labels = to_vec_i64(model.predict(&x)?)?;
         let proba = if self.proba {
             Some(rows(
@@ -84,7 +87,10 @@ impl PredictJob<'_> {
             .map_err(|e| self.load_error(e))?;
         let d = model.n_features();
         self.check_columns(d)?;
-        let x = from_f64_like::<B, 2, 2>(self.x.values.clone(), [self.x.n_rows, d], &model.means());
+        let x = self
+            .x
+            .values
+            .tensor::<B>(0..self.x.n_rows, d, &device, model.means().dtype());
         let labels = to_vec_i64(model.predict(&x)?)?;
         let proba = if self.proba {
             Some(rows(
@@ -101,11 +107,10 @@ impl PredictJob<'_> {
         let model = KMeans::<B>::from_json(self.json, &device).map_err(|e| self.load_error(e))?;
         let d = model.n_features();
         self.check_columns(d)?;
-        let x = from_f64_like::<B, 2, 2>(
-            self.x.values.clone(),
-            [self.x.n_rows, d],
-            &model.centroids(),
-        );
+        let x = self
+            .x
+            .values
+            .tensor::<B>(0..self.x.n_rows, d, &device, model.centroids().dtype());
         let labels = to_vec_i64(model.predict(&x)?)?;
         Ok(Predictions::Labels {
             labels,
@@ -119,7 +124,10 @@ impl PredictJob<'_> {
         let d = model.n_features();
         self.check_columns(d)?;
         let like = model.coefficients();
-        let x = from_f64_like::<B, 2, 3>(self.x.values.clone(), [self.x.n_rows, d], &like);
+        let x = self
+            .x
+            .values
+            .tensor::<B>(0..self.x.n_rows, d, &device, like.dtype());
         let (prediction, weights) = model.predict(&x)?;
         Ok(Predictions::Regression {
             prediction: rows(to_vec_f64(prediction)?, model.n_outputs()),

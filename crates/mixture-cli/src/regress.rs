@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::backend::{self, BackendJob, Dtype};
 use crate::cli::RegressArgs;
-use crate::data::Matrix;
+use crate::data::{Matrix, Values};
 use crate::dataset::Dataset;
 use crate::error::CliError;
 use crate::progress::ProgressObserver;
@@ -243,7 +243,7 @@ fn bundled_two_planes() -> Dataset {
     Dataset {
         name: "two-planes (bundled)".to_string(),
         matrix: Matrix {
-            values,
+            values: Values::F64(values),
             n_rows: n,
             n_cols: 3,
             header: Some(vec!["x1".into(), "x2".into(), "y".into()]),
@@ -290,7 +290,7 @@ fn split(data: &Dataset, target: Option<&str>) -> Result<Problem, CliError> {
     let d = m.n_cols - 1;
     let mut x = Vec::with_capacity(m.n_rows * d);
     let mut y = Vec::with_capacity(m.n_rows);
-    for row in m.values.chunks(m.n_cols) {
+    m.values.for_each_row(m.n_cols, |row| {
         for (j, &v) in row.iter().enumerate() {
             if j == t {
                 y.push(v);
@@ -298,7 +298,7 @@ fn split(data: &Dataset, target: Option<&str>) -> Result<Problem, CliError> {
                 x.push(v);
             }
         }
-    }
+    });
     let mut feature_names = names.clone();
     let target_name = feature_names.remove(t);
     Ok(Problem {

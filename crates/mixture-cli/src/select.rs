@@ -6,7 +6,6 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use burn::tensor::{backend::Backend, DType};
-use mixture::core::tensor::from_f64_slice;
 use mixture::em::selection::{Criterion, ModelSelectionConfig, SelectionCell, SelectionMethod};
 use mixture::em::GaussianMixtureConfig;
 use mixture::CovarianceType;
@@ -106,7 +105,7 @@ impl BackendJob for SelectJob<'_> {
 
     fn run<B: Backend>(self, device: B::Device, dtype: DType) -> Result<Outcome, CliError> {
         let m = &self.data.matrix;
-        let x = from_f64_slice::<B, 2>(&m.values, [m.n_rows, m.n_cols], &device, dtype);
+        let x = m.values.tensor::<B>(0..m.n_rows, m.n_cols, &device, dtype);
         let progress = GridProgress::new(self.show_progress, self.config.grid().len());
         let selection = self.config.fit_with(&x, &mut |c: &SelectionCell| {
             progress.step(format!("K = {}, {}", c.n_components, c.covariance_type));

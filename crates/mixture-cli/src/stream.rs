@@ -13,7 +13,7 @@ use mixture::io::{default_batch_rows, CsvSource, NpySource};
 
 use crate::backend::{self, BackendJob, Dtype};
 use crate::cli::{FitArgs, Method};
-use crate::data::Matrix;
+use crate::data::{Matrix, Values};
 use crate::dataset::Dataset;
 use crate::error::CliError;
 use crate::fit::FitOutcome;
@@ -165,7 +165,7 @@ impl Plan {
         let data = Dataset {
             name: input.unwrap_or(self.input.path()).display().to_string(),
             matrix: Matrix {
-                values: Vec::new(),
+                values: Values::F64(Vec::new()),
                 n_rows: read.n_samples,
                 n_cols: read.n_features,
                 header: None,

@@ -37,6 +37,7 @@
 #![warn(missing_docs)]
 
 pub mod batch;
+pub mod blocks;
 pub mod components;
 pub mod criteria;
 pub mod error;

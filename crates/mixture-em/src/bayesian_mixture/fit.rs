@@ -75,7 +75,6 @@ impl BayesianGaussianMixtureConfig {
                 init: self.init,
                 k: self.n_components,
                 seed,
-                batch_size: self.batch_size,
             };
             let check = start.run(&mut components, &mut gate, &data, Some(&m.batch))?;
             verify(&components, check)?;
@@ -137,7 +136,6 @@ impl BayesianGaussianMixtureConfig {
                 init: self.init,
                 k: self.n_components,
                 seed,
-                batch_size: self.batch_size,
             };
             let check = start.run(&mut components, &mut gate, &data, None)?;
             verify_over(data.source(), &components, check)?;

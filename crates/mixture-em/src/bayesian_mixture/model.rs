@@ -2,8 +2,11 @@
 
 use burn::tensor::{Int, Tensor, backend::Backend};
 use mixture_core::{
-    Batch, Components, Gate, NoopObserver, Result, TensorSource, host::check_input,
-    logsumexp::logsumexp_with_exp, tensor::to_vec_f64,
+    Batch, Components, Gate, NoopObserver, Result, TensorSource,
+    blocks::{map_row_blocks, sum_row_blocks},
+    host::check_input,
+    logsumexp::logsumexp_with_exp,
+    tensor::to_vec_f64,
 };
 use mixture_experts::{CovarianceType, Covariances, NormalWishart};
 use mixture_gates::{VariationalWeights, Weights};
@@ -215,24 +218,44 @@ impl<B: Backend> BayesianGaussianMixture<B> {
 
     /// `E_q[ln π_k] + E_q[ln N(x | μ_k, Λ_k⁻¹)]`, `[N, K]` (scikit-learn's
     /// `_estimate_weighted_log_prob`).
-    fn joint(&self, x: &Tensor<B, 2>) -> Tensor<B, 2> {
+    fn joint(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
         let batch = Batch::new(x.clone());
-        self.components
-            .log_joint(x.clone(), self.gate.log_weights(&batch))
+        self.components.log_joint(x, self.gate.log_weights(&batch))
+    }
+
+    /// The joint log-densities of the chosen kind, `[N, K]`.
+    fn joint_with(&self, x: Tensor<B, 2>, density: Density) -> Tensor<B, 2> {
+        match density {
+            Density::Expected => self.joint(x),
+            Density::Predictive => {
+                self.components.predictive_log_prob(x) + self.weights().log().unsqueeze_dim::<2>(0)
+            }
+        }
+    }
+
+    /// Rows per block of a row-wise evaluation of `x` (the fit's blocks: see
+    /// [`map_row_blocks`]).
+    fn block_rows(&self, x: &Tensor<B, 2>) -> usize {
+        let [n, d] = x.dims();
+        self.config.gaussian().block_rows::<B>(n, d)
     }
 
     /// Posterior probability of each component for each row, `[N, K]` (scikit-learn's
     /// `predict_proba`: from the variational expectations).
     pub fn predict_proba(&self, x: &Tensor<B, 2>) -> Result<Tensor<B, 2>> {
         self.check_input(x)?;
-        Ok(logsumexp_with_exp(self.joint(x)).1)
+        Ok(map_row_blocks(x, self.block_rows(x), |b| {
+            logsumexp_with_exp(self.joint(b)).1
+        }))
     }
 
     /// The most probable component of each row, `[N]`.
     pub fn predict(&self, x: &Tensor<B, 2>) -> Result<Tensor<B, 1, Int>> {
         self.check_input(x)?;
-        let n = x.dims()[0];
-        Ok(self.joint(x).argmax(1).reshape([n]))
+        Ok(map_row_blocks(x, self.block_rows(x), |b| {
+            let m = b.dims()[0];
+            self.joint(b).argmax(1).reshape([m])
+        }))
     }
 
     /// scikit-learn's `score_samples` ([`Density::Expected`]), `[N]`.
@@ -243,15 +266,12 @@ impl<B: Backend> BayesianGaussianMixture<B> {
     /// Per-row log-density of the chosen kind, `[N]`.
     pub fn score_samples_with(&self, x: &Tensor<B, 2>, density: Density) -> Result<Tensor<B, 1>> {
         self.check_input(x)?;
-        let n = x.dims()[0];
-        let joint = match density {
-            Density::Expected => self.joint(x),
-            Density::Predictive => {
-                self.components.predictive_log_prob(x.clone())
-                    + self.weights().log().unsqueeze_dim::<2>(0)
-            }
-        };
-        Ok(logsumexp_with_exp(joint).0.reshape([n]))
+        Ok(map_row_blocks(x, self.block_rows(x), |b| {
+            let m = b.dims()[0];
+            logsumexp_with_exp(self.joint_with(b, density))
+                .0
+                .reshape([m])
+        }))
     }
 
     /// Mean of [`score_samples`](Self::score_samples) (scikit-learn's `score`).
@@ -261,7 +281,11 @@ impl<B: Backend> BayesianGaussianMixture<B> {
 
     /// Mean of [`score_samples_with`](Self::score_samples_with).
     pub fn score_with(&self, x: &Tensor<B, 2>, density: Density) -> Result<f64> {
-        Ok(to_vec_f64(self.score_samples_with(x, density)?.mean())?[0])
+        self.check_input(x)?;
+        let total = sum_row_blocks(x, self.block_rows(x), |b| {
+            logsumexp_with_exp(self.joint_with(b, density)).0.sum()
+        });
+        Ok(to_vec_f64(total)?[0] / x.dims()[0] as f64)
     }
 
     /// The plug-in Gaussian mixture: weights `weights_`, means `means_`, covariances

@@ -7,7 +7,10 @@ use mixture_experts::CovarianceType;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(into = "&'static str", try_from = "String")]
 pub enum InitMethod {
-    /// Hard labels of one seeded k-means run (scikit-learn's default).
+    /// Hard labels of one seeded k-means run (scikit-learn's default). The run goes over
+    /// the fit's own row blocks; beyond 65 536 rows (and 64 per component) k-means++ seeds
+    /// it from a seeded uniform sample of that many rows and Lloyd then runs over all rows,
+    /// for data in memory as for a stream, so both start from the same centres.
     #[default]
     KMeans,
     /// One-hot responsibilities at the k-means++ seeds (other rows zero).

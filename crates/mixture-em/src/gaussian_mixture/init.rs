@@ -47,7 +47,6 @@ pub(crate) fn initialize<B: Backend>(
             init: config.init,
             k,
             seed,
-            batch_size: config.batch_size,
         };
         Some(start.run(&mut comps, &mut gate, data, full)?)
     };
@@ -93,7 +92,6 @@ pub(crate) struct Start {
     pub init: InitMethod,
     pub k: usize,
     pub seed: u64,
-    pub batch_size: Option<usize>,
 }
 
 impl Start {
@@ -116,17 +114,14 @@ impl Start {
         let mut rng = StdRng::seed_from_u64(self.seed);
         match self.init {
             InitMethod::KMeans => {
+                // Over the fit's own blocks, in memory as over a stream: no second copy of
+                // the data, no labels kept, and beyond `STREAM_SEED_ROWS` rows k-means++
+                // seeds from a seeded sample of them, so that an in-memory fit and a
+                // streamed one start from the same centres at any size.
                 let km = KMeansConfig::new(k)
                     .with_n_init(1)
                     .with_seed(self.seed)
-                    .with_batch_size(self.batch_size);
-                let km = match full {
-                    Some(b) => match &b.weight {
-                        Some(w) => km.fit_weighted(&b.x, w)?,
-                        None => km.fit(&b.x)?,
-                    },
-                    None => km.fit_source_centres(&source)?,
-                };
+                    .fit_source_centres(&source)?;
                 start_from(components, gate, &mut [], data, &mut |batch: &Batch<B>| {
                     Ok(one_hot_like(km.predict(&batch.x)?, k, &batch.x))
                 })

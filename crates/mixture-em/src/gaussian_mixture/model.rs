@@ -3,6 +3,7 @@
 use burn::tensor::{Int, Tensor, backend::Backend};
 use mixture_core::{
     Batch, Error, Gate, NoopObserver, Result, TensorSource,
+    blocks::{map_row_blocks, sum_row_blocks},
     criteria::{aic, bic, icl},
     host::check_input,
     logsumexp::logsumexp_with_exp,
@@ -127,36 +128,51 @@ impl<B: Backend> GaussianMixture<B> {
     }
 
     /// `log π_k + log N(x | μ_k, Σ_k)`, `[N, K]`.
-    fn joint(&self, x: &Tensor<B, 2>) -> Tensor<B, 2> {
+    fn joint(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
         let batch = Batch::new(x.clone());
-        self.components
-            .log_joint(x.clone(), self.gate.log_weights(&batch))
+        self.components.log_joint(x, self.gate.log_weights(&batch))
+    }
+
+    /// Rows per block of a row-wise evaluation of `x` (the fit's blocks: see
+    /// [`map_row_blocks`]).
+    fn block_rows(&self, x: &Tensor<B, 2>) -> usize {
+        let [n, d] = x.dims();
+        self.config.block_rows::<B>(n, d)
     }
 
     /// Posterior probability of each component for each row, `[N, K]` (rows sum to one).
     pub fn predict_proba(&self, x: &Tensor<B, 2>) -> Result<Tensor<B, 2>> {
         self.check_input(x)?;
-        Ok(logsumexp_with_exp(self.joint(x)).1)
+        Ok(map_row_blocks(x, self.block_rows(x), |b| {
+            logsumexp_with_exp(self.joint(b)).1
+        }))
     }
 
     /// The most probable component of each row, `[N]`.
     pub fn predict(&self, x: &Tensor<B, 2>) -> Result<Tensor<B, 1, Int>> {
         self.check_input(x)?;
-        let n = x.dims()[0];
-        Ok(self.joint(x).argmax(1).reshape([n]))
+        Ok(map_row_blocks(x, self.block_rows(x), |b| {
+            let m = b.dims()[0];
+            self.joint(b).argmax(1).reshape([m])
+        }))
     }
 
     /// Log-likelihood of each row under the mixture, `[N]`.
     pub fn score_samples(&self, x: &Tensor<B, 2>) -> Result<Tensor<B, 1>> {
         self.check_input(x)?;
-        let n = x.dims()[0];
-        Ok(logsumexp_with_exp(self.joint(x)).0.reshape([n]))
+        Ok(map_row_blocks(x, self.block_rows(x), |b| {
+            let m = b.dims()[0];
+            logsumexp_with_exp(self.joint(b)).0.reshape([m])
+        }))
     }
 
     /// Mean log-likelihood of the rows (scikit-learn's `score`; PyCave's is its negative).
     pub fn score(&self, x: &Tensor<B, 2>) -> Result<f64> {
-        let s = self.score_samples(x)?.mean();
-        Ok(to_vec_f64(s)?[0])
+        self.check_input(x)?;
+        let total = sum_row_blocks(x, self.block_rows(x), |b| {
+            logsumexp_with_exp(self.joint(b)).0.sum()
+        });
+        Ok(to_vec_f64(total)?[0] / x.dims()[0] as f64)
     }
 
     /// Free parameters: covariance parameters + K·D means + K − 1 weights.
@@ -191,13 +207,16 @@ impl<B: Backend> GaussianMixture<B> {
     /// needs for BIC, AIC and ICL at once).
     pub(crate) fn score_and_entropy(&self, x: &Tensor<B, 2>) -> Result<(f64, f64)> {
         self.check_input(x)?;
-        let joint = self.joint(x);
-        let (log_norm, resp) = logsumexp_with_exp(joint.clone());
-        // ln r_ik, floored so that a responsibility of exactly 0 adds 0 · (−1e30) = 0.
-        let log_resp = (joint - log_norm.clone()).clamp_min(-1e30);
-        let entropy = (resp * log_resp).sum().neg();
-        let v = to_vec_f64(Tensor::cat(vec![log_norm.mean(), entropy], 0))?;
-        Ok((v[0], v[1]))
+        let sums = sum_row_blocks(x, self.block_rows(x), |b| {
+            let joint = self.joint(b);
+            let (log_norm, resp) = logsumexp_with_exp(joint.clone());
+            // ln r_ik, floored so that a responsibility of exactly 0 adds 0 · (−1e30) = 0.
+            let log_resp = (joint - log_norm.clone()).clamp_min(-1e30);
+            let entropy = (resp * log_resp).sum().neg();
+            Tensor::cat(vec![log_norm.sum(), entropy], 0)
+        });
+        let v = to_vec_f64(sums)?;
+        Ok((v[0] / x.dims()[0] as f64, v[1]))
     }
 
     /// Draws `n` points, returned grouped by component (as scikit-learn does) with their
