@@ -12,7 +12,7 @@ use mixture_gates::VariationalWeights;
 use super::{BayesianGaussianMixture, BayesianGaussianMixtureConfig};
 use crate::{
     driver::{EmFit, EmMode, EmSettings, FitData, best_of, run, start_from, verify, verify_over},
-    gaussian_mixture::{FEATURE_CACHE_BYTES, Start},
+    gaussian_mixture::Start,
 };
 
 impl BayesianGaussianMixtureConfig {
@@ -256,7 +256,9 @@ impl BayesianGaussianMixtureConfig {
         self.validate_for(d)?;
         let center = x.clone().mean_dim(0);
         let batch = Batch::new(x.clone());
-        let source = TensorSource::new(batch.clone(), Some(self.gaussian().block_rows::<B>(n, d)));
+        let source = self
+            .gaussian()
+            .in_memory_source(batch.clone(), x.dtype().size());
         let prior = self.prior(&source, &center)?;
         Ok(InMemory {
             n,
@@ -275,8 +277,7 @@ impl BayesianGaussianMixtureConfig {
     ) -> Result<FitData<'a, B, mixture_experts::GaussianFeatures<B>>> {
         let data = FitData::new(&m.source, m.n as f64);
         let [n, d] = x.dims();
-        let bytes = self.gaussian().feature_bytes(n, d, x.dtype().size());
-        if self.batch_size.is_none() && bytes > 0 && bytes <= FEATURE_CACHE_BYTES {
+        if self.gaussian().keeps_features(n, d, x.dtype().size()) {
             let (template, _) = self.fresh(&m.prior, &m.center)?;
             return data.keep_features(&template);
         }

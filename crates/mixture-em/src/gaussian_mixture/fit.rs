@@ -48,8 +48,7 @@ impl GaussianMixtureConfig {
         let m = self.in_memory(x, sample_weight)?;
         let mut data = FitData::new(&m.source, m.total);
         let [n, d] = x.dims();
-        let bytes = self.feature_bytes(n, d, x.dtype().size());
-        if self.batch_size.is_none() && bytes > 0 && bytes <= FEATURE_CACHE_BYTES {
+        if self.keeps_features(n, d, x.dtype().size()) {
             let k = self.n_components;
             let template =
                 GaussianComponents::standard(self.covariance_type, k, d, self.reg_covar, x)
@@ -76,7 +75,7 @@ impl GaussianMixtureConfig {
             None => n as f64,
         };
         let center = weighted_mean(&batch, total);
-        let source = TensorSource::new(batch.clone(), Some(self.block_rows::<B>(n, d)));
+        let source = self.in_memory_source(batch.clone(), x.dtype().size());
         Ok(InMemory {
             batch,
             total,
@@ -201,6 +200,31 @@ impl GaussianMixtureConfig {
         };
         // A multiple of 64 rows: the tall products split blocks into equal row chunks.
         (rows / 64 * 64).max(t.min_block_rows).min(n.max(1))
+    }
+
+    /// Whether an in-memory fit of `n × d` values of `elem` bytes keeps its prepared
+    /// features (see [`FitData::keep_features`]): when the user set no batch size and the
+    /// features take at most [`FEATURE_CACHE_BYTES`].
+    pub(crate) fn keeps_features(&self, n: usize, d: usize, elem: usize) -> bool {
+        let bytes = self.feature_bytes(n, d, elem);
+        self.batch_size.is_none() && bytes > 0 && bytes <= FEATURE_CACHE_BYTES
+    }
+
+    /// The row blocks an in-memory fit iterates: tensors of their own, except when the fit
+    /// keeps its features (its iterations then read the features, not the blocks, and a
+    /// copy of the data would only cost memory).
+    pub(crate) fn in_memory_source<B: Backend>(
+        &self,
+        batch: Batch<B>,
+        elem: usize,
+    ) -> TensorSource<B> {
+        let [n, d] = batch.x.dims();
+        let rows = Some(self.block_rows::<B>(n, d));
+        if self.keeps_features(n, d, elem) {
+            TensorSource::views(batch, rows)
+        } else {
+            TensorSource::new(batch, rows)
+        }
     }
 
     /// Bytes of the features an in-memory fit prepares once: `[x − c, (x − c)², 1]` for

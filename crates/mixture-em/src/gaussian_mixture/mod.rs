@@ -32,7 +32,7 @@
 mod config;
 mod fit;
 mod init;
-pub(crate) use fit::{FEATURE_CACHE_BYTES, shard_sums};
+pub(crate) use fit::shard_sums;
 pub(crate) use init::Start;
 mod model;
 mod persist;
