@@ -186,6 +186,79 @@ pub fn peek(json: &str) -> Result<Header> {
     })
 }
 
+/// The model document `json` moved by `offset` (one value per feature): every location it
+/// holds (the means or centroids, the centre its scores are taken about, a variational
+/// prior's mean, initial means given in its configuration) plus `offset`, added in f64.
+/// Everything else is unchanged: the moved model gives the moved data `x + offset` the
+/// scores, labels and probabilities the model gave `x`.
+///
+/// This is how a fit in f32 keeps data far from the origin exact: the data are centred on
+/// the host in f64 before the cast (the cast would otherwise round away their digits), the
+/// model is fitted to the centred data, and its document is moved back to the data's units.
+/// The values are written in f64; loading the document as f32 rounds the moved locations
+/// (centre the data and move the model by the same amount first to keep them).
+///
+/// ```
+/// use mixture_em::persist::translate;
+/// use mixture_em::{GaussianMixture, GaussianMixtureConfig};
+/// use burn::tensor::Tensor;
+/// type B = burn_ndarray::NdArray<f64>;
+/// let dev = Default::default();
+/// let x = Tensor::<B, 2>::from_floats([[0.0, 0.1], [0.2, 0.0], [4.0, 4.1], [4.2, 4.0]], &dev);
+/// let model = GaussianMixtureConfig::new(2).fit(&x)?;
+/// let moved = translate(&model.to_json()?, &[1e8, -3.0])?;
+/// let moved = GaussianMixture::<B>::from_json(&moved, &dev)?;
+/// let y = x.clone() + Tensor::<B, 2>::from_floats([[1e8, -3.0]], &dev);
+/// assert!((moved.score(&y)? - model.score(&x)?).abs() < 1e-9);
+/// assert!(translate(&model.to_json()?, &[1.0]).is_err()); // one value per feature
+/// # Ok::<(), mixture_core::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::ModelFile`] for a document that is not a model file, a mixture of experts (a
+/// regression has no location to move), or an `offset` that is not one finite value per
+/// feature.
+pub fn translate(json: &str, offset: &[f64]) -> Result<String> {
+    match peek(json)?.format {
+        ModelKind::GaussianMixture => crate::gaussian_mixture::translate(json, offset),
+        ModelKind::BayesianGaussianMixture => crate::bayesian_mixture::translate(json, offset),
+        ModelKind::KMeans => crate::kmeans::translate(json, offset),
+        kind @ ModelKind::MixtureOfExperts => Err(invalid(
+            kind,
+            "a mixture of experts is a regression, with no location to move",
+        )),
+    }
+}
+
+/// Adds `offset` to every row of `values` (rows of `offset.len()` values) of a model of
+/// `kind` with `n_features` features; `None` (an absent field) stays absent.
+pub(crate) fn shift_rows(
+    kind: ModelKind,
+    values: Option<&mut Vec<f64>>,
+    offset: &[f64],
+    n_features: usize,
+) -> Result<()> {
+    if offset.len() != n_features || offset.iter().any(|o| !o.is_finite()) {
+        return Err(invalid(
+            kind,
+            format!(
+                "cannot move it by {} values ({offset:?}): it has {n_features} features and the offset must be finite",
+                offset.len()
+            ),
+        ));
+    }
+    let Some(values) = values else {
+        return Ok(());
+    };
+    if values.len() % n_features.max(1) != 0 {
+        return Err(invalid(kind, "a location does not match n_features"));
+    }
+    for row in values.chunks_mut(n_features.max(1)) {
+        row.iter_mut().zip(offset).for_each(|(v, o)| *v += o);
+    }
+    Ok(())
+}
+
 /// The model `body` in its envelope, as pretty JSON.
 pub(crate) fn encode<T: Serialize>(kind: ModelKind, dtype: DType, body: &T) -> Result<String> {
     let envelope = Envelope {

@@ -17,6 +17,7 @@ mod config;
 mod fit;
 mod model;
 mod persist;
+pub(crate) use persist::translate;
 
 pub use config::BayesianGaussianMixtureConfig;
 pub use model::{BayesianGaussianMixture, Density};

@@ -12,7 +12,7 @@ use mixture_experts::{CovarianceType, Covariances, NormalWishart, NormalWishartP
 use mixture_gates::{VariationalWeights, WeightPrior};
 
 use super::{BayesianGaussianMixture, BayesianGaussianMixtureConfig};
-use crate::persist::{ModelKind, decode, encode, invalid, read, write};
+use crate::persist::{ModelKind, decode, encode, invalid, read, shift_rows, write};
 
 const KIND: ModelKind = ModelKind::BayesianGaussianMixture;
 
@@ -42,6 +42,18 @@ struct Saved {
     converged: bool,
     n_iter: usize,
     lower_bounds: Vec<f64>,
+}
+
+/// [`crate::persist::translate`] for a variational mixture: its means, its centre, its
+/// prior's mean and the configuration's `mean_prior`.
+pub(crate) fn translate(json: &str, offset: &[f64]) -> Result<String> {
+    let (dtype, mut s): (_, Saved) = decode(json, KIND)?;
+    let d = s.n_features;
+    shift_rows(KIND, Some(&mut s.means), offset, d)?;
+    shift_rows(KIND, Some(&mut s.center), offset, d)?;
+    shift_rows(KIND, Some(&mut s.prior.mean), offset, d)?;
+    shift_rows(KIND, s.config.mean_prior.as_mut(), offset, d)?;
+    encode(KIND, dtype, &s)
 }
 
 impl<B: Backend> BayesianGaussianMixture<B> {

@@ -36,6 +36,7 @@ pub(crate) use fit::shard_sums;
 pub(crate) use init::Start;
 mod model;
 mod persist;
+pub(crate) use persist::translate;
 
 pub use config::{GaussianMixtureConfig, InitMethod};
 pub use model::GaussianMixture;

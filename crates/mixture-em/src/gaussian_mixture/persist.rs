@@ -15,7 +15,7 @@ use mixture_experts::{CovarianceType, Covariances, GaussianComponents};
 use mixture_gates::Weights;
 
 use super::{GaussianMixture, GaussianMixtureConfig};
-use crate::persist::{ModelKind, decode, encode, invalid, read, write};
+use crate::persist::{ModelKind, decode, encode, invalid, read, shift_rows, write};
 
 const KIND: ModelKind = ModelKind::GaussianMixture;
 
@@ -34,6 +34,20 @@ struct Saved {
     converged: bool,
     n_iter: usize,
     lower_bounds: Vec<f64>,
+}
+
+/// [`crate::persist::translate`] for a Gaussian mixture: its means, its centre (the origin
+/// when the file has none) and the configuration's `means_init`.
+pub(crate) fn translate(json: &str, offset: &[f64]) -> Result<String> {
+    let (dtype, mut s): (_, Saved) = decode(json, KIND)?;
+    let d = s.n_features;
+    if s.center.is_empty() {
+        s.center = vec![0.0; d];
+    }
+    shift_rows(KIND, Some(&mut s.means), offset, d)?;
+    shift_rows(KIND, Some(&mut s.center), offset, d)?;
+    shift_rows(KIND, s.config.means_init.as_mut(), offset, d)?;
+    encode(KIND, dtype, &s)
 }
 
 impl<B: Backend> GaussianMixture<B> {

@@ -46,6 +46,7 @@ mod init;
 mod lloyd;
 mod model;
 mod persist;
+pub(crate) use persist::translate;
 mod plusplus;
 mod relocate;
 

@@ -15,7 +15,7 @@ use mixture_core::{
 };
 
 use super::{KMeans, KMeansConfig};
-use crate::persist::{ModelKind, decode, encode, invalid, read, write};
+use crate::persist::{ModelKind, decode, encode, invalid, read, shift_rows, write};
 
 const KIND: ModelKind = ModelKind::KMeans;
 
@@ -31,6 +31,13 @@ struct Saved {
     inertia: Option<f64>,
     n_iter: usize,
     converged: bool,
+}
+
+/// [`crate::persist::translate`] for k-means: its centroids.
+pub(crate) fn translate(json: &str, offset: &[f64]) -> Result<String> {
+    let (dtype, mut s): (_, Saved) = decode(json, KIND)?;
+    shift_rows(KIND, Some(&mut s.centroids), offset, s.n_features)?;
+    encode(KIND, dtype, &s)
 }
 
 impl<B: Backend> KMeans<B> {

@@ -183,3 +183,96 @@ proptest! {
         prop_assert!(close(sa, sb, 1e-2, 1.0), "score {sa} vs {sb} at offset {c}");
     }
 }
+
+/// Data far from the origin, fitted in f32 the way the command line does it: centred on the
+/// host in f64, cast, fitted, and the saved model moved back (`persist::translate`). The
+/// moved model, read in f64, gives the raw data the likelihood, labels and probabilities the
+/// f32 model gave the centred data (to f32's rounding of those scores, 1e-5 relative), for a
+/// Gaussian mixture (each covariance type), a variational one and k-means; and the locations
+/// are exact in the user's units. Casting the raw data to f32 instead cannot even tell the
+/// rows apart at this offset.
+#[test]
+fn an_f32_fit_of_host_centred_data_moves_back_exactly() {
+    use mixture_em::persist::translate;
+    use mixture_em::{
+        BayesianGaussianMixture, BayesianGaussianMixtureConfig, KMeans, KMeansConfig,
+    };
+    let d = 2;
+    let centred = blobs(300, d, 7);
+    let offset = [1e8, -3e7];
+    let raw: Vec<f64> = centred
+        .iter()
+        .enumerate()
+        .map(|(i, v)| v + offset[i % d])
+        .collect();
+    let x32 = tensor(&centred, d, DType::F32);
+    let x64 = tensor(&raw, d, DType::F64);
+    let dev = Default::default();
+    let labels = |t: Tensor<F, 1, burn::tensor::Int>| mixture_core::tensor::to_vec_i64(t).unwrap();
+    for ct in [
+        CovarianceType::Full,
+        CovarianceType::Tied,
+        CovarianceType::Diag,
+        CovarianceType::Spherical,
+    ] {
+        let model = GaussianMixtureConfig::new(K)
+            .with_covariance_type(ct)
+            .fit(&x32)
+            .unwrap();
+        let moved = translate(&model.to_json().unwrap(), &offset).unwrap();
+        let wide = GaussianMixture::<F>::from_json_as(&moved, &dev, DType::F64).unwrap();
+        let (a, b) = (model.score(&x32).unwrap(), wide.score(&x64).unwrap());
+        assert!(close(a, b, 1e-5, 1.0), "{ct:?}: {a} vs {b}");
+        assert_eq!(
+            labels(model.predict(&x32).unwrap()),
+            labels(wide.predict(&x64).unwrap())
+        );
+        let means = to_vec_f64(model.means()).unwrap();
+        let moved_means = to_vec_f64(wide.means()).unwrap();
+        for (i, (m, w)) in means.iter().zip(&moved_means).enumerate() {
+            assert_eq!(
+                *w,
+                m + offset[i % d],
+                "{ct:?}: the means move by the offset, in f64"
+            );
+        }
+    }
+    let bgm = BayesianGaussianMixtureConfig::new(K).fit(&x32).unwrap();
+    let moved = translate(&bgm.to_json().unwrap(), &offset).unwrap();
+    let wide = BayesianGaussianMixture::<F>::from_json_as(&moved, &dev, DType::F64).unwrap();
+    let (a, b) = (bgm.score(&x32).unwrap(), wide.score(&x64).unwrap());
+    assert!(close(a, b, 1e-5, 1.0), "variational: {a} vs {b}");
+    assert_eq!(
+        labels(bgm.predict(&x32).unwrap()),
+        labels(wide.predict(&x64).unwrap())
+    );
+    let km = KMeansConfig::new(K).fit(&x32).unwrap();
+    let moved = translate(&km.to_json().unwrap(), &offset).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&moved).unwrap();
+    let centroids: Vec<f64> = serde_json::from_value(doc["centroids"].clone()).unwrap();
+    for (i, (c, m)) in to_vec_f64(km.centroids())
+        .unwrap()
+        .iter()
+        .zip(&centroids)
+        .enumerate()
+    {
+        assert_eq!(*m, c + offset[i % d]);
+    }
+    let km64 = KMeans::<F>::from_json(&moved.replace("\"f32\"", "\"f64\""), &dev).unwrap();
+    assert_eq!(
+        labels(km.predict(&x32).unwrap()),
+        labels(km64.predict(&x64).unwrap())
+    );
+    // A regression has no location to move.
+    let experts = format!(
+        r#"{{"format": "{}", "version": 1, "dtype": "f32"}}"#,
+        mixture_em::persist::ModelKind::MixtureOfExperts.format()
+    );
+    let e = translate(&experts, &offset).unwrap_err().to_string();
+    assert!(e.contains("no location to move"), "{e}");
+    // The plain cast: at 1e8, f32's spacing is 8, larger than the blobs' whole layout.
+    let cast: Vec<f64> = raw.iter().map(|&v| f64::from(v as f32)).collect();
+    let distinct: std::collections::BTreeSet<i64> =
+        cast.iter().step_by(d).map(|&v| v as i64).collect();
+    assert!(distinct.len() <= 3, "{distinct:?}");
+}
