@@ -79,6 +79,27 @@ impl Values {
         }
     }
 
+    /// Rows `rows` (of `n_cols` values) minus `shift` (one value per column, taken off in
+    /// f64 before the cast to `dtype`), as a tensor on `device`; no shift: [`tensor`](Self::tensor).
+    pub fn tensor_shifted<B: burn::tensor::backend::Backend>(
+        &self,
+        rows: std::ops::Range<usize>,
+        n_cols: usize,
+        device: &B::Device,
+        dtype: burn::tensor::DType,
+        shift: Option<&[f64]>,
+    ) -> burn::tensor::Tensor<B, 2> {
+        let Some(shift) = shift else {
+            return self.tensor(rows, n_cols, device, dtype);
+        };
+        let shape = [rows.len(), n_cols];
+        let mut centred = self.to_f64(rows.start * n_cols..rows.end * n_cols);
+        for row in centred.chunks_mut(n_cols.max(1)) {
+            row.iter_mut().zip(shift).for_each(|(v, s)| *v -= s);
+        }
+        mixture::core::tensor::from_f64(centred, shape, device, dtype)
+    }
+
     /// Rows `rows` (of `n_cols` values) as a tensor of `dtype` on `device`. f32 values go to
     /// an f32 tensor without passing through f64.
     pub fn tensor<B: burn::tensor::backend::Backend>(

@@ -80,6 +80,20 @@ impl FitOutcome {
     }
 }
 
+impl FitOutcome {
+    /// The outcome of a fit to data centred by `-offset`, in the data's own units: the means
+    /// and the saved model moved by `offset` (in f64). Scores, weights and labels do not move.
+    pub(crate) fn move_by(&mut self, offset: &[f64]) -> Result<(), CliError> {
+        for row in &mut self.means {
+            row.iter_mut().zip(offset).for_each(|(m, o)| *m += o);
+        }
+        if let Some(json) = &self.model_json {
+            self.model_json = Some(mixture::em::persist::translate(json, offset)?);
+        }
+        Ok(())
+    }
+}
+
 /// Component labels read back as indices.
 pub(crate) fn labels<B: Backend>(
     labels: burn::tensor::Tensor<B, 1, burn::tensor::Int>,
@@ -110,6 +124,9 @@ pub(crate) struct FitJob<'a> {
     pub args: &'a FitArgs,
     /// The data.
     pub data: &'a Dataset,
+    /// Column means to take off the data on the host, in f64, before an f32 fit (data that
+    /// the cast would otherwise round: see `precision::f32_fit`); the outcome is moved back.
+    pub shift: Option<&'a [f64]>,
 }
 
 impl BackendJob for FitJob<'_> {
@@ -117,17 +134,25 @@ impl BackendJob for FitJob<'_> {
 
     fn run<B: Backend>(self, device: B::Device, dtype: DType) -> Result<FitOutcome, CliError> {
         let m = &self.data.matrix;
-        let x = m.values.tensor::<B>(0..m.n_rows, m.n_cols, &device, dtype);
+        // f64 holds the raw values exactly: only an f32 fit is centred.
+        let shift = self.shift.filter(|_| dtype == DType::F32);
+        let x = m
+            .values
+            .tensor_shifted::<B>(0..m.n_rows, m.n_cols, &device, dtype, shift);
         let want_labels = self.data.classes.is_some();
         let mut observer = ProgressObserver::new(!self.args.json && !self.args.no_progress);
         // The one place that picks the training method.
-        match self.args.method {
+        let mut outcome = match self.args.method {
             Method::Em => crate::em::fit(&x, self.args, want_labels, &mut observer),
             Method::Gradient => crate::gradient::fit(&x, self.args, want_labels, &mut observer),
             Method::Variational => {
                 crate::variational::fit(&x, self.args, want_labels, &mut observer)
             }
+        }?;
+        if let Some(offset) = shift {
+            outcome.move_by(offset)?;
         }
+        Ok(outcome)
     }
 }
 
@@ -142,17 +167,28 @@ pub fn run(args: &FitArgs, delimiter: Option<u8>) -> Result<(), CliError> {
     let data = Dataset::load(args.input.as_deref(), delimiter)?;
     let (outcome, choice) = match args.dtype.fixed() {
         Some(dtype) => {
+            let mut centred = None;
             if dtype == Dtype::F32 {
                 check_f32_range(&data)?;
+                if let precision::F32Fit::Centred { shift, why } = precision::f32_fit(&data.matrix)
+                {
+                    centred = Some((shift, why));
+                }
             }
-            let outcome = backend::dispatch(args.backend, dtype, FitJob { args, data: &data })
-                .map_err(|e| match e {
-                    CliError::Model(m) if dtype == Dtype::F32 && is_numerical(&m) => {
-                        CliError::InF32(m)
-                    }
-                    e => e,
-                })?;
-            (outcome, Choice { dtype, note: None })
+            let shift = centred.as_ref().map(|(s, _)| s.as_slice());
+            let job = FitJob {
+                args,
+                data: &data,
+                shift,
+            };
+            let note = centred
+                .as_ref()
+                .map(|(_, why)| format!("f32{}", precision::centring_note(Some(why))));
+            let outcome = backend::dispatch(args.backend, dtype, job).map_err(|e| match e {
+                CliError::Model(m) if dtype == Dtype::F32 && is_numerical(&m) => CliError::InF32(m),
+                e => e,
+            })?;
+            (outcome, Choice { dtype, note })
         }
         None => precision::auto(args, &data)?,
     };

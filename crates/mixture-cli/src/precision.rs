@@ -4,9 +4,14 @@
 //! The policy, in order:
 //!
 //! 1. **The data, on the host, in f64.** f64 straight away when f32 cannot hold the data: a
-//!    value beyond f32's range, centred squares that would overflow f32's sums, or a column
+//!    value beyond f32's range, or centred squares that would overflow f32's sums. A column
 //!    whose offset is so large against its spread that the cast to f32 would round away more
-//!    than a thousandth of the spread (`|mean| · 2⁻²⁴ > 10⁻³ · std`; data at 10⁶ ± 1, say).
+//!    than a thousandth of the spread (`|mean| · 2⁻²⁴ > 10⁻³ · std`; data at 10⁶ ± 1, say)
+//!    is no reason for f64: the data are centred on the host, in f64, before the cast, and
+//!    the fitted model is moved back to their units (`mixture::em::persist::translate`, in
+//!    f64), so the means reported and saved keep every digit. `mixture predict` does the same
+//!    with an f32 model and such rows. (`mixture kmeans` and `mixture select` still fit such
+//!    data in f64.)
 //! 2. **The f32 fit.** A numerical failure (a covariance that is not positive definite, an
 //!    empty component, divergence) starts the fit again in f64, from the same seed.
 //! 3. **Its likelihood, checked in f64.** The fitted f32 parameters are widened to f64
@@ -17,8 +22,9 @@
 //!    the likelihood, BIC and AIC reported are the f64 ones: the true values for the
 //!    parameters returned.
 //!
-//! `--dtype f32` and `--dtype f64` fix the dtype and skip all of this. Backends without f64
-//! (wgpu) run `auto` as f32. Gradient-trained fits (`--method gradient`) get steps 1 and 2:
+//! `--dtype f32` and `--dtype f64` fix the dtype and skip all of this, except that an f32 fit
+//! of data far from the origin is centred as in step 1. Backends without f64 (wgpu) run
+//! `auto` as f32, centred where step 1 centres. Gradient-trained fits (`--method gradient`) get steps 1 and 2:
 //! they have no saved form to check in f64 yet.
 
 use mixture::em::{persist::ModelKind, BayesianGaussianMixture, GaussianMixture};
@@ -54,14 +60,31 @@ pub struct Choice {
     pub note: Option<String>,
 }
 
-/// Why f32 cannot hold these data, if it cannot: the first column (or value) that shows it.
-pub fn f32_unfit(m: &Matrix) -> Option<String> {
+/// What f32 makes of these data.
+#[derive(Debug, Clone, PartialEq)]
+pub enum F32Fit {
+    /// f32 holds them.
+    Holds,
+    /// f32 holds them once they are centred on the host in f64 (the cast of the raw values
+    /// would round away their digits): the column means to take off, and why.
+    Centred {
+        /// The column means, in f64.
+        shift: Vec<f64>,
+        /// The first column that needs it.
+        why: String,
+    },
+    /// f32 cannot hold them: the first column (or value) that shows it.
+    Unfit(String),
+}
+
+/// What f32 makes of these data (one pass over them in f64).
+pub fn f32_fit(m: &Matrix) -> F32Fit {
     let (n, d) = (m.n_rows, m.n_cols);
     if n == 0 || d == 0 {
-        return None;
+        return F32Fit::Holds;
     }
     if let Some(i) = m.values.beyond_f32() {
-        return Some(format!(
+        return F32Fit::Unfit(format!(
             "value {:e} (row {}, column {}) is beyond f32's range",
             m.values.get(i),
             i / d,
@@ -86,22 +109,36 @@ pub fn f32_unfit(m: &Matrix) -> Option<String> {
     });
     // Sums of n centred squares must stay below f32::MAX.
     let max_square = (f32::MAX as f64 / n as f64).sqrt();
+    let mut centre = None;
     for j in 0..d {
         let std = (sq[j] / n as f64).sqrt();
         if max_dev[j] > max_square {
-            return Some(format!(
+            return F32Fit::Unfit(format!(
                 "column {j} deviates from its mean by {:.3e}: its squares overflow f32",
                 max_dev[j]
             ));
         }
-        if std > 0.0 && mean[j].abs() * F32_ROUNDING > MAX_CAST_LOSS * std {
-            return Some(format!(
+        if centre.is_none() && std > 0.0 && mean[j].abs() * F32_ROUNDING > MAX_CAST_LOSS * std {
+            centre = Some(format!(
                 "column {j} has mean {:.6e} and spread {:.3e}: f32 would round away its digits",
                 mean[j], std
             ));
         }
     }
-    None
+    match centre {
+        Some(why) => F32Fit::Centred { shift: mean, why },
+        None => F32Fit::Holds,
+    }
+}
+
+/// Why f32 cannot hold these data as they stand, if it cannot: the first column (or value)
+/// that shows it (data that f32 holds once centred count as not held: `mixture kmeans` and
+/// `mixture select` fit them in f64).
+pub fn f32_unfit(m: &Matrix) -> Option<String> {
+    match f32_fit(m) {
+        F32Fit::Holds => None,
+        F32Fit::Centred { why, .. } | F32Fit::Unfit(why) => Some(why),
+    }
 }
 
 /// Step 1 of the policy, the dtype the data alone decide; all of `auto` for `mixture kmeans`
@@ -198,9 +235,11 @@ impl BackendJob for CheckJob<'_> {
 /// # Errors
 /// Any error of the f64 fit, or an f32 error that is no numerical failure (bad input).
 pub fn auto(args: &FitArgs, data: &Dataset) -> Result<(FitOutcome, Choice), CliError> {
-    let fit = |dtype| backend::dispatch(args.backend, dtype, FitJob { args, data });
+    let fit = |dtype, shift: Option<&[f64]>| {
+        backend::dispatch(args.backend, dtype, FitJob { args, data, shift })
+    };
     let in_f64 = |why: String| -> Result<(FitOutcome, Choice), CliError> {
-        let outcome = fit(Dtype::F64)?;
+        let outcome = fit(Dtype::F64, None)?;
         Ok((
             outcome,
             Choice {
@@ -209,12 +248,36 @@ pub fn auto(args: &FitArgs, data: &Dataset) -> Result<(FitOutcome, Choice), CliE
             },
         ))
     };
-    // Step 1: the data alone settle it on a backend without f64 or for data f32 cannot hold.
-    let choice = data_choice(FitDtype::Auto, args.backend, data)?;
-    if choice.dtype == Dtype::F64 || !args.backend.has_f64() {
-        return Ok((fit(choice.dtype)?, choice));
-    }
-    let mut outcome = match fit(Dtype::F32) {
+    // Step 1: the data alone settle it for data f32 cannot hold; data f32 holds once centred
+    // are centred on the host, in f64, before the cast.
+    let (shift, centred) = if args.backend.has_f64() {
+        match f32_fit(&data.matrix) {
+            F32Fit::Unfit(why) => return in_f64(why),
+            F32Fit::Centred { shift, why } => (Some(shift), Some(why)),
+            F32Fit::Holds => (None, None),
+        }
+    } else {
+        crate::fit::check_f32_range(data)?;
+        let shift = match f32_fit(&data.matrix) {
+            F32Fit::Centred { shift, why } => Some((shift, why)),
+            _ => None,
+        };
+        let note = format!(
+            "auto is f32 on {}, which has no f64{}",
+            args.backend,
+            centring_note(shift.as_ref().map(|(_, why)| why.as_str()))
+        );
+        let outcome = fit(Dtype::F32, shift.as_ref().map(|(s, _)| s.as_slice()))?;
+        return Ok((
+            outcome,
+            Choice {
+                dtype: Dtype::F32,
+                note: Some(note),
+            },
+        ));
+    };
+    let centred_note = centring_note(centred.as_deref());
+    let mut outcome = match fit(Dtype::F32, shift.as_deref()) {
         Ok(o) => o,
         Err(CliError::Model(e)) if crate::fit::is_numerical(&e) => {
             return in_f64(format!("the f32 fit failed ({e})"));
@@ -222,7 +285,7 @@ pub fn auto(args: &FitArgs, data: &Dataset) -> Result<(FitOutcome, Choice), CliE
         Err(e) => return Err(e),
     };
     let Some(json) = outcome.model_json.as_deref() else {
-        let note = "f32 (auto; gradient fits are not checked in f64)".to_string();
+        let note = format!("f32 (auto; gradient fits are not checked in f64){centred_note}");
         return Ok((
             outcome,
             Choice {
@@ -250,7 +313,7 @@ pub fn auto(args: &FitArgs, data: &Dataset) -> Result<(FitOutcome, Choice), CliE
     outcome.bic = bic;
     outcome.aic = aic;
     let note = format!(
-        "f32, its likelihood confirmed in f64 (gap {:.1e})",
+        "f32, its likelihood confirmed in f64 (gap {:.1e}){centred_note}",
         gap.abs()
     );
     Ok((
@@ -260,6 +323,17 @@ pub fn auto(args: &FitArgs, data: &Dataset) -> Result<(FitOutcome, Choice), CliE
             note: Some(note),
         },
     ))
+}
+
+/// The report's words for data centred on the host before the cast to f32 (empty when they
+/// were not).
+pub fn centring_note(why: Option<&str>) -> String {
+    match why {
+        Some(why) => format!(
+            "; the data were centred on the host in f64 before the cast ({why}), and the model moved back to their units"
+        ),
+        None => String::new(),
+    }
 }
 
 #[cfg(test)]

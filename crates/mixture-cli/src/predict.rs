@@ -43,6 +43,9 @@ struct PredictJob<'a> {
     input_name: String,
     x: &'a Matrix,
     proba: bool,
+    /// Column means taken off the rows on the host, in f64, with the model moved by as much
+    /// (an f32 model of data far from the origin: see [`centring`]).
+    shift: Option<&'a [f64]>,
 }
 
 impl PredictJob<'_> {
@@ -66,10 +69,13 @@ impl PredictJob<'_> {
         let d = model.n_features();
         self.check_columns(d)?;
         // The data takes the model's dtype.
-        let x = self
-            .x
-            .values
-            .tensor::<B>(0..self.x.n_rows, d, &device, model.means().dtype());
+        let x = self.x.values.tensor_shifted::<B>(
+            0..self.x.n_rows,
+            d,
+            &device,
+            model.means().dtype(),
+            self.shift,
+        );
         let labels = to_vec_i64(model.predict(&x)?)?;
         let proba = if self.proba {
             Some(rows(
@@ -87,10 +93,13 @@ impl PredictJob<'_> {
             .map_err(|e| self.load_error(e))?;
         let d = model.n_features();
         self.check_columns(d)?;
-        let x = self
-            .x
-            .values
-            .tensor::<B>(0..self.x.n_rows, d, &device, model.means().dtype());
+        let x = self.x.values.tensor_shifted::<B>(
+            0..self.x.n_rows,
+            d,
+            &device,
+            model.means().dtype(),
+            self.shift,
+        );
         let labels = to_vec_i64(model.predict(&x)?)?;
         let proba = if self.proba {
             Some(rows(
@@ -107,10 +116,13 @@ impl PredictJob<'_> {
         let model = KMeans::<B>::from_json(self.json, &device).map_err(|e| self.load_error(e))?;
         let d = model.n_features();
         self.check_columns(d)?;
-        let x = self
-            .x
-            .values
-            .tensor::<B>(0..self.x.n_rows, d, &device, model.centroids().dtype());
+        let x = self.x.values.tensor_shifted::<B>(
+            0..self.x.n_rows,
+            d,
+            &device,
+            model.centroids().dtype(),
+            self.shift,
+        );
         let labels = to_vec_i64(model.predict(&x)?)?;
         Ok(Predictions::Labels {
             labels,
@@ -193,7 +205,9 @@ pub fn run(args: &PredictArgs, delimiter: Option<u8>) -> Result<(), CliError> {
         )));
     }
     let x = data::read_matrix(&args.input, delimiter)?;
+    let (json, shift) = centring(json, dtype, kind, &x);
     let job = PredictJob {
+        shift: shift.as_deref(),
         json: &json,
         kind,
         model_name,
@@ -203,6 +217,25 @@ pub fn run(args: &PredictArgs, delimiter: Option<u8>) -> Result<(), CliError> {
     };
     let p = backend::dispatch(args.backend, dtype, job)?;
     crate::write_stdout(&render(&p, args.json))
+}
+
+/// An f32 model of a mixture or of k-means, given rows that the cast to f32 would round
+/// (far from the origin against their spread, `precision::f32_fit`), is moved to the rows'
+/// column means and the rows centred on the host in f64, so that the prediction sees their
+/// digits; labels and probabilities do not change under the move. Otherwise, or when the
+/// model cannot be moved (a width the check of columns reports), nothing changes.
+fn centring(json: String, dtype: Dtype, kind: ModelKind, x: &Matrix) -> (String, Option<Vec<f64>>) {
+    if dtype != Dtype::F32 || kind == ModelKind::MixtureOfExperts {
+        return (json, None);
+    }
+    let crate::precision::F32Fit::Centred { shift, .. } = crate::precision::f32_fit(x) else {
+        return (json, None);
+    };
+    let back: Vec<f64> = shift.iter().map(|s| -s).collect();
+    match mixture::em::persist::translate(&json, &back) {
+        Ok(moved) => (moved, Some(shift)),
+        Err(_) => (json, None),
+    }
 }
 
 /// CSV rows of six decimals.

@@ -589,13 +589,14 @@ fn one_diagonal_gaussian(rows: &[Vec<f64>]) -> f64 {
 }
 
 #[test]
-fn auto_dtype_moves_to_f64_when_f32_cannot_hold_the_data() {
+fn data_far_from_the_origin_are_centred_on_the_host_before_the_f32_cast() {
     let dir = scratch("auto-offset");
     // Spread ~1 about 1e8: the cast to f32 (resolution 8 at 1e8) would destroy the data.
     let rows = two_columns(400, 1e8, -3e8);
     let path = dir.join("offset.npy");
     std::fs::write(&path, npy(&rows, false)).unwrap();
     let p = path.to_str().unwrap();
+    let model = dir.join("offset.json");
     let common = [
         "fit",
         "--input",
@@ -606,26 +607,48 @@ fn auto_dtype_moves_to_f64_when_f32_cannot_hold_the_data() {
         "diag",
         "--json",
     ];
-    let auto = json(&common);
-    assert_eq!(auto["dtype"], "f64");
-    assert!(
-        auto["dtype_note"].as_str().unwrap().contains("round away"),
-        "{auto}"
-    );
-    // The closed form, which f64 reaches (the fit of one Gaussian is exact in one M-step);
-    // 1e-6 nats allows f64 rounding on values of 1e8 (about 1e-8 relative per value).
+    let mut saving = common.to_vec();
+    saving.extend(["--save", model.to_str().unwrap()]);
+    let auto = json(&saving);
+    assert_eq!(auto["dtype"], "f32");
+    let note = auto["dtype_note"].as_str().unwrap();
+    assert!(note.contains("round away") && note.contains("centred on the host"), "{note}");
+    assert!(note.contains("confirmed in f64"), "{note}");
+    // The closed form (one Gaussian is fitted exactly in one M-step). The likelihood reported
+    // is the f64 score of the f32 parameters, whose variances carry f32's 6e-8 relative
+    // rounding: 1e-5 nats is a hundred times what that costs.
     let want = one_diagonal_gaussian(&rows);
     let got = f(&auto["mean_log_likelihood"]);
-    assert!(
-        (got - want).abs() < 1e-6,
-        "auto {got} vs closed form {want}"
-    );
+    assert!((got - want).abs() < 1e-5, "auto {got} vs closed form {want}");
+    // The means are in the data's units, to f64's precision, in the report and the file.
+    let n = rows.len() as f64;
+    for j in 0..2 {
+        let mean = rows.iter().map(|r| r[j]).sum::<f64>() / n;
+        let reported = f(&auto["means"][0][j]);
+        assert!((reported - mean).abs() < 1e-6, "column {j}: {reported} vs {mean}");
+        let saved: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+        assert_eq!(f(&saved["means"][j]), reported);
+    }
+    // A fixed f32 fit is centred the same way; f64 needs no centring.
+    let mut fixed = common.to_vec();
+    fixed.extend(["--dtype", "f32"]);
+    let f32_fit = json(&fixed);
+    assert!(f32_fit["dtype_note"].as_str().unwrap().contains("centred on the host"));
+    let got = f(&f32_fit["mean_log_likelihood"]);
+    assert!((got - want).abs() < 1e-4, "f32 {got} vs closed form {want}");
     let mut fixed = common.to_vec();
     fixed.extend(["--dtype", "f64"]);
     let f64_fit = json(&fixed);
     assert_eq!(f64_fit["dtype_requested"], "f64");
     assert!(f64_fit.get("dtype_note").is_none(), "{f64_fit}");
-    assert_eq!(f64_fit["mean_log_likelihood"], auto["mean_log_likelihood"]);
+    let got = f(&f64_fit["mean_log_likelihood"]);
+    assert!((got - want).abs() < 1e-6, "f64 {got} vs closed form {want}");
+    // The saved f32 model predicts the raw rows (they are centred, and it is moved, on the
+    // host): one component, probability one.
+    let out = ok(&["predict", "--model", model.to_str().unwrap(), "--input", p, "--proba"]);
+    assert_eq!(out.lines().count(), rows.len());
+    assert!(out.lines().all(|l| l == "1.000000"), "{out}");
 }
 
 #[test]
