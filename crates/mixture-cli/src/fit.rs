@@ -166,29 +166,19 @@ pub fn run(args: &FitArgs, delimiter: Option<u8>) -> Result<(), CliError> {
     }
     let data = Dataset::load(args.input.as_deref(), delimiter)?;
     let (outcome, choice) = match args.dtype.fixed() {
-        Some(dtype) => {
-            let mut centred = None;
-            if dtype == Dtype::F32 {
-                check_f32_range(&data)?;
-                if let precision::F32Fit::Centred { shift, why } = precision::f32_fit(&data.matrix)
-                {
-                    centred = Some((shift, why));
-                }
-            }
-            let shift = centred.as_ref().map(|(s, _)| s.as_slice());
+        Some(_) => {
+            let (choice, centring) = precision::data_plan(args.dtype, args.backend, &data)?;
+            let dtype = choice.dtype;
             let job = FitJob {
                 args,
                 data: &data,
-                shift,
+                shift: centring.as_ref().map(|c| c.shift.as_slice()),
             };
-            let note = centred
-                .as_ref()
-                .map(|(_, why)| format!("f32{}", precision::centring_note(Some(why))));
             let outcome = backend::dispatch(args.backend, dtype, job).map_err(|e| match e {
                 CliError::Model(m) if dtype == Dtype::F32 && is_numerical(&m) => CliError::InF32(m),
                 e => e,
             })?;
-            (outcome, Choice { dtype, note })
+            (outcome, choice)
         }
         None => precision::auto(args, &data)?,
     };

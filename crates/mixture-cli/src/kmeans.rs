@@ -61,6 +61,8 @@ fn config(args: &KMeansArgs) -> Result<KMeansConfig, CliError> {
 struct KMeansJob<'a> {
     config: KMeansConfig,
     data: &'a Dataset,
+    /// Column means taken off on the host before an f32 fit (`precision::data_plan`).
+    shift: Option<&'a [f64]>,
 }
 
 impl BackendJob for KMeansJob<'_> {
@@ -68,11 +70,22 @@ impl BackendJob for KMeansJob<'_> {
 
     fn run<B: Backend>(self, device: B::Device, dtype: DType) -> Result<KMeansOutcome, CliError> {
         let m = &self.data.matrix;
-        let x = m.values.tensor::<B>(0..m.n_rows, m.n_cols, &device, dtype);
+        let shift = self.shift.filter(|_| dtype == DType::F32);
+        let x = m
+            .values
+            .tensor_shifted::<B>(0..m.n_rows, m.n_cols, &device, dtype, shift);
         let start = Instant::now();
         let model = self.config.fit(&x)?;
         let fit_seconds = start.elapsed().as_secs_f64();
-        outcome(&model, m.n_cols, fit_seconds, true)
+        let mut outcome = outcome(&model, m.n_cols, fit_seconds, true)?;
+        if let Some(offset) = shift {
+            // The centres and the saved model in the data's units, in f64.
+            for row in &mut outcome.centres {
+                row.iter_mut().zip(offset).for_each(|(c, o)| *c += o);
+            }
+            outcome.model_json = mixture::em::persist::translate(&outcome.model_json, offset)?;
+        }
+        Ok(outcome)
     }
 }
 
@@ -174,10 +187,11 @@ pub fn run(args: &KMeansArgs, delimiter: Option<u8>) -> Result<(), CliError> {
     }
     let config = config(args)?;
     let data = Dataset::load(args.input.as_deref(), delimiter)?;
-    let choice = precision::data_choice(args.dtype, args.backend, &data)?;
+    let (choice, centring) = precision::data_plan(args.dtype, args.backend, &data)?;
     let job = KMeansJob {
         config,
         data: &data,
+        shift: centring.as_ref().map(|c| c.shift.as_slice()),
     };
     let outcome = backend::dispatch(args.backend, choice.dtype, job)?;
     if let Some(path) = &args.save {

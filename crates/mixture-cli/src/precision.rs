@@ -9,9 +9,9 @@
 //!    than a thousandth of the spread (`|mean| · 2⁻²⁴ > 10⁻³ · std`; data at 10⁶ ± 1, say)
 //!    is no reason for f64: the data are centred on the host, in f64, before the cast, and
 //!    the fitted model is moved back to their units (`mixture::em::persist::translate`, in
-//!    f64), so the means reported and saved keep every digit. `mixture predict` does the same
-//!    with an f32 model and such rows. (`mixture kmeans` and `mixture select` still fit such
-//!    data in f64.)
+//!    f64), so the means reported and saved keep every digit. `mixture kmeans` and `mixture
+//!    select` centre the same way ([`data_plan`]), and `mixture predict` centres such rows and
+//!    moves an f32 model with them.
 //! 2. **The f32 fit.** A numerical failure (a covariance that is not positive definite, an
 //!    empty component, divergence) starts the fit again in f64, from the same seed.
 //! 3. **Its likelihood, checked in f64.** The fitted f32 parameters are widened to f64
@@ -131,48 +131,72 @@ pub fn f32_fit(m: &Matrix) -> F32Fit {
     }
 }
 
-/// Why f32 cannot hold these data as they stand, if it cannot: the first column (or value)
-/// that shows it (data that f32 holds once centred count as not held: `mixture kmeans` and
-/// `mixture select` fit them in f64).
-pub fn f32_unfit(m: &Matrix) -> Option<String> {
-    match f32_fit(m) {
-        F32Fit::Holds => None,
-        F32Fit::Centred { why, .. } | F32Fit::Unfit(why) => Some(why),
-    }
+/// Column means an f32 fit takes off the data on the host, in f64, before the cast, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Centring {
+    /// The column means.
+    pub shift: Vec<f64>,
+    /// The first column that needs it.
+    pub why: String,
 }
 
-/// Step 1 of the policy, the dtype the data alone decide; all of `auto` for `mixture kmeans`
-/// and `mixture select`, the start of [`auto`] for `mixture fit`. A fixed dtype is checked
-/// (`f32` against values beyond its range). `auto` is f32 on a backend without f64 (checked
-/// the same way), f64 when [`f32_unfit`] finds a reason, else f32.
-pub fn data_choice(
+/// Step 1 of the policy: the dtype the data alone decide, and the column means to take off
+/// them on the host (in f64, before the cast) when an f32 fit needs that; all of `auto` for
+/// `mixture kmeans` and `mixture select`, the start of [`auto`] for `mixture fit`.
+///
+/// A fixed f64 is taken as it is. A fixed f32, and `auto` on a backend without f64, are
+/// checked against values beyond f32's range and centred where [`f32_fit`] says so. `auto`
+/// is f64 when [`f32_fit`] finds the data unfit for f32, else f32 (centred where needed).
+pub fn data_plan(
     requested: FitDtype,
     backend: BackendKind,
     data: &Dataset,
-) -> Result<Choice, CliError> {
-    if let Some(dtype) = requested.fixed() {
-        if dtype == Dtype::F32 {
-            crate::fit::check_f32_range(data)?;
-        }
-        return Ok(Choice { dtype, note: None });
+) -> Result<(Choice, Option<Centring>), CliError> {
+    let fixed = requested.fixed();
+    if fixed == Some(Dtype::F64) {
+        return Ok((
+            Choice {
+                dtype: Dtype::F64,
+                note: None,
+            },
+            None,
+        ));
     }
-    if !backend.has_f64() {
+    let only_f32 = fixed.is_some() || !backend.has_f64();
+    if only_f32 {
         crate::fit::check_f32_range(data)?;
-        return Ok(Choice {
-            dtype: Dtype::F32,
-            note: Some(format!("auto is f32 on {backend}, which has no f64")),
-        });
     }
-    Ok(match f32_unfit(&data.matrix) {
-        Some(why) => Choice {
-            dtype: Dtype::F64,
-            note: Some(format!("auto chose f64: {why}")),
-        },
-        None => Choice {
+    let (shift, centred) = match f32_fit(&data.matrix) {
+        F32Fit::Unfit(why) if !only_f32 => {
+            let note = Some(format!("auto chose f64: {why}"));
+            return Ok((
+                Choice {
+                    dtype: Dtype::F64,
+                    note,
+                },
+                None,
+            ));
+        }
+        F32Fit::Centred { shift, why } => {
+            let note = centring_note(Some(&why));
+            (Some(Centring { shift, why }), note)
+        }
+        _ => (None, String::new()),
+    };
+    let note = match (fixed, backend.has_f64()) {
+        (Some(_), _) => (!centred.is_empty()).then(|| format!("f32{centred}")),
+        (None, false) => Some(format!(
+            "auto is f32 on {backend}, which has no f64{centred}"
+        )),
+        (None, true) => (!centred.is_empty()).then(|| format!("f32{centred}")),
+    };
+    Ok((
+        Choice {
             dtype: Dtype::F32,
-            note: None,
+            note,
         },
-    })
+        shift,
+    ))
 }
 
 /// Rows per block of the f64 check's scoring (bounds its memory, not its result).
@@ -248,36 +272,16 @@ pub fn auto(args: &FitArgs, data: &Dataset) -> Result<(FitOutcome, Choice), CliE
             },
         ))
     };
-    // Step 1: the data alone settle it for data f32 cannot hold; data f32 holds once centred
-    // are centred on the host, in f64, before the cast.
-    let (shift, centred) = if args.backend.has_f64() {
-        match f32_fit(&data.matrix) {
-            F32Fit::Unfit(why) => return in_f64(why),
-            F32Fit::Centred { shift, why } => (Some(shift), Some(why)),
-            F32Fit::Holds => (None, None),
-        }
-    } else {
-        crate::fit::check_f32_range(data)?;
-        let shift = match f32_fit(&data.matrix) {
-            F32Fit::Centred { shift, why } => Some((shift, why)),
-            _ => None,
-        };
-        let note = format!(
-            "auto is f32 on {}, which has no f64{}",
-            args.backend,
-            centring_note(shift.as_ref().map(|(_, why)| why.as_str()))
-        );
-        let outcome = fit(Dtype::F32, shift.as_ref().map(|(s, _)| s.as_slice()))?;
-        return Ok((
-            outcome,
-            Choice {
-                dtype: Dtype::F32,
-                note: Some(note),
-            },
-        ));
-    };
+    // Step 1: the data alone settle it for data f32 cannot hold (and on a backend without
+    // f64); data f32 holds once centred are centred on the host, in f64, before the cast.
+    let (choice, centring) = data_plan(FitDtype::Auto, args.backend, data)?;
+    let shift = centring.as_ref().map(|c| c.shift.as_slice());
+    if choice.dtype == Dtype::F64 || !args.backend.has_f64() {
+        return Ok((fit(choice.dtype, shift)?, choice));
+    }
+    let centred = centring.as_ref().map(|c| c.why.clone());
     let centred_note = centring_note(centred.as_deref());
-    let mut outcome = match fit(Dtype::F32, shift.as_deref()) {
+    let mut outcome = match fit(Dtype::F32, shift) {
         Ok(o) => o,
         Err(CliError::Model(e)) if crate::fit::is_numerical(&e) => {
             return in_f64(format!("the f32 fit failed ({e})"));
@@ -401,20 +405,27 @@ mod tests {
     #[test]
     fn ordinary_data_fit_f32() {
         let v: Vec<f64> = (0..200).map(|i| (i % 17) as f64 * 0.3 + 2000.0).collect();
-        assert_eq!(f32_unfit(&matrix(v, 2)), None);
+        assert_eq!(f32_fit(&matrix(v, 2)), F32Fit::Holds);
     }
 
     #[test]
-    fn offsets_that_eat_the_digits_need_f64() {
+    fn offsets_that_eat_the_digits_are_taken_off_before_the_cast() {
         let v: Vec<f64> = (0..200).map(|i| (i % 17) as f64 * 0.1 + 1e8).collect();
-        let why = f32_unfit(&matrix(v, 2)).expect("1e8 ± 0.5 is not f32 data");
+        let mean = |j: usize| v.iter().skip(j).step_by(2).sum::<f64>() / 100.0;
+        let want = [mean(0), mean(1)];
+        let F32Fit::Centred { shift, why } = f32_fit(&matrix(v, 2)) else {
+            panic!("1e8 ± 0.8 needs centring before the cast to f32");
+        };
         assert!(why.contains("round away"), "{why}");
+        assert_eq!(shift, want);
     }
 
     #[test]
     fn overflowing_squares_need_f64() {
         let v: Vec<f64> = (0..200).map(|i| (i % 17) as f64 * 1e30).collect();
-        let why = f32_unfit(&matrix(v, 2)).expect("squares of 1e31 overflow f32");
+        let F32Fit::Unfit(why) = f32_fit(&matrix(v, 2)) else {
+            panic!("squares of 1e31 overflow f32");
+        };
         assert!(
             why.contains("beyond f32's range") || why.contains("overflow"),
             "{why}"

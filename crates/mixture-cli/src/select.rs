@@ -98,6 +98,8 @@ struct SelectJob<'a> {
     config: ModelSelectionConfig,
     data: &'a Dataset,
     show_progress: bool,
+    /// Column means taken off on the host before an f32 grid (`precision::data_plan`).
+    shift: Option<&'a [f64]>,
 }
 
 impl BackendJob for SelectJob<'_> {
@@ -105,12 +107,20 @@ impl BackendJob for SelectJob<'_> {
 
     fn run<B: Backend>(self, device: B::Device, dtype: DType) -> Result<Outcome, CliError> {
         let m = &self.data.matrix;
-        let x = m.values.tensor::<B>(0..m.n_rows, m.n_cols, &device, dtype);
+        let shift = self.shift.filter(|_| dtype == DType::F32);
+        let x = m
+            .values
+            .tensor_shifted::<B>(0..m.n_rows, m.n_cols, &device, dtype, shift);
         let progress = GridProgress::new(self.show_progress, self.config.grid().len());
         let selection = self.config.fit_with(&x, &mut |c: &SelectionCell| {
             progress.step(format!("K = {}, {}", c.n_components, c.covariance_type));
         })?;
-        outcome(&selection, dtype)
+        let mut outcome = outcome(&selection, dtype)?;
+        if let (Some(offset), Some(json)) = (shift, &outcome.best_json) {
+            // The scores do not move; the saved model does, in f64.
+            outcome.best_json = Some(mixture::em::persist::translate(json, offset)?);
+        }
+        Ok(outcome)
     }
 }
 
@@ -222,11 +232,12 @@ pub fn run(args: &SelectArgs, delimiter: Option<u8>) -> Result<(), CliError> {
         (data, choice, outcome, plan.world_size())
     } else {
         let data = Dataset::load(args.input.as_deref(), delimiter)?;
-        let choice = precision::data_choice(args.dtype, args.backend, &data)?;
+        let (choice, centring) = precision::data_plan(args.dtype, args.backend, &data)?;
         let job = SelectJob {
             config,
             data: &data,
             show_progress,
+            shift: centring.as_ref().map(|c| c.shift.as_slice()),
         };
         let outcome = backend::dispatch(args.backend, choice.dtype, job)?;
         (data, choice, outcome, None)

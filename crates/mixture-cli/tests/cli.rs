@@ -612,20 +612,29 @@ fn data_far_from_the_origin_are_centred_on_the_host_before_the_f32_cast() {
     let auto = json(&saving);
     assert_eq!(auto["dtype"], "f32");
     let note = auto["dtype_note"].as_str().unwrap();
-    assert!(note.contains("round away") && note.contains("centred on the host"), "{note}");
+    assert!(
+        note.contains("round away") && note.contains("centred on the host"),
+        "{note}"
+    );
     assert!(note.contains("confirmed in f64"), "{note}");
     // The closed form (one Gaussian is fitted exactly in one M-step). The likelihood reported
     // is the f64 score of the f32 parameters, whose variances carry f32's 6e-8 relative
     // rounding: 1e-5 nats is a hundred times what that costs.
     let want = one_diagonal_gaussian(&rows);
     let got = f(&auto["mean_log_likelihood"]);
-    assert!((got - want).abs() < 1e-5, "auto {got} vs closed form {want}");
+    assert!(
+        (got - want).abs() < 1e-5,
+        "auto {got} vs closed form {want}"
+    );
     // The means are in the data's units, to f64's precision, in the report and the file.
     let n = rows.len() as f64;
     for j in 0..2 {
         let mean = rows.iter().map(|r| r[j]).sum::<f64>() / n;
         let reported = f(&auto["means"][0][j]);
-        assert!((reported - mean).abs() < 1e-6, "column {j}: {reported} vs {mean}");
+        assert!(
+            (reported - mean).abs() < 1e-6,
+            "column {j}: {reported} vs {mean}"
+        );
         let saved: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
         assert_eq!(f(&saved["means"][j]), reported);
@@ -634,7 +643,10 @@ fn data_far_from_the_origin_are_centred_on_the_host_before_the_f32_cast() {
     let mut fixed = common.to_vec();
     fixed.extend(["--dtype", "f32"]);
     let f32_fit = json(&fixed);
-    assert!(f32_fit["dtype_note"].as_str().unwrap().contains("centred on the host"));
+    assert!(f32_fit["dtype_note"]
+        .as_str()
+        .unwrap()
+        .contains("centred on the host"));
     let got = f(&f32_fit["mean_log_likelihood"]);
     assert!((got - want).abs() < 1e-4, "f32 {got} vs closed form {want}");
     let mut fixed = common.to_vec();
@@ -646,9 +658,25 @@ fn data_far_from_the_origin_are_centred_on_the_host_before_the_f32_cast() {
     assert!((got - want).abs() < 1e-6, "f64 {got} vs closed form {want}");
     // The saved f32 model predicts the raw rows (they are centred, and it is moved, on the
     // host): one component, probability one.
-    let out = ok(&["predict", "--model", model.to_str().unwrap(), "--input", p, "--proba"]);
+    let out = ok(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--input",
+        p,
+        "--proba",
+    ]);
     assert_eq!(out.lines().count(), rows.len());
     assert!(out.lines().all(|l| l == "1.000000"), "{out}");
+    // k-means: f32, centred, its one centre the data's mean to f64's precision.
+    let km = json(&["kmeans", "--input", p, "-k", "1", "--json"]);
+    assert_eq!(km["dtype"], "f32");
+    assert!(km["dtype_note"].as_str().unwrap().contains("centred on the host"));
+    for j in 0..2 {
+        let mean = rows.iter().map(|r| r[j]).sum::<f64>() / n;
+        let centre = f(&km["cluster_centers"][0][j]);
+        assert!((centre - mean).abs() < 1e-6, "column {j}: {centre} vs {mean}");
+    }
 }
 
 #[test]
