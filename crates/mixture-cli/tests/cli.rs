@@ -671,11 +671,17 @@ fn data_far_from_the_origin_are_centred_on_the_host_before_the_f32_cast() {
     // k-means: f32, centred, its one centre the data's mean to f64's precision.
     let km = json(&["kmeans", "--input", p, "-k", "1", "--json"]);
     assert_eq!(km["dtype"], "f32");
-    assert!(km["dtype_note"].as_str().unwrap().contains("centred on the host"));
+    assert!(km["dtype_note"]
+        .as_str()
+        .unwrap()
+        .contains("centred on the host"));
     for j in 0..2 {
         let mean = rows.iter().map(|r| r[j]).sum::<f64>() / n;
         let centre = f(&km["cluster_centers"][0][j]);
-        assert!((centre - mean).abs() < 1e-6, "column {j}: {centre} vs {mean}");
+        assert!(
+            (centre - mean).abs() < 1e-6,
+            "column {j}: {centre} vs {mean}"
+        );
     }
 }
 

@@ -3,7 +3,7 @@
 use burn::tensor::{Tensor, backend::Backend};
 use mixture_core::{
     Batch, DataSource, Error, FitObserver, NoopObserver, Result, TensorSource,
-    host::{check_batch_finite, check_data},
+    host::check_data,
     tensor::{from_f64_like, to_vec_f64},
 };
 use mixture_experts::{CovarianceType, Covariances, NormalWishart, NormalWishartPrior};
@@ -111,22 +111,7 @@ impl BayesianGaussianMixtureConfig {
             });
         }
         self.validate_for(d)?;
-        let mut sum: Option<Tensor<B, 2>> = None;
-        source.for_each_batch(&mut |b: Batch<B>| {
-            check_batch_finite(&b, "data")?;
-            let s = b.x.sum_dim(0);
-            sum = Some(match sum.take() {
-                Some(a) => a + s,
-                None => s,
-            });
-            Ok(())
-        })?;
-        let sum = sum.ok_or(Error::EmptyData {
-            n_samples: 0,
-            n_features: d,
-        })?;
-        let (sum, _) = crate::gaussian_mixture::shard_sums(source, sum, 0.0)?;
-        let center = sum.div_scalar(n as f64);
+        let (center, _) = crate::gaussian_mixture::centre_pass(source, false)?;
         let prior = self.prior(source, &center)?;
         let data = FitData::new(source, n as f64);
         let best = best_of(self.n_init, observer, |init, observer| {

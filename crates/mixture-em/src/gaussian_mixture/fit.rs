@@ -102,31 +102,7 @@ impl GaussianMixtureConfig {
             });
         }
         self.check_sizes(n, d)?;
-        // One pass: check every batch and sum the weights and the weighted rows.
-        let mut total = 0.0;
-        let mut sum: Option<Tensor<B, 2>> = None;
-        source.for_each_batch(&mut |b: Batch<B>| {
-            check_batch_finite(&b, "data")?;
-            let (s, t) = match &b.weight {
-                Some(w) => {
-                    let t = check_weights(w, b.n_samples())?;
-                    ((b.x.clone() * w.clone().unsqueeze_dim(1)).sum_dim(0), t)
-                }
-                None => (b.x.clone().sum_dim(0), b.n_samples() as f64),
-            };
-            total += t;
-            sum = Some(match sum.take() {
-                Some(a) => a + s,
-                None => s,
-            });
-            Ok(())
-        })?;
-        let sum = sum.ok_or(Error::EmptyData {
-            n_samples: 0,
-            n_features: d,
-        })?;
-        let (sum, total) = shard_sums(source, sum, total)?;
-        let center = sum.div_scalar(total);
+        let (center, total) = centre_pass(source, true)?;
         self.fit_inits(&FitData::new(source, total), None, center, observer)
     }
 
@@ -314,6 +290,50 @@ pub(crate) fn shard_sums<B: Backend, S: DataSource<B> + ?Sized>(
     let total = values.pop().unwrap_or(f64::NAN);
     let sum = mixture_core::tensor::from_f64(values, [1, d], &sum.device(), sum.dtype());
     Ok((sum, total))
+}
+
+/// The first pass of a fit over a source: every batch checked (finite values; weights
+/// non-negative and finite, where `weighted` allows them, else refused), and the centre the
+/// statistics are taken about, `Σ w x / Σ w` (`[1, D]`), with the total weight `Σ w` (the row
+/// count without weights); summed over the ranks of a sharded source.
+///
+/// # Errors
+/// [`Error::NonFinite`] at the first bad value (its row in the whole data), weights that
+/// [`check_weights`] rejects or any weights when `weighted` is false
+/// ([`Error::InvalidWeights`]), [`Error::EmptyData`] for a source with no batch.
+pub(crate) fn centre_pass<B: Backend, S: DataSource<B> + ?Sized>(
+    source: &S,
+    weighted: bool,
+) -> Result<(Tensor<B, 2>, f64)> {
+    let mut total = 0.0;
+    let mut sum: Option<Tensor<B, 2>> = None;
+    source.for_each_batch(&mut |b: Batch<B>| {
+        check_batch_finite(&b, "data")?;
+        let (s, t) = match &b.weight {
+            Some(_) if !weighted => {
+                return Err(Error::InvalidWeights {
+                    reason: "this model takes no sample weights (scikit-learn's BayesianGaussianMixture has none either); serve the batches without weights".into(),
+                });
+            }
+            Some(w) => {
+                let t = check_weights(w, b.n_samples())?;
+                ((b.x.clone() * w.clone().unsqueeze_dim(1)).sum_dim(0), t)
+            }
+            None => (b.x.clone().sum_dim(0), b.n_samples() as f64),
+        };
+        total += t;
+        sum = Some(match sum.take() {
+            Some(a) => a + s,
+            None => s,
+        });
+        Ok(())
+    })?;
+    let sum = sum.ok_or(Error::EmptyData {
+        n_samples: 0,
+        n_features: source.n_features(),
+    })?;
+    let (sum, total) = shard_sums(source, sum, total)?;
+    Ok((sum.div_scalar(total), total))
 }
 
 /// `Σ w x / Σ w` as a `[1, D]` tensor.

@@ -32,7 +32,7 @@
 mod config;
 mod fit;
 mod init;
-pub(crate) use fit::shard_sums;
+pub(crate) use fit::centre_pass;
 pub(crate) use init::Start;
 mod model;
 mod persist;

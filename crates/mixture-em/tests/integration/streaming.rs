@@ -169,6 +169,18 @@ fn a_streamed_variational_fit_equals_the_in_memory_fit() {
         }
     }
     std::fs::remove_file(&path).ok();
+    // The variational mixture takes no sample weights (nor does scikit-learn's): a source
+    // whose batches carry them is refused with a typed error, not fitted without them.
+    let w: Tensor<B, 1> = Tensor::ones([n], &dev);
+    let weighted =
+        mixture_core::TensorSource::new(mixture_core::Batch::new(x).with_weight(w), Some(256));
+    let e = BayesianGaussianMixtureConfig::new(4)
+        .fit_source(&weighted, &mut NoopObserver)
+        .unwrap_err();
+    assert!(
+        matches!(e, mixture_core::Error::InvalidWeights { .. }),
+        "{e}"
+    );
 }
 
 /// A Parquet file (float64, float32, int32 and boolean columns, two row groups) streams to
