@@ -1,5 +1,6 @@
 //! A CSV file read in row blocks.
 
+use crate::window::RowWindow;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -37,10 +38,9 @@ pub struct CsvSource<B: Backend> {
     path: PathBuf,
     delimiter: u8,
     has_header: bool,
-    n_rows: usize,
     n_cols: usize,
-    rows: Range<usize>,
-    batch_rows: usize,
+    /// The rows served (all by default) and the batch size.
+    window: RowWindow,
     dtype: DType,
     device: B::Device,
 }
@@ -64,10 +64,8 @@ impl<B: Backend> CsvSource<B> {
             path: path.as_ref().to_path_buf(),
             delimiter,
             has_header,
-            n_rows: 0,
             n_cols: 0,
-            rows: 0..0,
-            batch_rows: crate::default_batch_rows(1, 1),
+            window: RowWindow::new(0, 1),
             dtype,
             device: device.clone(),
         };
@@ -90,23 +88,20 @@ impl<B: Backend> CsvSource<B> {
         let Some(n_cols) = n_cols else {
             return Err(this.bad("no rows of numbers".into()));
         };
-        this.n_rows = n_rows;
         this.n_cols = n_cols;
-        this.rows = 0..n_rows;
-        this.batch_rows = crate::default_batch_rows(n_cols, 1);
+        this.window = RowWindow::new(n_rows, crate::default_batch_rows(n_cols, 1));
         Ok(this)
     }
 
     /// Serves `rows` rows per batch (at least 1).
     pub fn with_batch_rows(mut self, rows: usize) -> Self {
-        self.batch_rows = rows.max(1);
+        self.window = self.window.with_batch_rows(rows);
         self
     }
 
     /// Serves only the rows `range` of the file (clamped to its rows): a shard.
     pub fn with_rows(mut self, range: Range<usize>) -> Self {
-        let end = range.end.min(self.n_rows);
-        self.rows = range.start.min(end)..end;
+        self.window = self.window.with_rows(range);
         self
     }
 
@@ -172,7 +167,7 @@ impl<B: Backend> CsvSource<B> {
 
 impl<B: Backend> DataSource<B> for CsvSource<B> {
     fn n_samples(&self) -> usize {
-        self.rows.len()
+        self.window.rows.len()
     }
 
     fn n_features(&self) -> usize {
@@ -181,7 +176,8 @@ impl<B: Backend> DataSource<B> for CsvSource<B> {
 
     fn for_each_batch(&self, f: &mut dyn FnMut(Batch<B>) -> Result<()>) -> Result<()> {
         let d = self.n_cols;
-        let mut values: Vec<f64> = Vec::with_capacity(self.batch_rows.min(self.rows.len()) * d);
+        let mut values: Vec<f64> =
+            Vec::with_capacity(self.window.batch_rows.min(self.window.rows.len()) * d);
         let mut row = 0;
         let mut first_local = 0;
         let mut emit = |values: &mut Vec<f64>, first_local: &mut usize| -> Result<()> {
@@ -199,9 +195,9 @@ impl<B: Backend> DataSource<B> for CsvSource<B> {
             Ok(())
         };
         self.records(&mut |_, cells| {
-            if self.rows.contains(&row) {
+            if self.window.rows.contains(&row) {
                 values.extend_from_slice(cells);
-                if values.len() == self.batch_rows * d {
+                if values.len() == self.window.batch_rows * d {
                     emit(&mut values, &mut first_local)?;
                 }
             }

@@ -19,6 +19,7 @@ mod csv_source;
 mod npy;
 #[cfg(feature = "parquet")]
 mod parquet_source;
+mod window;
 
 pub use csv_source::CsvSource;
 pub use npy::{NpySource, default_batch_rows};

@@ -1,5 +1,6 @@
 //! A `.npy` file read in row blocks.
 
+use crate::window::RowWindow;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
@@ -79,11 +80,9 @@ pub struct NpySource<B: Backend> {
     /// Byte offset of the first value.
     offset: u64,
     element: Element,
-    n_rows: usize,
     n_cols: usize,
-    /// The rows served (all by default).
-    rows: Range<usize>,
-    batch_rows: usize,
+    /// The rows served (all by default) and the batch size.
+    window: RowWindow,
     dtype: DType,
     device: B::Device,
 }
@@ -152,10 +151,8 @@ impl<B: Backend> NpySource<B> {
             path,
             offset,
             element,
-            n_rows,
             n_cols,
-            rows: 0..n_rows,
-            batch_rows: default_batch_rows(n_cols, 1),
+            window: RowWindow::new(n_rows, default_batch_rows(n_cols, 1)),
             dtype,
             device: device.clone(),
         })
@@ -163,20 +160,19 @@ impl<B: Backend> NpySource<B> {
 
     /// Serves `rows` rows per batch (at least 1).
     pub fn with_batch_rows(mut self, rows: usize) -> Self {
-        self.batch_rows = rows.max(1);
+        self.window = self.window.with_batch_rows(rows);
         self
     }
 
     /// Serves only the rows `range` of the file (clamped to the file's rows): a shard.
     pub fn with_rows(mut self, range: Range<usize>) -> Self {
-        let end = range.end.min(self.n_rows);
-        self.rows = range.start.min(end)..end;
+        self.window = self.window.with_rows(range);
         self
     }
 
     /// Rows per batch.
     pub fn batch_rows(&self) -> usize {
-        self.batch_rows
+        self.window.batch_rows
     }
 
     /// The file.
@@ -227,7 +223,7 @@ impl<B: Backend> NpySource<B> {
 
 impl<B: Backend> DataSource<B> for NpySource<B> {
     fn n_samples(&self) -> usize {
-        self.rows.len()
+        self.window.rows.len()
     }
 
     fn n_features(&self) -> usize {
@@ -243,19 +239,16 @@ impl<B: Backend> DataSource<B> for NpySource<B> {
         let row_bytes = self.n_cols * self.element.size();
         let mut file = File::open(&self.path).map_err(io)?;
         file.seek(SeekFrom::Start(
-            self.offset + (self.rows.start * row_bytes) as u64,
+            self.offset + (self.window.rows.start * row_bytes) as u64,
         ))
         .map_err(io)?;
-        let mut buffer = vec![0u8; self.batch_rows.min(self.rows.len()) * row_bytes];
-        let mut start = self.rows.start;
-        while start < self.rows.end {
-            let end = (start + self.batch_rows).min(self.rows.end);
-            let bytes = &mut buffer[..(end - start) * row_bytes];
+        let mut buffer = vec![0u8; self.window.batch_rows.min(self.window.rows.len()) * row_bytes];
+        for rows in self.window.batches() {
+            let bytes = &mut buffer[..rows.len() * row_bytes];
             file.read_exact(bytes).map_err(io)?;
-            let x = self.tensor(bytes, end - start);
-            let local = start - self.rows.start;
-            f(Batch::new(x).with_rows(local..local + (end - start)))?;
-            start = end;
+            let x = self.tensor(bytes, rows.len());
+            let local = rows.start - self.window.rows.start;
+            f(Batch::new(x).with_rows(local..local + rows.len()))?;
         }
         Ok(())
     }

@@ -1,5 +1,6 @@
 //! A Parquet file read in row blocks (the `parquet` feature).
 
+use crate::window::RowWindow;
 use std::fs::File;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -53,9 +54,8 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 pub struct ParquetSource<B: Backend> {
     path: PathBuf,
     columns: Vec<String>,
-    n_rows: usize,
-    rows: Range<usize>,
-    batch_rows: usize,
+    /// The rows served (all by default) and the batch size.
+    window: RowWindow,
     dtype: DType,
     device: B::Device,
 }
@@ -96,9 +96,7 @@ impl<B: Backend> ParquetSource<B> {
         Ok(Self {
             path,
             columns,
-            n_rows,
-            rows: 0..n_rows,
-            batch_rows,
+            window: RowWindow::new(n_rows, batch_rows),
             dtype,
             device: device.clone(),
         })
@@ -106,14 +104,13 @@ impl<B: Backend> ParquetSource<B> {
 
     /// Serves `rows` rows per batch (at least 1).
     pub fn with_batch_rows(mut self, rows: usize) -> Self {
-        self.batch_rows = rows.max(1);
+        self.window = self.window.with_batch_rows(rows);
         self
     }
 
     /// Serves only the rows `range` of the file (clamped to its rows): a shard.
     pub fn with_rows(mut self, range: Range<usize>) -> Self {
-        let end = range.end.min(self.n_rows);
-        self.rows = range.start.min(end)..end;
+        self.window = self.window.with_rows(range);
         self
     }
 
@@ -230,7 +227,7 @@ fn bad(path: &Path, reason: String) -> Error {
 
 impl<B: Backend> DataSource<B> for ParquetSource<B> {
     fn n_samples(&self) -> usize {
-        self.rows.len()
+        self.window.rows.len()
     }
 
     fn n_features(&self) -> usize {
@@ -240,9 +237,9 @@ impl<B: Backend> DataSource<B> for ParquetSource<B> {
     fn for_each_batch(&self, f: &mut dyn FnMut(Batch<B>) -> Result<()>) -> Result<()> {
         let d = self.columns.len();
         let batches = reader(&self.path)?
-            .with_batch_size(self.batch_rows)
-            .with_offset(self.rows.start)
-            .with_limit(self.rows.len())
+            .with_batch_size(self.window.batch_rows)
+            .with_offset(self.window.rows.start)
+            .with_limit(self.window.rows.len())
             .build()
             .map_err(|e| bad(&self.path, e.to_string()))?;
         let mut first = 0;
@@ -252,7 +249,7 @@ impl<B: Backend> DataSource<B> for ParquetSource<B> {
             if rows == 0 {
                 continue;
             }
-            let values = self.values(&batch, self.rows.start + first)?;
+            let values = self.values(&batch, self.window.rows.start + first)?;
             let data = match self.dtype {
                 DType::F64 => TensorData::new(values, [rows, d]),
                 _ => TensorData::new(
