@@ -93,13 +93,22 @@ fn a_shard_serves_its_rows_and_bad_files_are_refused() {
         .with_rows(10..35)
         .with_batch_rows(7);
     let mut got = Vec::new();
+    let mut batches = Vec::new();
     source
         .for_each_batch(&mut |b| {
+            batches.push(b.rows.clone());
             got.extend(to_vec_f64(b.x).unwrap());
             Ok(())
         })
         .unwrap();
     assert_eq!(got, values[30..105].to_vec());
+    // Batches of 7 rows, numbered within the shard; the last one short.
+    assert_eq!(batches, vec![0..7, 7..14, 14..21, 21..25]);
+    // A range past the end of the file is clamped to it, or empty.
+    let open = || NpySource::<B>::open(&path, &dev, DType::F64).unwrap();
+    assert_eq!(open().with_rows(90..200).n_samples(), 10);
+    assert_eq!(open().with_rows(150..160).n_samples(), 0);
+    assert_eq!(open().with_batch_rows(0).batch_rows(), 1);
     // A truncated file, a 1-D array and int64 data are refused with what to do.
     let bytes = std::fs::read(&path).unwrap();
     std::fs::write(&path, &bytes[..bytes.len() - 8]).unwrap();
