@@ -6,6 +6,8 @@
 //! mixture; a rank that fails, or is killed, ends every rank with an error and no model file.
 #![cfg(feature = "mpi")]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -68,12 +70,7 @@ fn single(args: &[&str]) -> Value {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join("mixture-mpi")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
+    common::scratch_in("mixture-mpi", name)
 }
 
 /// Three offset blobs in 3-D, 600 rows: row i in blob i mod 3.
@@ -92,19 +89,7 @@ fn rows() -> Vec<Vec<f64>> {
 }
 
 fn write_npy(path: &Path, rows: &[Vec<f64>]) {
-    let (n, d) = (rows.len(), rows[0].len());
-    let mut header = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({n}, {d}), }}");
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    out.extend_from_slice(header.as_bytes());
-    for v in rows.iter().flatten() {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
-    std::fs::write(path, out).expect("write npy");
+    std::fs::write(path, common::npy(rows, false)).expect("write npy");
 }
 
 /// The whole data set in `dir/all.npy`, and its uneven shards for `w` ranks as

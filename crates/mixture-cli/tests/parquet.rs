@@ -2,24 +2,12 @@
 //! CI runs it with the MPI tests): the file streams to the fit of the same values from CSV.
 #![cfg(feature = "parquet")]
 
-use std::process::Command;
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, Float32Array, Int64Array, RecordBatch};
-use serde_json::Value;
+mod common;
 
-fn json(args: &[&str]) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_mixture"))
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("one JSON object")
-}
+use arrow_array::{ArrayRef, Float32Array, Int64Array, RecordBatch};
+use common::json;
 
 #[test]
 fn parquet_input_fits_like_the_same_values_in_csv() {

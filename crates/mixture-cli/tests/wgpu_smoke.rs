@@ -4,7 +4,7 @@
 //! (Mesa's software one, `mesa-vulkan-drivers libvulkan1`, will do).
 #![cfg(feature = "wgpu")]
 
-use std::process::Command;
+mod common;
 
 fn fit(backend: &str) -> serde_json::Value {
     run(&[
@@ -20,17 +20,7 @@ fn fit(backend: &str) -> serde_json::Value {
 }
 
 fn run(args: &[&str]) -> serde_json::Value {
-    let backend = args[2];
-    let out = Command::new(env!("CARGO_BIN_EXE_mixture"))
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    assert!(
-        out.status.success(),
-        "{backend} fit failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("one JSON object")
+    common::json(args)
 }
 
 #[test]
