@@ -9,7 +9,7 @@ use mixture_experts::module::{
 use mixture_regularizers::MixturePrior;
 use serde::{Deserialize, Serialize};
 
-use crate::{GradientReport, GradientTrainer};
+use crate::{AdamSettings, GradientReport, GradientTrainer};
 
 /// Everything a gradient fit of a Gaussian mixture needs: the module's family and
 /// initialisation, the optimizer (Adam with one learning rate for the mixture weights and
@@ -38,10 +38,15 @@ use crate::{GradientReport, GradientTrainer};
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GradientMixtureConfig {
-    /// Number of components, K (required, `>= 1`).
-    pub n_components: usize,
-    /// Covariance family (default full).
-    pub family: Family,
+    /// The mixture module: number of components, covariance family, where the means, scales
+    /// and weights start, the floor on standard deviations and the seed (which also seeds
+    /// the shuffling). Its `n_features` is taken from the data (the value here is not used).
+    /// Default: [`GaussianMixtureModuleConfig::new`]`(k, 0)` with the means where EM starts
+    /// ([`MeanInit::KMeans`], which also sets the scales and the weights) and the scales
+    /// from the data's variance.
+    pub module: GaussianMixtureModuleConfig,
+    /// The optimizer, Adam (default PyTorch's settings).
+    pub optimizer: AdamSettings,
     /// Iterations: optimizer steps in full-batch mode, epochs with mini-batches (default
     /// 1000; GMMPytorch's demo runs 20 000).
     pub iterations: usize,
@@ -61,39 +66,21 @@ pub struct GradientMixtureConfig {
     pub tol: f64,
     /// See `tol` (default 10).
     pub patience: usize,
-    /// Floor on standard deviations (default 1e-6, GMMPytorch's clamp).
-    pub min_std: f64,
-    /// Where the means start (default [`MeanInit::KMeans`]: where EM starts, which also sets
-    /// the scales and the weights).
-    pub mean_init: MeanInit,
-    /// Where the scales start (default from the data's variance; ignored by
-    /// [`MeanInit::KMeans`] except for the `Constant` family's fixed scale).
-    pub scale_init: ScaleInit,
-    /// Initial mixing weights (default uniform, or the clusters' shares with
-    /// [`MeanInit::KMeans`]; given weights always win).
-    pub weights_init: Option<Vec<f64>>,
     /// Priors on the parameters (default none).
     pub prior: MixturePrior,
     /// How the prior is weighed against the data (default once per pass over the data).
     pub prior_weighting: PriorWeighting,
-    /// Adam's β₁ (default 0.9; multiDGD uses 0.5).
-    pub beta_1: f64,
-    /// Adam's β₂ (default 0.999; multiDGD uses 0.7).
-    pub beta_2: f64,
-    /// Adam's ε (default 1e-8, PyTorch's).
-    pub epsilon: f64,
-    /// Adam's L2 weight decay (default 0; multiDGD uses 1e-4).
-    pub weight_decay: f64,
-    /// Seed of the initialisation and the shuffling (default 0).
-    pub seed: u64,
 }
 
 impl GradientMixtureConfig {
     /// A fit of `n_components` components with the defaults.
     pub fn new(n_components: usize) -> Self {
         Self {
-            n_components,
-            family: Family::Full,
+            module: GaussianMixtureModuleConfig::new(n_components, 0)
+                .with_family(Family::Full)
+                .with_mean_init(MeanInit::KMeans)
+                .with_scale_init(ScaleInit::FromData),
+            optimizer: AdamSettings::new(),
             iterations: 1000,
             mixture_lr: 1e-2,
             component_lr: 1e-2,
@@ -102,23 +89,19 @@ impl GradientMixtureConfig {
             cosine_annealing: true,
             tol: 1e-6,
             patience: 10,
-            min_std: 1e-6,
-            mean_init: MeanInit::KMeans,
-            scale_init: ScaleInit::FromData,
-            weights_init: None,
             prior: MixturePrior::none(),
             prior_weighting: PriorWeighting::PerDataset,
-            beta_1: 0.9,
-            beta_2: 0.999,
-            epsilon: 1e-8,
-            weight_decay: 0.0,
-            seed: 0,
         }
+    }
+
+    /// The number of components, K.
+    pub fn n_components(&self) -> usize {
+        self.module.n_components
     }
 
     /// Sets the covariance family.
     pub fn with_family(mut self, family: Family) -> Self {
-        self.family = family;
+        self.module.family = family;
         self
     }
 
@@ -172,25 +155,25 @@ impl GradientMixtureConfig {
 
     /// Sets the floor on standard deviations.
     pub fn with_min_std(mut self, min_std: f64) -> Self {
-        self.min_std = min_std;
+        self.module.min_std = min_std;
         self
     }
 
     /// Sets the mean initialisation.
     pub fn with_mean_init(mut self, init: MeanInit) -> Self {
-        self.mean_init = init;
+        self.module.mean_init = init;
         self
     }
 
     /// Sets the scale initialisation.
     pub fn with_scale_init(mut self, init: ScaleInit) -> Self {
-        self.scale_init = init;
+        self.module.scale_init = init;
         self
     }
 
     /// Sets the initial mixing weights.
     pub fn with_weights_init(mut self, weights: Vec<f64>) -> Self {
-        self.weights_init = Some(weights);
+        self.module.weights_init = Some(weights);
         self
     }
 
@@ -208,40 +191,39 @@ impl GradientMixtureConfig {
 
     /// Sets Adam's β₁ and β₂.
     pub fn with_betas(mut self, beta_1: f64, beta_2: f64) -> Self {
-        self.beta_1 = beta_1;
-        self.beta_2 = beta_2;
+        self.optimizer = self.optimizer.with_betas(beta_1, beta_2);
         self
     }
 
     /// Sets Adam's ε.
     pub fn with_epsilon(mut self, epsilon: f64) -> Self {
-        self.epsilon = epsilon;
+        self.optimizer = self.optimizer.with_epsilon(epsilon);
         self
     }
 
     /// Sets Adam's weight decay.
     pub fn with_weight_decay(mut self, weight_decay: f64) -> Self {
-        self.weight_decay = weight_decay;
+        self.optimizer = self.optimizer.with_weight_decay(weight_decay);
         self
     }
 
     /// Sets the seed.
     pub fn with_seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
+        self.module.seed = seed;
+        self
+    }
+
+    /// Sets Adam's settings.
+    pub fn with_optimizer(mut self, optimizer: AdamSettings) -> Self {
+        self.optimizer = optimizer;
         self
     }
 
     /// The module configuration for data with `n_features` columns.
     pub fn module_config(&self, n_features: usize) -> GaussianMixtureModuleConfig {
         GaussianMixtureModuleConfig {
-            n_components: self.n_components,
             n_features,
-            family: self.family,
-            mean_init: self.mean_init.clone(),
-            scale_init: self.scale_init.clone(),
-            weights_init: self.weights_init.clone(),
-            min_std: self.min_std,
-            seed: self.seed,
+            ..self.module.clone()
         }
     }
 
@@ -251,7 +233,7 @@ impl GradientMixtureConfig {
     /// [`Error::InvalidConfig`] naming the first bad field.
     pub fn validate(&self) -> Result<()> {
         let bad = |field: &'static str, reason: String| Err(Error::InvalidConfig { field, reason });
-        if self.n_components == 0 {
+        if self.module.n_components == 0 {
             return bad("n_components", "must be >= 1".into());
         }
         if self.iterations == 0 {
@@ -274,29 +256,13 @@ impl GradientMixtureConfig {
         if self.patience == 0 {
             return bad("patience", "must be >= 1".into());
         }
-        if !(self.min_std > 0.0 && self.min_std.is_finite()) {
+        if !(self.module.min_std > 0.0 && self.module.min_std.is_finite()) {
             return bad(
                 "min_std",
-                format!("must be finite and > 0, got {}", self.min_std),
+                format!("must be finite and > 0, got {}", self.module.min_std),
             );
         }
-        for (field, v) in [("beta_1", self.beta_1), ("beta_2", self.beta_2)] {
-            if !(0.0..1.0).contains(&v) {
-                return bad(field, format!("must be in [0, 1), got {v}"));
-            }
-        }
-        if !(self.epsilon > 0.0 && self.epsilon.is_finite()) {
-            return bad(
-                "epsilon",
-                format!("must be finite and > 0, got {}", self.epsilon),
-            );
-        }
-        if !(self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
-            return bad(
-                "weight_decay",
-                format!("must be finite and >= 0, got {}", self.weight_decay),
-            );
-        }
+        self.optimizer.validate()?;
         self.prior.validate()
     }
 
@@ -340,7 +306,7 @@ impl GradientMixtureConfig {
     ) -> Result<GaussianMixtureModule<B>> {
         mixture_core::host::check_data(x, "data")?;
         let d = x.dims()[1];
-        let module_config = match self.mean_init {
+        let module_config = match self.module.mean_init {
             MeanInit::KMeans => self.em_start(x)?,
             _ => self.module_config(d),
         };
@@ -357,27 +323,27 @@ impl GradientMixtureConfig {
         x: &Tensor<B, 2>,
     ) -> Result<GaussianMixtureModuleConfig> {
         let [_, d] = x.dims();
-        let k = self.n_components;
-        let covariance_type = match self.family {
+        let k = self.module.n_components;
+        let covariance_type = match self.module.family {
             Family::Full => CovarianceType::Full,
             Family::Diagonal => CovarianceType::Diag,
             _ => CovarianceType::Spherical,
         };
         let (weights, means, covariances) = GaussianMixtureConfig::new(k)
             .with_covariance_type(covariance_type)
-            .with_seed(self.seed)
+            .with_seed(self.module.seed)
             .initial_parameters(&x.clone().inner())?;
         let weights = to_vec_f64(weights)?;
         let variances = covariances.to_vec_f64()?;
         let neglogvar = |v: &[f64]| v.iter().map(|v| -v.ln()).collect::<Vec<_>>();
-        let scale_init = match self.family {
+        let scale_init = match self.module.family {
             Family::Full => ScaleInit::Covariances(variances),
             Family::Diagonal | Family::Isotropic => ScaleInit::NegLogVar(neglogvar(&variances)),
             Family::SharedIsotropic => {
                 let shared: f64 = weights.iter().zip(&variances).map(|(w, v)| w * v).sum();
                 ScaleInit::NegLogVar(vec![-shared.ln()])
             }
-            Family::Constant => self.scale_init.clone(),
+            Family::Constant => self.module.scale_init.clone(),
         };
         let mut config = self.module_config(d);
         config.mean_init = MeanInit::Values(to_vec_f64(means)?);

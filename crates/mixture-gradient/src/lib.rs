@@ -29,11 +29,13 @@
 #![warn(missing_docs)]
 
 mod config;
+mod optimizer;
 mod report;
 mod schedule;
 mod trainer;
 
 pub use config::GradientMixtureConfig;
+pub use optimizer::AdamSettings;
 pub use report::GradientReport;
 pub use schedule::CosineSchedule;
 pub use trainer::GradientTrainer;

@@ -4,10 +4,7 @@
 use std::time::Instant;
 
 use burn::module::ParamId;
-use burn::optim::{
-    Adam, AdamConfig, GradientsParams, Optimizer, adaptor::OptimizerAdaptor,
-    decay::WeightDecayConfig,
-};
+use burn::optim::{Adam, GradientsParams, Optimizer, adaptor::OptimizerAdaptor};
 use burn::tensor::{Int, Tensor, TensorData, backend::AutodiffBackend};
 use mixture_core::{Error, FitEvent, FitObserver, LogPrior, Result, tensor::to_vec_f64};
 use mixture_experts::module::GaussianMixtureModule;
@@ -78,6 +75,7 @@ impl<B: AutodiffBackend> GradientTrainer<B> {
         module: GaussianMixtureModule<B>,
         x: &Tensor<B, 2>,
     ) -> Result<Self> {
+        config.validate()?;
         Self::started_at(config, module, x, Instant::now())
     }
 
@@ -87,7 +85,7 @@ impl<B: AutodiffBackend> GradientTrainer<B> {
         x: &Tensor<B, 2>,
         start: Instant,
     ) -> Result<Self> {
-        config.validate()?;
+        // `config` is validated: by `new`, or by the fit that started the clock.
         module.check_input(x)?;
         let n = x.dims()[0];
         let batch_size = match config.batch_size {
@@ -96,13 +94,7 @@ impl<B: AutodiffBackend> GradientTrainer<B> {
         };
         let n_batches = n.div_ceil(batch_size);
         let total_steps = config.iterations * n_batches;
-        let mut adam = AdamConfig::new()
-            .with_beta_1(config.beta_1 as f32)
-            .with_beta_2(config.beta_2 as f32)
-            .with_epsilon(config.epsilon as f32);
-        if config.weight_decay > 0.0 {
-            adam = adam.with_weight_decay(Some(WeightDecayConfig::new(config.weight_decay as f32)));
-        }
+        let adam = config.optimizer.adam();
         Ok(Self {
             mix_ids: module.mixture_param_ids(),
             comp_ids: module.component_param_ids(),
@@ -114,7 +106,7 @@ impl<B: AutodiffBackend> GradientTrainer<B> {
             comp_lr: CosineSchedule::new(config.component_lr, total_steps, config.cosine_annealing),
             batch_size,
             n_batches,
-            rng: StdRng::seed_from_u64(config.seed ^ 0x9e37_79b9_7f4a_7c15),
+            rng: StdRng::seed_from_u64(config.module.seed ^ 0x9e37_79b9_7f4a_7c15),
             order: (0..n as i64).collect(),
             step: 0,
             history: Vec::with_capacity(config.iterations),

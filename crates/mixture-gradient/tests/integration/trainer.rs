@@ -198,7 +198,10 @@ fn bad_input_gives_typed_errors() {
         "batch_size"
     );
     assert_eq!(field(c.clone().with_min_std(0.0).fit(&x)), "min_std");
-    assert_eq!(field(c.clone().with_betas(1.0, 0.9).fit(&x)), "beta_1");
+    assert_eq!(
+        field(c.clone().with_betas(1.0, 0.9).fit(&x)),
+        "optimizer.beta_1"
+    );
     let bad_prior = MixturePrior::none().with_softball(SoftballPrior::new(-1.0, 5.0));
     assert_eq!(
         field(c.clone().with_prior(bad_prior).fit(&x)),
@@ -269,7 +272,7 @@ fn fits_start_where_em_starts_and_reach_its_optimum() {
             .with_family(family)
             .with_iterations(300)
             .with_component_lr(0.02);
-        assert_eq!(config.mean_init, MeanInit::KMeans, "the default");
+        assert_eq!(config.module.mean_init, MeanInit::KMeans, "the default");
         let (w0, m0, _) = GaussianMixtureConfig::new(2)
             .with_covariance_type(covariance_type)
             .initial_parameters(&inner)
