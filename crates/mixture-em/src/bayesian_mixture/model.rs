@@ -233,11 +233,11 @@ impl<B: Backend> BayesianGaussianMixture<B> {
         }
     }
 
-    /// Rows per block of a row-wise evaluation of `x` (the fit's blocks: see
-    /// [`map_row_blocks`]).
+    /// Rows per block of a row-wise evaluation of `x` (sized by the backend, not by the
+    /// fit's batch size: see [`map_row_blocks`]).
     fn block_rows(&self, x: &Tensor<B, 2>) -> usize {
         let [n, d] = x.dims();
-        self.config.gaussian().block_rows::<B>(n, d)
+        self.config.gaussian().tuned_block_rows::<B>(n, d)
     }
 
     /// Posterior probability of each component for each row, `[N, K]` (scikit-learn's

@@ -156,10 +156,16 @@ impl GaussianMixtureConfig {
     /// intermediates of an iteration stay in cache). Statistics add up over blocks, so
     /// blocking changes speed, not the result.
     pub(crate) fn block_rows<B: Backend>(&self, n: usize, d: usize) -> usize {
-        let t = Tuning::of::<B>();
-        if let Some(bs) = self.batch_size {
-            return bs;
+        match self.batch_size {
+            Some(bs) => bs,
+            None => self.tuned_block_rows::<B>(n, d),
         }
+    }
+
+    /// Rows per block sized by the backend's [`Tuning`] alone, whatever the user's batch
+    /// size: the blocks a fitted model scores data in.
+    pub(crate) fn tuned_block_rows<B: Backend>(&self, n: usize, d: usize) -> usize {
+        let t = Tuning::of::<B>();
         let k = self.n_components;
         let width = match self.covariance_type {
             CovarianceType::Full => k * d,

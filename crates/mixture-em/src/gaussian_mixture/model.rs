@@ -133,11 +133,11 @@ impl<B: Backend> GaussianMixture<B> {
         self.components.log_joint(x, self.gate.log_weights(&batch))
     }
 
-    /// Rows per block of a row-wise evaluation of `x` (the fit's blocks: see
-    /// [`map_row_blocks`]).
+    /// Rows per block of a row-wise evaluation of `x` (sized by the backend, not by the
+    /// fit's batch size: see [`map_row_blocks`]).
     fn block_rows(&self, x: &Tensor<B, 2>) -> usize {
         let [n, d] = x.dims();
-        self.config.block_rows::<B>(n, d)
+        self.config.tuned_block_rows::<B>(n, d)
     }
 
     /// Posterior probability of each component for each row, `[N, K]` (rows sum to one).
