@@ -2,7 +2,7 @@
 
 use mixture_core::{Error, Result};
 use mixture_experts::{Learned, NoiseSharing, PriorType};
-use mixture_gates::Activation;
+use mixture_gates::{Activation, SoftmaxGateConfig};
 
 use crate::driver::EmMode;
 
@@ -34,6 +34,7 @@ mixture_core::named_enum!(GateKind, "gate", {
 /// Configuration of a mixture of K Bayesian linear experts fitted by variational EM; fit it
 /// with [`fit`](Self::fit) to get a [`MixtureOfExperts`](super::MixtureOfExperts).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(from = "compat::Stored")]
 pub struct MixtureOfExpertsConfig {
     /// Number of experts K. Required.
     pub n_experts: usize,
@@ -70,18 +71,11 @@ pub struct MixtureOfExpertsConfig {
     pub per_sample_concentration: f64,
     /// Weights of the constant gate (`[K]`, normalised); `None` (default): uniform.
     pub fixed_weights: Option<Vec<f64>>,
-    /// Softmax gate: hidden layers. Default: 2.
-    pub gate_hidden_layers: usize,
-    /// Softmax gate: units per hidden layer. Default: 32.
-    pub gate_hidden_width: usize,
-    /// Softmax gate: activation. Default: ReLU.
-    pub gate_activation: Activation,
-    /// Softmax gate: epochs per M-step. Default: 20.
-    pub gate_epochs: usize,
-    /// Softmax gate: rows per Adam step. Default: 256.
-    pub gate_batch_size: usize,
-    /// Softmax gate: Adam's learning rate. Default: 1e-2.
-    pub gate_learning_rate: f64,
+    /// The softmax gate's network and training ([`GateKind::Softmax`]): hidden layers
+    /// (default 2) of 32 units, ReLU, 20 epochs per M-step, 256 rows per Adam step,
+    /// learning rate 1e-2. Its `n_components`, `n_features` and `seed` are set by the fit
+    /// (the experts, the inputs, this configuration's seed); the values here are not used.
+    pub softmax_gate: SoftmaxGateConfig,
 }
 
 impl MixtureOfExpertsConfig {
@@ -103,12 +97,7 @@ impl MixtureOfExpertsConfig {
             dirichlet_prior: 1.0,
             per_sample_concentration: 1.0,
             fixed_weights: None,
-            gate_hidden_layers: 2,
-            gate_hidden_width: 32,
-            gate_activation: Activation::Relu,
-            gate_epochs: 20,
-            gate_batch_size: 256,
-            gate_learning_rate: 1e-2,
+            softmax_gate: SoftmaxGateConfig::new(n_experts, 0),
         }
     }
 
@@ -198,33 +187,51 @@ impl MixtureOfExpertsConfig {
 
     /// Sets the softmax gate's hidden layers and width.
     pub fn with_gate_hidden(mut self, layers: usize, width: usize) -> Self {
-        self.gate_hidden_layers = layers;
-        self.gate_hidden_width = width;
+        self.softmax_gate = self
+            .softmax_gate
+            .with_hidden_layers(layers)
+            .with_hidden_width(width);
         self
     }
 
     /// Sets the softmax gate's activation.
     pub fn with_gate_activation(mut self, activation: Activation) -> Self {
-        self.gate_activation = activation;
+        self.softmax_gate = self.softmax_gate.with_activation(activation);
         self
     }
 
     /// Sets the softmax gate's epochs per M-step.
     pub fn with_gate_epochs(mut self, epochs: usize) -> Self {
-        self.gate_epochs = epochs;
+        self.softmax_gate = self.softmax_gate.with_epochs(epochs);
         self
     }
 
     /// Sets the softmax gate's mini-batch size.
     pub fn with_gate_batch_size(mut self, batch_size: usize) -> Self {
-        self.gate_batch_size = batch_size;
+        self.softmax_gate = self.softmax_gate.with_batch_size(batch_size);
         self
     }
 
     /// Sets the softmax gate's learning rate.
     pub fn with_gate_learning_rate(mut self, learning_rate: f64) -> Self {
-        self.gate_learning_rate = learning_rate;
+        self.softmax_gate = self.softmax_gate.with_learning_rate(learning_rate);
         self
+    }
+
+    /// The softmax gate's configuration for `n_experts` experts on `n_features` inputs,
+    /// seeded with `seed`.
+    pub(crate) fn gate_config(
+        &self,
+        n_experts: usize,
+        n_features: usize,
+        seed: u64,
+    ) -> SoftmaxGateConfig {
+        SoftmaxGateConfig {
+            n_components: n_experts,
+            n_features,
+            seed,
+            ..self.softmax_gate.clone()
+        }
     }
 
     /// Checks every field.
@@ -287,21 +294,109 @@ impl MixtureOfExpertsConfig {
                 );
             }
         }
-        if self.gate_hidden_layers > 0 && self.gate_hidden_width == 0 {
-            return bad(
-                "gate_hidden_width",
-                "must be at least 1 when the gate has hidden layers".into(),
-            );
-        }
-        if self.gate_batch_size == 0 {
-            return bad("gate_batch_size", "must be at least 1".into());
-        }
-        if !positive(self.gate_learning_rate) {
-            return bad(
-                "gate_learning_rate",
-                format!("must be finite and > 0, got {}", self.gate_learning_rate),
-            );
-        }
+        // The gate's own checks, with the sizes the fit gives it.
+        self.gate_config(1, 1, self.seed)
+            .validate()
+            .map_err(|e| match e {
+                Error::InvalidConfig { field, reason } => Error::InvalidConfig {
+                    field: match field {
+                        "hidden_width" => "softmax_gate.hidden_width",
+                        "batch_size" => "softmax_gate.batch_size",
+                        "learning_rate" => "softmax_gate.learning_rate",
+                        other => other,
+                    },
+                    reason,
+                },
+                e => e,
+            })?;
         Ok(())
+    }
+}
+
+/// Reading configurations saved before the softmax gate's settings were nested (model files
+/// of 2026-12-05 and earlier, with `gate_hidden_layers`, `gate_epochs`, … at the top level).
+mod compat {
+    use mixture_gates::{Activation, SoftmaxGateConfig};
+
+    use super::{GateKind, MixtureOfExpertsConfig};
+    use crate::driver::EmMode;
+    use mixture_experts::{Learned, NoiseSharing, PriorType};
+
+    /// A configuration as stored: the nested gate, or the old flat fields.
+    #[derive(serde::Deserialize)]
+    pub(super) struct Stored {
+        n_experts: usize,
+        gate: GateKind,
+        mode: EmMode,
+        prior: PriorType,
+        prior_variance: Option<f64>,
+        learn: Learned,
+        noise: NoiseSharing,
+        intercept: bool,
+        max_iter: usize,
+        tol: f64,
+        seed: u64,
+        n_init: usize,
+        dirichlet_prior: f64,
+        per_sample_concentration: f64,
+        fixed_weights: Option<Vec<f64>>,
+        #[serde(default)]
+        softmax_gate: Option<SoftmaxGateConfig>,
+        #[serde(default)]
+        gate_hidden_layers: Option<usize>,
+        #[serde(default)]
+        gate_hidden_width: Option<usize>,
+        #[serde(default)]
+        gate_activation: Option<Activation>,
+        #[serde(default)]
+        gate_epochs: Option<usize>,
+        #[serde(default)]
+        gate_batch_size: Option<usize>,
+        #[serde(default)]
+        gate_learning_rate: Option<f64>,
+    }
+
+    impl From<Stored> for MixtureOfExpertsConfig {
+        fn from(s: Stored) -> Self {
+            let mut gate = s
+                .softmax_gate
+                .unwrap_or_else(|| SoftmaxGateConfig::new(s.n_experts, 0));
+            if let Some(v) = s.gate_hidden_layers {
+                gate.hidden_layers = v;
+            }
+            if let Some(v) = s.gate_hidden_width {
+                gate.hidden_width = v;
+            }
+            if let Some(v) = s.gate_activation {
+                gate.activation = v;
+            }
+            if let Some(v) = s.gate_epochs {
+                gate.epochs = v;
+            }
+            if let Some(v) = s.gate_batch_size {
+                gate.batch_size = v;
+            }
+            if let Some(v) = s.gate_learning_rate {
+                gate.learning_rate = v;
+            }
+            Self {
+                n_experts: s.n_experts,
+                gate: s.gate,
+                mode: s.mode,
+                prior: s.prior,
+                prior_variance: s.prior_variance,
+                learn: s.learn,
+                noise: s.noise,
+                intercept: s.intercept,
+                max_iter: s.max_iter,
+                tol: s.tol,
+                seed: s.seed,
+                n_init: s.n_init,
+                dirichlet_prior: s.dirichlet_prior,
+                per_sample_concentration: s.per_sample_concentration,
+                fixed_weights: s.fixed_weights,
+                softmax_gate: gate,
+            }
+        }
     }
 }

@@ -7,7 +7,7 @@ use mixture_core::{
     tensor::{from_f64_like, to_vec_f64},
 };
 use mixture_experts::{BayesianLinear, BayesianLinearConfig, Prepared};
-use mixture_gates::{Dirichlet, PerSampleDirichlet, SoftmaxGateConfig, Weights};
+use mixture_gates::{Dirichlet, PerSampleDirichlet, Weights};
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 
 use super::{FittedGate, GateKind, MixtureOfExperts, MixtureOfExpertsConfig};
@@ -209,15 +209,7 @@ impl MixtureOfExpertsConfig {
                 FittedGate::Dirichlet
             ),
             GateKind::Softmax => fit_gate!(
-                SoftmaxGateConfig::new(k, scale.d)
-                    .with_hidden_layers(self.gate_hidden_layers)
-                    .with_hidden_width(self.gate_hidden_width)
-                    .with_activation(self.gate_activation)
-                    .with_epochs(self.gate_epochs)
-                    .with_batch_size(self.gate_batch_size)
-                    .with_learning_rate(self.gate_learning_rate)
-                    .with_seed(seed)
-                    .init::<B>(&x.device())?,
+                self.gate_config(k, scale.d, seed).init::<B>(&x.device())?,
                 |g| FittedGate::Softmax(Box::new(g))
             ),
             GateKind::PerSample => {

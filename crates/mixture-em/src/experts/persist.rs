@@ -17,7 +17,7 @@ use mixture_core::{
     tensor::{from_f64, to_vec_f64},
 };
 use mixture_experts::{BayesianLinear, BayesianLinearConfig, Prior, PriorType};
-use mixture_gates::{Dirichlet, PerSampleDirichlet, SoftmaxGateConfig, Weights};
+use mixture_gates::{Dirichlet, PerSampleDirichlet, Weights};
 
 use super::{FittedGate, MixtureOfExperts, MixtureOfExpertsConfig};
 use crate::driver::EmTrace;
@@ -177,15 +177,9 @@ impl<B: Backend> MixtureOfExperts<B> {
                 )
             }
             SavedGate::Softmax { layers } => {
-                let c = &s.config;
-                let mut gate = SoftmaxGateConfig::new(k, experts.n_features())
-                    .with_hidden_layers(c.gate_hidden_layers)
-                    .with_hidden_width(c.gate_hidden_width)
-                    .with_activation(c.gate_activation)
-                    .with_epochs(c.gate_epochs)
-                    .with_batch_size(c.gate_batch_size)
-                    .with_learning_rate(c.gate_learning_rate)
-                    .with_seed(c.seed)
+                let mut gate = s
+                    .config
+                    .gate_config(k, experts.n_features(), s.config.seed)
                     .init::<B>(device)
                     .map_err(invalid)?;
                 let shapes: Vec<[usize; 2]> = gate.layers().iter().map(|(w, _)| w.dims()).collect();

@@ -93,6 +93,43 @@ fn every_gate_and_prior_round_trips_exactly() {
     round_trip::<F>(network, DType::F64);
 }
 
+/// A model file written before the softmax gate's settings were nested (2026-12-05 and
+/// earlier: `gate_hidden_layers`, `gate_hidden_width`, `gate_activation`, `gate_epochs`,
+/// `gate_batch_size`, `gate_learning_rate` at the top of the configuration) still loads, with
+/// those settings, and predicts what the model did.
+#[test]
+fn a_model_file_with_the_flat_gate_settings_still_loads() {
+    let (x, y) = planes::<F>(DType::F32);
+    let model = MixtureOfExpertsConfig::new(2)
+        .with_gate(GateKind::Softmax)
+        .with_gate_hidden(1, 6)
+        .with_gate_epochs(5)
+        .with_gate_learning_rate(0.02)
+        .with_max_iter(4)
+        .fit(&x, &y)
+        .unwrap();
+    let mut doc: serde_json::Value = serde_json::from_str(&model.to_json().unwrap()).unwrap();
+    let config = doc["config"].as_object_mut().unwrap();
+    let gate = config
+        .remove("softmax_gate")
+        .expect("the nested settings are written");
+    for (old, new) in [
+        ("gate_hidden_layers", "hidden_layers"),
+        ("gate_hidden_width", "hidden_width"),
+        ("gate_activation", "activation"),
+        ("gate_epochs", "epochs"),
+        ("gate_batch_size", "batch_size"),
+        ("gate_learning_rate", "learning_rate"),
+    ] {
+        config.insert(old.into(), gate[new].clone());
+    }
+    let old = MixtureOfExperts::<F>::from_json(&doc.to_string(), &Default::default()).unwrap();
+    assert_eq!(old.config(), model.config());
+    assert_eq!(old.config().softmax_gate.hidden_width, 6);
+    assert_eq!(old.config().softmax_gate.learning_rate, 0.02);
+    assert_eq!(outputs(&old, &x, &y), outputs(&model, &x, &y));
+}
+
 #[test]
 fn save_and_load_through_a_file() {
     let (x, y) = planes::<F>(DType::F32);
