@@ -215,7 +215,7 @@ fn mock_data(args: &Args, rng: &mut StdRng) -> (Vec<f64>, usize) {
         };
         let l = cholesky(&cov, d);
         for _ in 0..per {
-            let z = mixture::experts::module::standard_normal(d, rng);
+            let z = mixture::gradient::module::standard_normal(d, rng);
             for a in 0..d {
                 out.push(mean[a] + (0..=a).map(|p| l[a * d + p] * z[p]).sum::<f64>());
             }
@@ -227,7 +227,7 @@ fn mock_data(args: &Args, rng: &mut StdRng) -> (Vec<f64>, usize) {
 /// `corrcoef` of a `d × 10` standard normal matrix (GMMPytorch's random covariance).
 fn random_correlation(d: usize, rng: &mut StdRng) -> Vec<f64> {
     let m = 10;
-    let g = mixture::experts::module::standard_normal(d * m, rng);
+    let g = mixture::gradient::module::standard_normal(d * m, rng);
     let mean: Vec<f64> = (0..d)
         .map(|i| g[i * m..(i + 1) * m].iter().sum::<f64>() / m as f64)
         .collect();

@@ -30,11 +30,11 @@ use burn::nn::{Linear, LinearConfig};
 use burn::optim::{AdamConfig, GradientsAccumulator, GradientsParams, Optimizer};
 use burn::tensor::{activation::tanh, backend::Backend, DType, Int, Tensor, TensorData};
 use mixture::core::tensor::{from_f64, to_vec_f64, to_vec_i64};
-use mixture::experts::module::{
+use mixture::gradient::module::{
     Family, GaussianMixtureModule, GaussianMixtureModuleConfig, MeanInit, PriorWeighting,
     RepresentationLayer, ScaleInit,
 };
-use mixture::regularizers::MixturePrior;
+use mixture::gradient::prior::MixturePrior;
 use rand::{rngs::StdRng, seq::SliceRandom, SeedableRng};
 
 #[cfg(feature = "wgpu")]
@@ -167,7 +167,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// Latent clusters on a circle of radius 1.2 (sd 0.25), mapped to `OBS` dimensions by a
 /// random `tanh` layer, plus noise. Returns the `[N, OBS]` rows and the true clusters.
 fn make_data(rng: &mut StdRng) -> (Vec<f64>, Vec<usize>) {
-    let normal = |n: usize, rng: &mut StdRng| mixture::experts::module::standard_normal(n, rng);
+    let normal = |n: usize, rng: &mut StdRng| mixture::gradient::module::standard_normal(n, rng);
     let w = normal(LATENT * OBS, rng);
     let b = normal(OBS, rng);
     let mut x = Vec::with_capacity(3 * N_PER * OBS);

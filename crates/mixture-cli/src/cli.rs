@@ -9,7 +9,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use mixture::em::selection::{Criterion, SelectionMethod};
 use mixture::em::{EmMode, GateKind, InitMethod, KMeansInit, WeightPrior};
-use mixture::experts::{Family, PriorType, PriorWeighting};
+use mixture::experts::PriorType;
+use mixture::gradient::{Family, PriorWeighting};
 use mixture::CovarianceType;
 
 use crate::backend::{BackendKind, Dtype, FitDtype};

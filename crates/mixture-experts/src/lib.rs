@@ -11,7 +11,6 @@
 
 pub mod bayes_linear;
 pub mod gaussian;
-pub mod module;
 
 pub use bayes_linear::{
     BayesianLinear, BayesianLinearConfig, Learned, LinearStats, NoiseSharing, Prepared, Prior,
@@ -20,8 +19,4 @@ pub use bayes_linear::{
 pub use gaussian::{
     CovarianceType, Covariances, GaussianComponents, GaussianFeatures, GaussianStats,
     NormalWishart, NormalWishartPrior,
-};
-pub use module::{
-    Family, GaussianMixtureModule, GaussianMixtureModuleConfig, PriorWeighting,
-    RepresentationLayer, SupervisedGaussianMixture,
 };

@@ -1,12 +1,12 @@
 //! Configuration of a gradient fit.
 
+use crate::module::{
+    Family, GaussianMixtureModule, GaussianMixtureModuleConfig, MeanInit, PriorWeighting, ScaleInit,
+};
+use crate::prior::MixturePrior;
 use burn::tensor::{Tensor, backend::AutodiffBackend};
 use mixture_core::{Error, FitObserver, NoopObserver, Result, tensor::to_vec_f64};
 use mixture_em::{CovarianceType, GaussianMixtureConfig};
-use mixture_experts::module::{
-    Family, GaussianMixtureModule, GaussianMixtureModuleConfig, MeanInit, PriorWeighting, ScaleInit,
-};
-use mixture_regularizers::MixturePrior;
 use serde::{Deserialize, Serialize};
 
 use crate::{AdamSettings, GradientReport, GradientTrainer};

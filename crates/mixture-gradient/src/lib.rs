@@ -29,7 +29,9 @@
 #![warn(missing_docs)]
 
 mod config;
+pub mod module;
 mod optimizer;
+pub mod prior;
 mod report;
 mod schedule;
 mod trainer;
@@ -40,10 +42,11 @@ pub use report::GradientReport;
 pub use schedule::CosineSchedule;
 pub use trainer::GradientTrainer;
 
-pub use mixture_experts::module::{
-    Family, GaussianMixtureModule, GaussianMixtureModuleConfig, MeanInit, PriorWeighting, ScaleInit,
+pub use module::{
+    Family, GaussianMixtureModule, GaussianMixtureModuleConfig, MeanInit, PriorWeighting,
+    RepresentationLayer, ScaleInit, SupervisedGaussianMixture,
 };
-pub use mixture_regularizers::{DirichletPrior, LogVariancePrior, MixturePrior, SoftballPrior};
+pub use prior::{DirichletPrior, LogVariancePrior, MixturePrior, SoftballPrior};
 
 /// Fits a Gaussian mixture to `x` by gradient descent: [`GradientMixtureConfig::fit_with`].
 ///

@@ -3,11 +3,11 @@
 
 use std::time::Instant;
 
+use crate::module::GaussianMixtureModule;
 use burn::module::ParamId;
 use burn::optim::{Adam, GradientsParams, Optimizer, adaptor::OptimizerAdaptor};
 use burn::tensor::{Int, Tensor, TensorData, backend::AutodiffBackend};
 use mixture_core::{Error, FitEvent, FitObserver, LogPrior, Result, tensor::to_vec_f64};
-use mixture_experts::module::GaussianMixtureModule;
 use rand::{SeedableRng, rngs::StdRng, seq::SliceRandom};
 
 use crate::{CosineSchedule, GradientMixtureConfig, GradientReport};

@@ -6,5 +6,3 @@
 //! keeps its failure seeds in `tests/proptest-regressions/<module>.txt`.
 
 mod bayes_linear_anchors;
-mod module_density;
-mod module_sampling;

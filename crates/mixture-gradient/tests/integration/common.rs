@@ -23,7 +23,7 @@ pub fn chol(a: &[f64], d: usize) -> Vec<f64> {
 pub fn exact_cluster(n: usize, mean: &[f64], cov: &[f64], seed: u64) -> Vec<f64> {
     let d = mean.len();
     let mut rng = StdRng::seed_from_u64(seed);
-    let z = mixture_experts::module::standard_normal(n * d, &mut rng);
+    let z = mixture_gradient::module::standard_normal(n * d, &mut rng);
     let m: Vec<f64> = (0..d)
         .map(|j| (0..n).map(|i| z[i * d + j]).sum::<f64>() / n as f64)
         .collect();

@@ -7,4 +7,7 @@
 mod common;
 mod em_comparison;
 mod gmmpytorch;
+mod module_density;
+mod module_sampling;
+mod prior_multidgd;
 mod trainer;

@@ -250,8 +250,8 @@ fn public_types_are_send_and_sync() {
     send_sync::<GradientMixtureConfig>();
     send_sync::<mixture_gradient::GradientReport>();
     send_sync::<mixture_gradient::GaussianMixtureModule<Ad>>();
-    send_sync::<mixture_experts::RepresentationLayer<Ad>>();
-    send_sync::<mixture_experts::SupervisedGaussianMixture<Ad>>();
+    send_sync::<mixture_gradient::RepresentationLayer<Ad>>();
+    send_sync::<mixture_gradient::SupervisedGaussianMixture<Ad>>();
     send_sync::<MixturePrior>();
     fn send<T: Send>() {}
     send::<mixture_gradient::GradientTrainer<Ad>>();

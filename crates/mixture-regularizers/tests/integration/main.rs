@@ -5,4 +5,3 @@
 //! this one binary instead. Add new test files here as modules, not as `tests/*.rs`.
 
 mod mixturelib_examples;
-mod prior_multidgd;

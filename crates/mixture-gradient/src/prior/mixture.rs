@@ -1,18 +1,18 @@
 //! The three priors of a Gaussian mixture, each optional, composed.
 
+use crate::module::GaussianMixtureModule;
 use burn::tensor::{Tensor, backend::Backend};
 use mixture_core::{LogPrior, Result, tensor::zeros_like_dtype};
-use mixture_experts::module::GaussianMixtureModule;
 use serde::{Deserialize, Serialize};
 
-use crate::{DirichletPrior, LogVariancePrior, SoftballPrior};
+use super::{DirichletPrior, LogVariancePrior, SoftballPrior};
 
 /// The log-prior of a Gaussian mixture's parameters: a softball on the means, a Gaussian on
 /// the negative log-variances and a Dirichlet on the weights, each optional; the log-prior is
 /// their sum (zero when all are off).
 ///
 /// multiDGD's `prior()` is [`MixturePrior::multidgd`]. How much of it enters a loss is the
-/// [`PriorWeighting`](mixture_experts::PriorWeighting) of the objective.
+/// [`PriorWeighting`](crate::module::PriorWeighting) of the objective.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct MixturePrior {
     /// Softball on the means.

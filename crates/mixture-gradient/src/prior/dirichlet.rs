@@ -1,8 +1,8 @@
 //! The Dirichlet prior on mixing weights.
 
+use crate::module::GaussianMixtureModule;
 use burn::tensor::{Tensor, backend::Backend};
 use mixture_core::{Error, LogPrior, Result, special::lgamma_f64};
-use mixture_experts::module::GaussianMixtureModule;
 use serde::{Deserialize, Serialize};
 
 /// A symmetric Dirichlet prior `Dir(α, …, α)` on the mixing weights `π = softmax(logits)`

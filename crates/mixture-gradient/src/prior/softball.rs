@@ -1,12 +1,12 @@
 //! The softball prior on component means (multiDGD).
 
+use crate::module::{GaussianMixtureModule, sample_in_ball};
 use burn::tensor::{Tensor, backend::Backend};
 use mixture_core::{
     Error, LogPrior, Result,
     special::lgamma_f64,
     tensor::{from_f64, from_f64_like},
 };
-use mixture_experts::module::{GaussianMixtureModule, sample_in_ball};
 use rand::{SeedableRng, rngs::StdRng};
 use serde::{Deserialize, Serialize};
 

@@ -1,8 +1,8 @@
 //! The Gaussian prior on negative log-variances (multiDGD).
 
+use crate::module::GaussianMixtureModule;
 use burn::tensor::{Tensor, backend::Backend};
 use mixture_core::{Error, LogPrior, Result, tensor::zeros_like_dtype};
-use mixture_experts::module::GaussianMixtureModule;
 use serde::{Deserialize, Serialize};
 
 use mixture_core::special::HALF_LN_2PI;

@@ -1,12 +1,12 @@
 //! The diagonal-family density in residual form.
 //!
-//! The EM components' [`log_prob_diag`](crate::gaussian::log_prob_diag) expands the quadratic
+//! The EM components' [`log_prob_diag`](mixture_experts::gaussian::log_prob_diag) expands the quadratic
 //! form as `Σ x²p² − 2 Σ x μ p² + Σ μ² p²` (scikit-learn's matrix-product form), which loses
 //! everything to cancellation in f32 when `|x|/σ` is large — a collapsing component (`σ`
 //! near the floor) or data far from the origin: at `x ≈ μ ≈ 100`, `σ = 1e-3` it is off by
 //! hundreds of nats. A gradient fit drives components exactly there, so the learnable mixture
 //! forms the residuals `(x − μ) p` first. The full family uses the EM components'
-//! [`log_prob_full`](crate::gaussian::log_prob_full), which already works with `x P − μ P`
+//! [`log_prob_full`](mixture_experts::gaussian::log_prob_full), which already works with `x P − μ P`
 //! (no squared terms cancel).
 
 use burn::tensor::{Tensor, backend::Backend};

@@ -10,7 +10,7 @@ use mixture_core::{
     logsumexp::logsumexp,
     tensor::{from_f64, to_vec_f64, to_vec_i64},
 };
-use mixture_experts::module::{
+use mixture_gradient::module::{
     Family, GaussianMixtureModule, GaussianMixtureModuleConfig, MeanInit, NewPoints,
     RepresentationLayer, ScaleInit, SupervisedGaussianMixture, SupervisedSample,
 };

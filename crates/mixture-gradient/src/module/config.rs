@@ -15,7 +15,7 @@ use super::{Family, GaussianMixtureModule, MeanInit, ScaleInit, sample::sample_i
 ///
 /// ```
 /// use burn::tensor::DType;
-/// use mixture_experts::module::{Family, GaussianMixtureModuleConfig, MeanInit};
+/// use mixture_gradient::module::{Family, GaussianMixtureModuleConfig, MeanInit};
 ///
 /// type B = burn_flex::Flex;
 /// let gmm = GaussianMixtureModuleConfig::new(3, 2)

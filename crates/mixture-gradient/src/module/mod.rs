@@ -8,9 +8,10 @@
 //! * [`SupervisedGaussianMixture`]: components grouped per class, optional labels per row.
 //! * [`RepresentationLayer`]: learnable per-sample vectors looked up by index.
 //!
-//! The priors (softball, log-variance, Dirichlet) are in `mixture-regularizers`; the trainer
-//! (Adam with two learning rates, cosine annealing, floor, early stopping) in
-//! `mixture-gradient`.
+//! The priors (softball, log-variance, Dirichlet) are in [`crate::prior`]; the trainer (Adam
+//! with two learning rates, cosine annealing, floor, early stopping) is
+//! [`GradientTrainer`](crate::GradientTrainer). The module, its priors and its trainer live in
+//! this one crate, which also depends on `mixture-em` (for the start where EM starts).
 
 mod config;
 mod density;

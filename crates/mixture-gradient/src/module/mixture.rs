@@ -10,7 +10,7 @@ use mixture_core::{
 };
 
 use super::{Family, density::log_prob_diag_residual};
-use crate::gaussian::log_prob_full;
+use mixture_experts::gaussian::log_prob_full;
 
 /// A Gaussian mixture whose parameters are learned by gradient descent (GMMPytorch), or
 /// that serves as a learnable prior inside a larger model (multiDGD's latent GMM).

@@ -6,8 +6,8 @@ use mixture_core::{
     LogPrior,
     tensor::{from_f64, to_vec_f64},
 };
-use mixture_experts::module::{Family, GaussianMixtureModule, PriorWeighting};
-use mixture_regularizers::{DirichletPrior, LogVariancePrior, MixturePrior, SoftballPrior};
+use mixture_gradient::module::{Family, GaussianMixtureModule, PriorWeighting};
+use mixture_gradient::prior::{DirichletPrior, LogVariancePrior, MixturePrior, SoftballPrior};
 
 type Nd = burn_ndarray::NdArray<f64>;
 type Fx = burn_flex::Flex;
