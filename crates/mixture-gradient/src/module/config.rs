@@ -239,7 +239,8 @@ impl GaussianMixtureModuleConfig {
                         n_components: k,
                     });
                 }
-                kmeans_plus_plus_rows(x, k, &mut rng)?
+                // scikit-learn's greedy k-means++, the one k-means and EM seed with.
+                mixture_em::kmeans::kmeans_plusplus(x, None, k, &mut rng)?.0
             }
             _ => from_f64_like::<B, 2, 2>(self.host_means(&mut rng), [k, d], x),
         };
@@ -353,53 +354,4 @@ fn check_values(field: &'static str, v: &[f64], len: usize) -> Result<()> {
         });
     }
     Ok(())
-}
-
-/// k-means++ seeding: `k` rows of `x`, the first uniformly, each next one with probability
-/// proportional to its squared distance to the nearest row already chosen. One `[N]` host
-/// read per chosen row (an initialisation, not a hot path).
-fn kmeans_plus_plus_rows<B: Backend>(
-    x: &Tensor<B, 2>,
-    k: usize,
-    rng: &mut StdRng,
-) -> Result<Tensor<B, 2>> {
-    let [n, d] = x.dims();
-    let device = x.device();
-    let mut chosen = vec![rng.random_range(0..n) as i64];
-    let row = |i: i64| x.clone().slice([i as usize..i as usize + 1, 0..d]);
-    let mut best = (x.clone() - row(chosen[0]))
-        .square()
-        .sum_dim(1)
-        .reshape([n]);
-    while chosen.len() < k {
-        let dist = to_vec_f64(best.clone())?;
-        let total: f64 = dist.iter().sum();
-        let next = if total > 0.0 && total.is_finite() {
-            let u = rng.random::<f64>() * total;
-            let mut acc = 0.0;
-            let mut pick = n - 1;
-            for (i, v) in dist.iter().enumerate() {
-                acc += v;
-                if u < acc {
-                    pick = i;
-                    break;
-                }
-            }
-            pick
-        } else {
-            // All remaining rows coincide with chosen ones: take any unchosen row.
-            (0..n).find(|i| !chosen.contains(&(*i as i64))).unwrap_or(0)
-        };
-        chosen.push(next as i64);
-        let new = (x.clone() - row(next as i64))
-            .square()
-            .sum_dim(1)
-            .reshape([n]);
-        best = best.min_pair(new);
-    }
-    let idx = Tensor::<B, 1, burn::tensor::Int>::from_data(
-        burn::tensor::TensorData::new(chosen, [k]),
-        &device,
-    );
-    Ok(x.clone().select(0, idx))
 }

@@ -18,8 +18,10 @@ pub enum MeanInit {
         /// Radius of the ball.
         radius: f64,
     },
-    /// Rows of the data chosen by k-means++ seeding (each next row with probability
-    /// proportional to its squared distance to the nearest chosen one). Needs the data:
+    /// Rows of the data chosen by scikit-learn's greedy k-means++ seeding (each next row
+    /// drawn with probability proportional to its squared distance to the nearest chosen
+    /// one, the best of `2 + ln K` such draws kept; `mixture_em::kmeans::kmeans_plusplus`,
+    /// the seeding of k-means and EM). Needs the data:
     /// use [`GaussianMixtureModuleConfig::init_from_data`](super::GaussianMixtureModuleConfig::init_from_data).
     FromData,
     /// Where EM starts (the default of `mixture-gradient`'s fits): k-means labels (Lloyd
