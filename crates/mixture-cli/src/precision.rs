@@ -67,12 +67,7 @@ pub enum F32Fit {
     Holds,
     /// f32 holds them once they are centred on the host in f64 (the cast of the raw values
     /// would round away their digits): the column means to take off, and why.
-    Centred {
-        /// The column means, in f64.
-        shift: Vec<f64>,
-        /// The first column that needs it.
-        why: String,
-    },
+    Centred(Centring),
     /// f32 cannot hold them: the first column (or value) that shows it.
     Unfit(String),
 }
@@ -126,7 +121,7 @@ pub fn f32_fit(m: &Matrix) -> F32Fit {
         }
     }
     match centre {
-        Some(why) => F32Fit::Centred { shift: mean, why },
+        Some(why) => F32Fit::Centred(Centring { shift: mean, why }),
         None => F32Fit::Holds,
     }
 }
@@ -177,18 +172,18 @@ pub fn data_plan(
                 None,
             ));
         }
-        F32Fit::Centred { shift, why } => {
-            let note = centring_note(Some(&why));
-            (Some(Centring { shift, why }), note)
+        F32Fit::Centred(c) => {
+            let note = centring_note(Some(&c.why));
+            (Some(c), note)
         }
         _ => (None, String::new()),
     };
-    let note = match (fixed, backend.has_f64()) {
-        (Some(_), _) => (!centred.is_empty()).then(|| format!("f32{centred}")),
-        (None, false) => Some(format!(
+    let note = if fixed.is_none() && !backend.has_f64() {
+        Some(format!(
             "auto is f32 on {backend}, which has no f64{centred}"
-        )),
-        (None, true) => (!centred.is_empty()).then(|| format!("f32{centred}")),
+        ))
+    } else {
+        (!centred.is_empty()).then(|| format!("f32{centred}"))
     };
     Ok((
         Choice {
@@ -413,7 +408,7 @@ mod tests {
         let v: Vec<f64> = (0..200).map(|i| (i % 17) as f64 * 0.1 + 1e8).collect();
         let mean = |j: usize| v.iter().skip(j).step_by(2).sum::<f64>() / 100.0;
         let want = [mean(0), mean(1)];
-        let F32Fit::Centred { shift, why } = f32_fit(&matrix(v, 2)) else {
+        let F32Fit::Centred(Centring { shift, why }) = f32_fit(&matrix(v, 2)) else {
             panic!("1e8 ± 0.8 needs centring before the cast to f32");
         };
         assert!(why.contains("round away"), "{why}");

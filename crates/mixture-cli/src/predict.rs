@@ -228,7 +228,9 @@ fn centring(json: String, dtype: Dtype, kind: ModelKind, x: &Matrix) -> (String,
     if dtype != Dtype::F32 || kind == ModelKind::MixtureOfExperts {
         return (json, None);
     }
-    let crate::precision::F32Fit::Centred { shift, .. } = crate::precision::f32_fit(x) else {
+    let crate::precision::F32Fit::Centred(crate::precision::Centring { shift, .. }) =
+        crate::precision::f32_fit(x)
+    else {
         return (json, None);
     };
     let back: Vec<f64> = shift.iter().map(|s| -s).collect();
