@@ -2,6 +2,11 @@
 
 use crate::{Error, Result, reduce::Reducer};
 
+/// Added to every component's total responsibility before dividing by it, as scikit-learn
+/// does (`10 · f64::EPSILON`), so that an empty component gives finite numbers: the one
+/// value the Gaussian updates and the mixing-weight gates share.
+pub const NK_EPS: f64 = 10.0 * f64::EPSILON;
+
 /// Sufficient statistics of a batch, which add up across batches.
 ///
 /// Exact mini-batch EM is "merge the statistics of every batch, then one M-step"; because

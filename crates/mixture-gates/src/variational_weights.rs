@@ -11,8 +11,7 @@ use mixture_core::{
 
 use crate::weights::Counts;
 
-/// `10 · f64::EPSILON`, added to each count as scikit-learn does.
-const NK_EPS: f64 = 10.0 * f64::EPSILON;
+use mixture_core::stats::NK_EPS;
 
 /// The prior over the mixing weights (scikit-learn's `weight_concentration_prior_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]

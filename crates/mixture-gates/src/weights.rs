@@ -6,8 +6,7 @@ use mixture_core::{
     reduce::{Reducer, all_reduce_tensors},
 };
 
-/// `10 · f64::EPSILON`, added to each count as scikit-learn does.
-const NK_EPS: f64 = 10.0 * f64::EPSILON;
+use mixture_core::stats::NK_EPS;
 
 /// Global mixing weights `π` (the same for every row).
 ///

@@ -1,17 +1,15 @@
-//! K Gaussian components, batched, for EM.
+//! K Gaussian components for EM: the public type, holding one covariance family.
 
 use burn::tensor::{Tensor, backend::Backend};
 use mixture_core::{
-    Batch, ComponentCheck, ComponentFailure, Components, Error, Result,
-    linalg::{cholesky, diagonal, inverse_lower},
-    rowwise::{group_square_norms, triangular_square_norms, weighted_scatter},
-    special::LN_2PI,
-    tall::{matmul_rows, transpose_matmul},
-    tensor::{eye_like, zeros_like_dtype},
-    tuning::Tuning,
+    Batch, ComponentCheck, ComponentFailure, Components, Error, Result, tensor::zeros_like_dtype,
 };
 
-use super::{CovarianceType, Covariances, GaussianStats, stats::SecondMoment};
+use super::{
+    CovarianceType, Covariances, GaussianStats, SecondMoment,
+    family::{Diag, Family, Full, Spherical, Tied},
+    typed::TypedComponents,
+};
 
 /// K Gaussian components with one covariance structure: means, covariances, and the
 /// Cholesky factors of the precisions, in scikit-learn's shapes and conventions.
@@ -20,43 +18,100 @@ use super::{CovarianceType, Covariances, GaussianStats, stats::SecondMoment};
 /// `_estimate_log_gaussian_prob`, the statistics are additive responsibility-weighted sums
 /// (see [`GaussianStats`]) and the update is `_estimate_gaussian_parameters` followed by
 /// `_compute_precision_cholesky`, with `reg_covar` added to the diagonal.
+///
+/// Each covariance structure is its own module behind one internal trait; this type holds
+/// one of the four, chosen at run time, and dispatches to it.
+///
+/// # Panics
+/// Features and statistics belong to the components that made them: scoring features or
+/// updating from statistics of another covariance type is a programming error (like a shape
+/// mismatch in burn) and panics with both types named. The fits never do it.
+///
+/// # Example
+/// ```
+/// use mixture_core::Components;
+/// use mixture_experts::gaussian::{CovarianceType, GaussianComponents};
+/// use burn::tensor::Tensor;
+/// type B = burn_ndarray::NdArray<f64>;
+///
+/// let x = Tensor::<B, 2>::from_floats([[0.0, 0.0], [1.0, 0.0]], &Default::default());
+/// let comps = GaussianComponents::standard(CovarianceType::Diag, 3, 2, 1e-6, &x);
+/// // Standard normals: log N(0 | 0, I) = −ln 2π in two dimensions.
+/// let lp: Vec<f64> = comps.log_prob(x).into_data().to_vec().unwrap();
+/// assert!((lp[0] + (2.0 * std::f64::consts::PI).ln()).abs() < 1e-12);
+/// assert_eq!(comps.n_parameters(), 3 * 2 + 3 * 2);
+/// ```
 #[derive(Debug, Clone)]
 pub struct GaussianComponents<B: Backend> {
-    covariance_type: CovarianceType,
-    means: Tensor<B, 2>,
-    covariances: Covariances<B>,
-    precisions_cholesky: Covariances<B>,
+    family: AnyFamily<B>,
     reg_covar: f64,
-    center: Tensor<B, 2>,
-    /// The scoring GEMM's parameters, derived once per parameter change (not per batch).
-    scoring: Scoring<B>,
 }
 
-/// Parameters of the scoring GEMM, derived from the means (about the centre) and the
-/// precision factors once per update. `bias` holds `Σ log P_ii − ½ D log 2π` and, for the
-/// linear forms, `−½ μᵀΛμ`; the gate's log-weights are added to it per call.
+/// The four covariance families.
 #[derive(Debug, Clone)]
-enum Scoring<B: Backend> {
-    /// Diagonal and spherical: `joint = [x − c, sq, 1] · [W_lin; W_sq; bias]`, where `sq` is
-    /// `(x − c)²` (diagonal) or `‖x − c‖²` (spherical).
-    Linear {
-        /// `[W_lin; W_sq]`: `W_lin = (Λ_k m_k)ᵀ` (`[D, K]`) over `W_sq = −½ Λ_kᵀ` (the
-        /// diagonal precisions, `[D, K]` or `[1, K]`).
-        head: Tensor<B, 2>,
-        /// `[1, K]`.
-        bias: Tensor<B, 2>,
-    },
-    /// Tied: `g = [(x − c) P, ‖(x − c) P‖², 1]`, `joint = g · [W; bias]`.
-    Tied {
-        p: Tensor<B, 2>,
-        w: Tensor<B, 2>,
-        bias: Tensor<B, 2>,
-    },
-    /// Full: `y = [x − c, 1] · [P_1 … P_K; −μ_1P_1 … −μ_KP_K]`, `joint = −½‖y_k‖² + bias`.
-    Full {
-        side: Tensor<B, 2>,
-        bias: Tensor<B, 2>,
-    },
+enum AnyFamily<B: Backend> {
+    Full(TypedComponents<B, Full>),
+    Tied(TypedComponents<B, Tied>),
+    Diag(TypedComponents<B, Diag>),
+    Spherical(TypedComponents<B, Spherical>),
+}
+
+/// Runs `$body` with `$c` bound to the typed components, whichever family they are.
+macro_rules! each {
+    ($family:expr, $c:ident => $body:expr) => {
+        match $family {
+            AnyFamily::Full($c) => $body,
+            AnyFamily::Tied($c) => $body,
+            AnyFamily::Diag($c) => $body,
+            AnyFamily::Spherical($c) => $body,
+        }
+    };
+}
+
+/// Features or statistics of another covariance type than the components': a programming
+/// error, reported with both types.
+#[track_caller]
+pub(crate) fn mismatch(what: &str, expected: CovarianceType, got: CovarianceType) -> ! {
+    panic!(
+        "{what} of {got} covariances given to {expected} components: features and statistics belong to the components that made them"
+    )
+}
+
+impl<B: Backend> AnyFamily<B> {
+    fn covariance_type(&self) -> CovarianceType {
+        match self {
+            Self::Full(_) => <Full as Family<B>>::TYPE,
+            Self::Tied(_) => <Tied as Family<B>>::TYPE,
+            Self::Diag(_) => <Diag as Family<B>>::TYPE,
+            Self::Spherical(_) => <Spherical as Family<B>>::TYPE,
+        }
+    }
+
+    /// Components of the covariances' family, with the smallest pivot of each, `[K]`.
+    fn from_covariances(
+        means: Tensor<B, 2>,
+        covariances: Covariances<B>,
+        center: Tensor<B, 2>,
+    ) -> (Self, Tensor<B, 1>) {
+        match covariances {
+            Covariances::Full(c) => {
+                let (t, pivot) = TypedComponents::new(means, c, center);
+                (Self::Full(t), pivot)
+            }
+            Covariances::Tied(c) => {
+                let (t, pivot) = TypedComponents::new(means, c, center);
+                (Self::Tied(t), pivot)
+            }
+            Covariances::Diag(c) => {
+                let (t, pivot) = TypedComponents::new(means, c, center);
+                (Self::Diag(t), pivot)
+            }
+            Covariances::Spherical(c) => {
+                let (t, pivot) = TypedComponents::new(means, c, center);
+                (Self::Spherical(t), pivot)
+            }
+        }
+    }
 }
 
 impl<B: Backend> GaussianComponents<B> {
@@ -69,28 +124,16 @@ impl<B: Backend> GaussianComponents<B> {
         reg_covar: f64,
         like: &Tensor<B, E>,
     ) -> Self {
-        let means = zeros_like_dtype::<B, 2, E>([k, d], like);
-        let eye = eye_like(d, like);
-        let covariances = match covariance_type {
-            CovarianceType::Full => Covariances::Full(eye.unsqueeze_dim::<3>(0).repeat_dim(0, k)),
-            CovarianceType::Tied => Covariances::Tied(eye),
-            CovarianceType::Diag => Covariances::Diag(means.ones_like()),
+        let like = zeros_like_dtype::<B, 2, E>([1, d], like);
+        let family = match covariance_type {
+            CovarianceType::Full => AnyFamily::Full(TypedComponents::standard(k, d, &like)),
+            CovarianceType::Tied => AnyFamily::Tied(TypedComponents::standard(k, d, &like)),
+            CovarianceType::Diag => AnyFamily::Diag(TypedComponents::standard(k, d, &like)),
             CovarianceType::Spherical => {
-                Covariances::Spherical(means.clone().sum_dim(1).reshape([k]).ones_like())
+                AnyFamily::Spherical(TypedComponents::standard(k, d, &like))
             }
         };
-        let center = zeros_like_dtype::<B, 2, E>([1, d], like);
-        let (precisions_cholesky, _) = precision_cholesky(&covariances);
-        let scoring = derive_scoring(&means, &center, &precisions_cholesky);
-        Self {
-            covariance_type,
-            means,
-            covariances,
-            precisions_cholesky,
-            reg_covar,
-            center,
-            scoring,
-        }
+        Self { family, reg_covar }
     }
 
     /// Components with the given means `[K, D]` and covariances. Returns them with the
@@ -101,112 +144,83 @@ impl<B: Backend> GaussianComponents<B> {
         covariances: Covariances<B>,
         reg_covar: f64,
     ) -> (Self, Tensor<B, 1>) {
-        let k = means.dims()[0];
         let d = means.dims()[1];
-        let (precisions_cholesky, pivot) = precision_cholesky(&covariances);
         let center = zeros_like_dtype::<B, 2, 2>([1, d], &means);
-        let pivot = expand_pivot(pivot, k);
-        let scoring = derive_scoring(&means, &center, &precisions_cholesky);
-        (
-            Self {
-                covariance_type: covariances.covariance_type(),
-                means,
-                covariances,
-                precisions_cholesky,
-                reg_covar,
-                center,
-                scoring,
-            },
-            pivot,
-        )
+        let (family, pivot) = AnyFamily::from_covariances(means, covariances, center);
+        (Self { family, reg_covar }, pivot)
     }
 
     /// Sets the centre `[1, D]` about which statistics are taken. Any fixed point works; the
     /// data mean keeps second moments accurate in f32.
     pub fn with_center(mut self, center: Tensor<B, 2>) -> Self {
-        self.center = center;
-        self.refresh();
+        each!(&mut self.family, c => c.set_center(center));
         self
     }
 
     /// The centre `[1, D]` about which statistics and scores are taken.
     pub fn center(&self) -> Tensor<B, 2> {
-        self.center.clone()
-    }
-
-    /// Re-derives the scoring parameters after a parameter change.
-    fn refresh(&mut self) {
-        self.scoring = derive_scoring(&self.means, &self.center, &self.precisions_cholesky);
+        each!(&self.family, c => c.center().clone())
     }
 
     /// Replaces the means (`[K, D]`), keeping the covariances.
     pub fn set_means(&mut self, means: Tensor<B, 2>) {
-        self.means = means;
-        self.refresh();
+        each!(&mut self.family, c => c.set_means(means))
     }
 
-    /// Replaces the covariances by the inverses of `precisions` (same structure). Returns the
-    /// smallest Cholesky pivot of each precision matrix (`[K]`).
+    /// Replaces the covariances by the inverses of `precisions`. Returns the smallest
+    /// Cholesky pivot of each precision matrix (`[K]`). Precisions of another structure
+    /// change the components' covariance type to theirs.
     pub fn set_precisions(&mut self, precisions: Covariances<B>) -> Tensor<B, 1> {
-        let k = self.means.dims()[0];
-        let (covariances, pivot) = match precisions {
-            Covariances::Full(p) => {
-                let (l, piv) = cholesky(p);
-                let inv = inverse_lower(l);
-                (
-                    Covariances::Full(inv.clone().swap_dims(1, 2).matmul(inv)),
-                    piv,
-                )
+        let center = self.center();
+        let means = self.means();
+        match (&mut self.family, precisions) {
+            (AnyFamily::Full(c), Covariances::Full(p)) => c.set_precisions(p),
+            (AnyFamily::Tied(c), Covariances::Tied(p)) => c.set_precisions(p),
+            (AnyFamily::Diag(c), Covariances::Diag(p)) => c.set_precisions(p),
+            (AnyFamily::Spherical(c), Covariances::Spherical(p)) => c.set_precisions(p),
+            (_, p) => {
+                let ct = p.covariance_type();
+                let [k, d] = means.dims();
+                let mut fresh = Self::standard(ct, k, d, self.reg_covar, &means);
+                fresh.set_means(means);
+                fresh = fresh.with_center(center);
+                let pivot = fresh.set_precisions(p);
+                *self = fresh;
+                pivot
             }
-            Covariances::Tied(p) => {
-                let (l, piv) = cholesky(p.unsqueeze_dim::<3>(0));
-                let inv = inverse_lower(l);
-                let cov = inv.clone().swap_dims(1, 2).matmul(inv);
-                let d = cov.dims()[1];
-                (Covariances::Tied(cov.reshape([d, d])), piv)
-            }
-            Covariances::Diag(p) => {
-                let piv = p.clone().min_dim(1).reshape([k]);
-                (Covariances::Diag(p.recip()), piv)
-            }
-            Covariances::Spherical(p) => (Covariances::Spherical(p.clone().recip()), p),
-        };
-        let (pc, _) = precision_cholesky(&covariances);
-        self.covariances = covariances;
-        self.precisions_cholesky = pc;
-        self.refresh();
-        expand_pivot(pivot, k)
+        }
     }
 
     /// The covariance structure.
     pub fn covariance_type(&self) -> CovarianceType {
-        self.covariance_type
+        self.family.covariance_type()
     }
 
     /// Means, `[K, D]`.
     pub fn means(&self) -> Tensor<B, 2> {
-        self.means.clone()
+        each!(&self.family, c => c.means().clone())
     }
 
     /// Covariances (with `reg_covar` on the diagonal after an update).
     pub fn covariances(&self) -> Covariances<B> {
-        self.covariances.clone()
+        each!(&self.family, c => c.covariances())
     }
 
     /// Cholesky factors of the precisions (scikit-learn's `precisions_cholesky_`: upper
     /// triangular for full and tied, `1/σ` for diagonal and spherical).
     pub fn precisions_cholesky(&self) -> Covariances<B> {
-        self.precisions_cholesky.clone()
+        each!(&self.family, c => c.precisions_cholesky())
     }
 
     /// Precision matrices `P Pᵀ` (or `1/σ²`).
     pub fn precisions(&self) -> Covariances<B> {
-        match &self.precisions_cholesky {
-            Covariances::Full(p) => Covariances::Full(p.clone().matmul(p.clone().swap_dims(1, 2))),
-            Covariances::Tied(p) => Covariances::Tied(p.clone().matmul(p.clone().transpose())),
-            Covariances::Diag(p) => Covariances::Diag(p.clone() * p.clone()),
-            Covariances::Spherical(p) => Covariances::Spherical(p.clone() * p.clone()),
-        }
+        each!(&self.family, c => c.precisions())
+    }
+
+    /// `Σ_i ln P_ii` of each component's precision factor, `[K]` (scikit-learn's
+    /// `_compute_log_det_cholesky`; tied: the shared value repeated).
+    pub fn log_det_cholesky(&self) -> Tensor<B, 1> {
+        each!(&self.family, c => c.log_det_cholesky())
     }
 
     /// The covariance regularisation.
@@ -216,30 +230,18 @@ impl<B: Backend> GaussianComponents<B> {
 
     /// Dimension of the data, D.
     pub fn n_features(&self) -> usize {
-        self.means.dims()[1]
+        each!(&self.family, c => c.means().dims()[1])
     }
 
     /// Lower-triangular factors `A_k` with `A_k A_kᵀ = Σ_k`, `[K, D, D]` (for sampling).
     pub fn covariance_factors(&self) -> Tensor<B, 3> {
-        let [k, d] = self.means.dims();
-        match &self.covariances {
-            Covariances::Full(c) => cholesky(c.clone()).0,
-            Covariances::Tied(c) => cholesky(c.clone().unsqueeze_dim::<3>(0)).0.repeat_dim(0, k),
-            Covariances::Diag(v) => {
-                let eye = eye_like(d, v).unsqueeze_dim::<3>(0);
-                v.clone().sqrt().unsqueeze_dim::<3>(2) * eye
-            }
-            Covariances::Spherical(v) => {
-                let eye = eye_like(d, v).unsqueeze_dim::<3>(0);
-                v.clone().sqrt().reshape([k, 1, 1]) * eye
-            }
-        }
+        each!(&self.family, c => c.covariance_factors())
     }
 
     /// The `[N, K]` log-densities of raw inputs `x` (`[N, D]`).
     pub fn log_prob(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
-        let k = self.means.dims()[0];
-        let zero = zeros_like_dtype::<B, 2, 2>([1, k], &self.means);
+        let k = self.n_components();
+        let zero = zeros_like_dtype::<B, 2, 2>([1, k], &x);
         self.log_joint(x, zero)
     }
 
@@ -248,296 +250,58 @@ impl<B: Backend> GaussianComponents<B> {
     /// `M_k = Σ_n r_nk (x_n − μ_k)(x_n − μ_k)ᵀ = S_k − s_k δ_kᵀ − δ_k s_kᵀ + n_k δ_k δ_kᵀ`,
     /// it is `Σ_k n_k (Σ_i ln P_ii − ½ D ln 2π) − ½ Σ_k tr(Λ_k M_k)`. The variational
     /// bound takes the responsibilities' entropy from it and the E-step's log-normalisers.
+    ///
+    /// # Panics
+    /// For statistics of another covariance type (see the type's documentation).
     pub fn expected_log_prob_sum(&self, stats: &GaussianStats<B>) -> Tensor<B, 1> {
-        let [k, d] = self.means.dims();
-        let delta = self.means.clone() - self.center.clone(); // [K, D]
-        let nk = stats.nk.clone();
-        let sx = stats.sx.clone();
-        let trace = match (&stats.sxx, &self.precisions_cholesky) {
-            (SecondMoment::Full(s), Covariances::Full(p)) => {
-                let cross = sx.unsqueeze_dim::<3>(2) * delta.clone().unsqueeze_dim::<3>(1);
-                let m = s.clone() - cross.clone() - cross.swap_dims(1, 2)
-                    + (delta.clone().unsqueeze_dim::<3>(2) * delta.unsqueeze_dim::<3>(1))
-                        * nk.clone().reshape([k, 1, 1]);
-                let lambda = p.clone().matmul(p.clone().swap_dims(1, 2));
-                (lambda * m).sum()
+        let (nk, sx) = (stats.nk.clone(), stats.sx.clone());
+        match (&self.family, &stats.sxx) {
+            (AnyFamily::Full(c), SecondMoment::Full(s)) => {
+                c.expected_log_prob_sum(&(nk, sx, s.clone()))
             }
-            (SecondMoment::Tied(s), Covariances::Tied(p)) => {
-                let cross = sx.transpose().matmul(delta.clone());
-                let m = s.clone() - cross.clone() - cross.transpose()
-                    + (delta.clone() * nk.clone().unsqueeze_dim(1))
-                        .transpose()
-                        .matmul(delta);
-                (p.clone().matmul(p.clone().transpose()) * m).sum()
+            (AnyFamily::Tied(c), SecondMoment::Tied(s)) => {
+                c.expected_log_prob_sum(&(nk, sx, s.clone()))
             }
-            (SecondMoment::Diag(s), Covariances::Diag(p)) => {
-                let m = s.clone() - (sx * delta.clone()).mul_scalar(2.0)
-                    + delta.clone() * delta * nk.clone().unsqueeze_dim(1);
-                (p.clone() * p.clone() * m).sum()
+            (AnyFamily::Diag(c), SecondMoment::Diag(s)) => {
+                c.expected_log_prob_sum(&(nk, sx, s.clone()))
             }
-            (SecondMoment::Spherical(s), Covariances::Spherical(p)) => {
-                let m = s.clone() - (sx * delta.clone()).sum_dim(1).reshape([k]).mul_scalar(2.0)
-                    + (delta.clone() * delta).sum_dim(1).reshape([k]) * nk.clone();
-                (p.clone() * p.clone() * m).sum()
+            (AnyFamily::Spherical(c), SecondMoment::Spherical(s)) => {
+                c.expected_log_prob_sum(&(nk, sx, s.clone()))
             }
-            _ => unreachable!("statistics and parameters of one fit share one covariance type"),
-        };
-        let log_det = match &self.precisions_cholesky {
-            Covariances::Full(p) => diagonal(p.clone()).log().sum_dim(1).reshape([k]),
-            Covariances::Tied(p) => diagonal(p.clone().unsqueeze_dim::<3>(0))
-                .log()
-                .sum()
-                .expand([k]),
-            Covariances::Diag(p) => p.clone().log().sum_dim(1).reshape([k]),
-            Covariances::Spherical(p) => p.clone().log().mul_scalar(d as f64),
-        };
-        (nk * log_det.sub_scalar(0.5 * d as f64 * LN_2PI)).sum() - trace.mul_scalar(0.5)
+            (family, s) => mismatch("statistics", family.covariance_type(), s.covariance_type()),
+        }
     }
 
     /// `log_weights + log N(x | μ_k, Σ_k)`, `[N, K]`, for `log_weights` `[1, K]` or `[N, K]`:
     /// the same feature GEMM as the E-step, in row chunks that bound memory.
     pub fn log_joint(&self, x: Tensor<B, 2>, log_weights: Tensor<B, 2>) -> Tensor<B, 2> {
-        let [n, d] = x.dims();
-        let k = self.means.dims()[0];
-        let step = Tuning::of::<B>().chunk_rows(n, k * d);
-        if step >= n {
-            return self.score_features(&self.features(x), log_weights);
-        }
-        let per_row = log_weights.dims()[0] == n;
-        let parts: Vec<_> = (0..n)
-            .step_by(step)
-            .map(|start| {
-                let end = (start + step).min(n);
-                let lw = if per_row {
-                    log_weights.clone().slice([start..end, 0..k])
-                } else {
-                    log_weights.clone()
-                };
-                self.score_features(&self.features(x.clone().slice([start..end, 0..d])), lw)
-            })
-            .collect();
-        Tensor::cat(parts, 0)
-    }
-}
-
-/// The scoring GEMM's parameters for means `[K, D]` about `center` and precision factors.
-fn derive_scoring<B: Backend>(
-    means: &Tensor<B, 2>,
-    center: &Tensor<B, 2>,
-    precisions_cholesky: &Covariances<B>,
-) -> Scoring<B> {
-    let [k, d] = means.dims();
-    let mean_c = means.clone() - center.clone();
-    let half_log_2pi = -0.5 * d as f64 * LN_2PI;
-    match precisions_cholesky {
-        Covariances::Diag(pc) => {
-            let prec = pc.clone() * pc.clone();
-            let mp = mean_c.clone() * prec.clone();
-            let bias =
-                (mean_c * mp.clone()).sum_dim(1).mul_scalar(-0.5) + pc.clone().log().sum_dim(1);
-            Scoring::Linear {
-                head: Tensor::cat(vec![mp.transpose(), prec.mul_scalar(-0.5).transpose()], 0),
-                bias: bias.add_scalar(half_log_2pi).transpose(),
-            }
-        }
-        Covariances::Spherical(pc) => {
-            let prec = (pc.clone() * pc.clone()).reshape([k, 1]);
-            let mp = mean_c.clone() * prec.clone();
-            let bias = (mean_c * mp.clone()).sum_dim(1).mul_scalar(-0.5)
-                + pc.clone().log().reshape([k, 1]).mul_scalar(d as f64);
-            Scoring::Linear {
-                head: Tensor::cat(vec![mp.transpose(), prec.mul_scalar(-0.5).transpose()], 0),
-                bias: bias.add_scalar(half_log_2pi).transpose(),
-            }
-        }
-        Covariances::Tied(p) => {
-            let mp = mean_c.matmul(p.clone());
-            let log_det = diagonal(p.clone().unsqueeze_dim::<3>(0)).log().sum();
-            let bias = (mp.clone() * mp.clone())
-                .sum_dim(1)
-                .mul_scalar(-0.5)
-                .transpose()
-                + log_det.unsqueeze_dim::<2>(0);
-            let minus_half = bias.zeros_like().add_scalar(-0.5);
-            Scoring::Tied {
-                p: p.clone(),
-                w: Tensor::cat(vec![mp.transpose(), minus_half], 0),
-                bias: bias.add_scalar(half_log_2pi),
-            }
-        }
-        Covariances::Full(p) => {
-            // [K, D, D] -> [D, K, D] -> [D, K·D]: column block k is P_k; the last row is −μ_k P_k.
-            // Every P_k here comes from `precision_cholesky`: upper triangular with exact
-            // zeros below the diagonal, which `triangular_square_norms` relies on.
-            let side = p.clone().swap_dims(0, 1).reshape([d, k * d]);
-            let mu_p = mean_c
-                .unsqueeze_dim::<3>(1)
-                .matmul(p.clone())
-                .reshape([1, k * d]);
-            let log_det = diagonal(p.clone()).log().sum_dim(1).reshape([1, k]);
-            Scoring::Full {
-                side: Tensor::cat(vec![side, mu_p.neg()], 0),
-                bias: log_det.add_scalar(half_log_2pi),
-            }
-        }
-    }
-}
-
-/// Repeats a single tied pivot for every component.
-fn expand_pivot<B: Backend>(pivot: Tensor<B, 1>, k: usize) -> Tensor<B, 1> {
-    if pivot.dims()[0] == k {
-        pivot
-    } else {
-        pivot.expand([k])
-    }
-}
-
-/// scikit-learn's `_compute_precision_cholesky`: for full and tied, `P = (L⁻¹)ᵀ` with
-/// `Σ = L Lᵀ`; for diagonal and spherical, `1/√σ²`. Returns the factors and the smallest
-/// pivot of each covariance (`[K]`, `[1]` for tied).
-fn precision_cholesky<B: Backend>(cov: &Covariances<B>) -> (Covariances<B>, Tensor<B, 1>) {
-    match cov {
-        Covariances::Full(c) => {
-            let (l, piv) = cholesky(c.clone());
-            (Covariances::Full(inverse_lower(l).swap_dims(1, 2)), piv)
-        }
-        Covariances::Tied(c) => {
-            let d = c.dims()[0];
-            let (l, piv) = cholesky(c.clone().unsqueeze_dim::<3>(0));
-            (
-                Covariances::Tied(inverse_lower(l).swap_dims(1, 2).reshape([d, d])),
-                piv,
-            )
-        }
-        Covariances::Diag(v) => {
-            let k = v.dims()[0];
-            (
-                Covariances::Diag(v.clone().sqrt().recip()),
-                v.clone().min_dim(1).reshape([k]),
-            )
-        }
-        Covariances::Spherical(v) => (Covariances::Spherical(v.clone().sqrt().recip()), v.clone()),
+        each!(&self.family, c => c.log_joint(x, log_weights))
     }
 }
 
 /// What one batch contributes to both the scoring GEMM and the statistics GEMM (the
 /// [`Components::Features`] of [`GaussianComponents`]): built per pass from `x`, or prepared
-/// once per fit. They depend on the data, the centre and the covariance type only.
+/// once per fit. They depend on the data, the centre and the covariance type only: diagonal
+/// `[x − c, (x − c)², 1]`, spherical `[x − c, ‖x − c‖², 1]`, full and tied `x − c` with
+/// `[x − c, 1]`.
 #[derive(Debug, Clone)]
-pub struct GaussianFeatures<B: Backend>(Features<B>);
+pub struct GaussianFeatures<B: Backend>(AnyFeatures<B>);
 
 #[derive(Debug, Clone)]
-enum Features<B: Backend> {
-    /// Diagonal `[x − c, (x − c)², 1]` (`[N, 2D + 1]`) or spherical `[x − c, ‖x − c‖², 1]`
-    /// (`[N, D + 2]`): scores and statistics are one product each.
-    Linear(Tensor<B, 2>),
-    /// `x − c` and `[x − c, 1]` (full and tied, whose scores need more than linear terms).
-    Centred {
-        /// `x − c`, `[N, D]`.
-        xc: Tensor<B, 2>,
-        /// `[x − c, 1]`, `[N, D + 1]`.
-        f: Tensor<B, 2>,
-    },
+enum AnyFeatures<B: Backend> {
+    Full(<Full as Family<B>>::Features),
+    Tied(<Tied as Family<B>>::Features),
+    Diag(<Diag as Family<B>>::Features),
+    Spherical(<Spherical as Family<B>>::Features),
 }
 
-impl<B: Backend> GaussianComponents<B> {
-    fn features(&self, x: Tensor<B, 2>) -> Features<B> {
-        let n = x.dims()[0];
-        let xc = x - self.center.clone();
-        match self.covariance_type {
-            CovarianceType::Diag => {
-                let sq = xc.clone() * xc.clone();
-                let ones = sq.clone().slice([0..n, 0..1]).ones_like();
-                Features::Linear(Tensor::cat(vec![xc, sq, ones], 1))
-            }
-            CovarianceType::Spherical => {
-                let sq = (xc.clone() * xc.clone()).sum_dim(1);
-                let ones = sq.ones_like();
-                Features::Linear(Tensor::cat(vec![xc, sq, ones], 1))
-            }
-            CovarianceType::Full | CovarianceType::Tied => Features::Centred {
-                f: Tensor::cat(
-                    vec![xc.clone(), xc.clone().slice([0..n, 0..1]).ones_like()],
-                    1,
-                ),
-                xc,
-            },
-        }
-    }
-
-    /// `log π_k + log N(x | μ_k, Σ_k)` from the batch's features, `[N, K]`. A `[1, K]` gate
-    /// is folded into the bias row of the GEMM.
-    fn score_features(&self, f: &Features<B>, log_weights: Tensor<B, 2>) -> Tensor<B, 2> {
-        let global = log_weights.dims()[0] == 1;
-        let bias_plus = |bias: &Tensor<B, 2>| {
-            if global {
-                bias.clone() + log_weights.clone()
-            } else {
-                bias.clone()
-            }
-        };
-        let joint = match (f, &self.scoring) {
-            (Features::Linear(f), Scoring::Linear { head, bias }) => {
-                // −½ (x − μ)ᵀ Λ (x − μ) + log det + const, expanded about the centre.
-                matmul_rows(
-                    f.clone(),
-                    Tensor::cat(vec![head.clone(), bias_plus(bias)], 0),
-                )
-            }
-            (Features::Centred { xc, f }, Scoring::Tied { p, w, bias }) => {
-                let n = f.dims()[0];
-                let d = xc.dims()[1];
-                let xp = xc.clone().matmul(p.clone());
-                let sq = group_square_norms(xp.clone(), 1);
-                let g = Tensor::cat(vec![xp, sq, f.clone().slice([0..n, d..d + 1])], 1);
-                g.matmul(Tensor::cat(vec![w.clone(), bias_plus(bias)], 0))
-            }
-            (Features::Centred { f, .. }, Scoring::Full { side, bias }) => {
-                let k = bias.dims()[1];
-                triangular_square_norms(f.clone(), side.clone(), k).mul_scalar(-0.5)
-                    + bias_plus(bias)
-            }
-            _ => unreachable!("features match the covariance type"),
-        };
-        if global { joint } else { joint + log_weights }
-    }
-
-    /// Statistics of a batch from its features and responsibilities: `Rᵀ [x − c, sq, 1]`
-    /// gives `Σ r (x − c)`, the diagonal or spherical second moments and `n_k` in one
-    /// product; full and tied take `n_k` and `Σ r (x − c)` from one GEMM `Rᵀ [x − c, 1]`.
-    fn stats_from(&self, f: &Features<B>, resp: Tensor<B, 2>) -> GaussianStats<B> {
-        let [k, d] = self.means.dims();
-        let rt = resp.clone().transpose();
-        match f {
-            Features::Linear(f) => {
-                // One product: [Σ r (x − c), Σ r sq, Σ r].
-                let t = transpose_matmul(resp, f.clone());
-                let w = t.dims()[1];
-                let s2 = t.clone().slice([0..k, d..w - 1]);
-                GaussianStats {
-                    nk: t.clone().slice([0..k, w - 1..w]).reshape([k]),
-                    sx: t.slice([0..k, 0..d]),
-                    sxx: match self.covariance_type {
-                        CovarianceType::Spherical => SecondMoment::Spherical(s2.reshape([k])),
-                        _ => SecondMoment::Diag(s2),
-                    },
-                }
-            }
-            Features::Centred { xc, f } => {
-                let t = rt.matmul(f.clone());
-                let sxx = match self.covariance_type {
-                    CovarianceType::Tied => {
-                        let w = resp.sum_dim(1); // [N, 1]
-                        SecondMoment::Tied((xc.clone() * w).transpose().matmul(xc.clone()))
-                    }
-                    _ => SecondMoment::Full(weighted_scatter(xc.clone(), resp)),
-                };
-                GaussianStats {
-                    sx: t.clone().slice([0..k, 0..d]),
-                    sxx,
-                    nk: t.slice([0..k, d..d + 1]).reshape([k]),
-                }
-            }
+impl<B: Backend> AnyFeatures<B> {
+    fn covariance_type(&self) -> CovarianceType {
+        match self {
+            Self::Full(_) => CovarianceType::Full,
+            Self::Tied(_) => CovarianceType::Tied,
+            Self::Diag(_) => CovarianceType::Diag,
+            Self::Spherical(_) => CovarianceType::Spherical,
         }
     }
 }
@@ -547,22 +311,44 @@ impl<B: Backend> Components<B> for GaussianComponents<B> {
     type Features = GaussianFeatures<B>;
 
     fn n_components(&self) -> usize {
-        self.means.dims()[0]
+        each!(&self.family, c => c.n_components())
     }
 
     /// Diagonal and spherical: `[x − c, (x − c)², 1]` (`‖x − c‖²` for spherical), one
     /// product each for the scores and the statistics. Full and tied: `x − c` and
     /// `[x − c, 1]`.
     fn prepare(&self, batch: &Batch<B>) -> Result<GaussianFeatures<B>> {
-        Ok(GaussianFeatures(self.features(batch.x.clone())))
+        let x = batch.x.clone();
+        Ok(GaussianFeatures(match &self.family {
+            AnyFamily::Full(c) => AnyFeatures::Full(c.features(x)),
+            AnyFamily::Tied(c) => AnyFeatures::Tied(c.features(x)),
+            AnyFamily::Diag(c) => AnyFeatures::Diag(c.features(x)),
+            AnyFamily::Spherical(c) => AnyFeatures::Spherical(c.features(x)),
+        }))
     }
 
+    /// # Panics
+    /// For features of another covariance type (see the type's documentation).
     fn score(&self, features: &GaussianFeatures<B>, log_weights: Tensor<B, 2>) -> Tensor<B, 2> {
-        self.score_features(&features.0, log_weights)
+        match (&self.family, &features.0) {
+            (AnyFamily::Full(c), AnyFeatures::Full(f)) => c.score(f, log_weights),
+            (AnyFamily::Tied(c), AnyFeatures::Tied(f)) => c.score(f, log_weights),
+            (AnyFamily::Diag(c), AnyFeatures::Diag(f)) => c.score(f, log_weights),
+            (AnyFamily::Spherical(c), AnyFeatures::Spherical(f)) => c.score(f, log_weights),
+            (family, f) => mismatch("features", family.covariance_type(), f.covariance_type()),
+        }
     }
 
+    /// # Panics
+    /// For features of another covariance type (see the type's documentation).
     fn summarize(&self, features: &GaussianFeatures<B>, resp: Tensor<B, 2>) -> GaussianStats<B> {
-        self.stats_from(&features.0, resp)
+        match (&self.family, &features.0) {
+            (AnyFamily::Full(c), AnyFeatures::Full(f)) => c.summarize(f, resp),
+            (AnyFamily::Tied(c), AnyFeatures::Tied(f)) => c.summarize(f, resp),
+            (AnyFamily::Diag(c), AnyFeatures::Diag(f)) => c.summarize(f, resp),
+            (AnyFamily::Spherical(c), AnyFeatures::Spherical(f)) => c.summarize(f, resp),
+            (family, f) => mismatch("features", family.covariance_type(), f.covariance_type()),
+        }
     }
 
     /// An empty component is [`Error::EmptyComponent`]; a covariance that is not positive
@@ -580,24 +366,24 @@ impl<B: Backend> Components<B> for GaussianComponents<B> {
         }
     }
 
+    /// # Panics
+    /// For statistics of another covariance type (see the type's documentation).
     fn update(&mut self, stats: GaussianStats<B>) -> ComponentCheck<B> {
-        let k = stats.nk.dims()[0];
-        let weight = stats.nk.clone();
-        let estimate = stats.estimate(self.reg_covar);
-        self.means = estimate.means_c + self.center.clone();
-        let (pc, pivot) = precision_cholesky(&estimate.covariances);
-        self.covariances = estimate.covariances;
-        self.precisions_cholesky = pc;
-        self.refresh();
-        ComponentCheck {
-            pivot: expand_pivot(pivot, k),
-            weight: Some(weight),
+        let reg = self.reg_covar;
+        let GaussianStats { nk, sx, sxx } = stats;
+        match (&mut self.family, sxx) {
+            (AnyFamily::Full(c), SecondMoment::Full(s)) => c.update((nk, sx, s), reg),
+            (AnyFamily::Tied(c), SecondMoment::Tied(s)) => c.update((nk, sx, s), reg),
+            (AnyFamily::Diag(c), SecondMoment::Diag(s)) => c.update((nk, sx, s), reg),
+            (AnyFamily::Spherical(c), SecondMoment::Spherical(s)) => c.update((nk, sx, s), reg),
+            (family, s) => mismatch("statistics", family.covariance_type(), s.covariance_type()),
         }
     }
 
     fn n_parameters(&self) -> usize {
-        let [k, d] = self.means.dims();
-        self.covariance_type.n_parameters(k, d) + k * d
+        let k = self.n_components();
+        let d = self.n_features();
+        self.covariance_type().n_parameters(k, d) + k * d
     }
 }
 
@@ -606,7 +392,7 @@ mod tests {
     use super::*;
     use crate::gaussian::{log_prob_diag, log_prob_full, log_prob_spherical, log_prob_tied};
     use burn::tensor::DType;
-    use mixture_core::tensor::{from_f64, to_vec_f64};
+    use mixture_core::tensor::{eye_like, from_f64, to_vec_f64};
 
     type B = burn_ndarray::NdArray<f64>;
 
@@ -720,5 +506,73 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// `expected_log_prob_sum` (the statistics-only form each family writes) equals
+    /// `Σ_n Σ_k r_nk log N(x_n | μ_k, Σ_k)` summed over the rows, for every covariance type.
+    #[test]
+    fn expected_log_prob_sum_is_the_sum_over_rows() {
+        let dev = Default::default();
+        let (n, d, k) = (7, 3, 2);
+        let x: Vec<f64> = (0..n * d)
+            .map(|i| 5.0 + ((i * 37 % 11) as f64 - 5.0) / 2.0)
+            .collect();
+        let x = from_f64::<B, 2>(x, [n, d], &dev, DType::F64);
+        let means = from_f64::<B, 2>(vec![4.0, 5.5, 6.0, 5.0, 4.5, 5.2], [k, d], &dev, DType::F64);
+        let rs: Vec<f64> = (0..n * k).map(|i| ((i * 7) % 5) as f64 / 4.0).collect();
+        let resp = from_f64::<B, 2>(rs.clone(), [n, k], &dev, DType::F64);
+        for cov in covariance_cases() {
+            let (comps, _) = GaussianComponents::from_covariances(means.clone(), cov, 0.0);
+            let comps = comps.with_center(x.clone().mean_dim(0));
+            let stats = comps
+                .statistics(&Batch::new(x.clone()), resp.clone())
+                .unwrap();
+            let got = to_vec_f64(comps.expected_log_prob_sum(&stats)).unwrap()[0];
+            let lp = to_vec_f64(comps.log_prob(x.clone())).unwrap();
+            let want: f64 = lp.iter().zip(&rs).map(|(l, r)| l * r).sum();
+            assert!(
+                (got - want).abs() < 1e-10 * want.abs(),
+                "{}: {got} vs {want}",
+                comps.covariance_type()
+            );
+        }
+    }
+
+    /// Precisions give back the covariances they invert, for every type; precisions of
+    /// another structure turn the components into that structure.
+    #[test]
+    fn set_precisions_inverts_and_may_change_the_structure() {
+        let dev = Default::default();
+        let means = from_f64::<B, 2>(vec![0.0; 6], [2, 3], &dev, DType::F64);
+        for cov in covariance_cases() {
+            let (comps, _) = GaussianComponents::from_covariances(means.clone(), cov.clone(), 0.0);
+            let mut other = GaussianComponents::standard(CovarianceType::Full, 2, 3, 0.0, &means);
+            if cov.covariance_type() == CovarianceType::Full {
+                other = GaussianComponents::standard(CovarianceType::Diag, 2, 3, 0.0, &means);
+            }
+            let pivot = to_vec_f64(other.set_precisions(comps.precisions())).unwrap();
+            assert_eq!(pivot.len(), 2);
+            assert!(pivot.iter().all(|p| *p > 0.0));
+            assert_eq!(other.covariance_type(), cov.covariance_type());
+            let got = other.covariances().to_vec_f64().unwrap();
+            let want = cov.to_vec_f64().unwrap();
+            for (a, b) in got.iter().zip(&want) {
+                assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+            }
+        }
+    }
+
+    /// Features of one covariance type scored by components of another: a programming
+    /// error, named in the panic.
+    #[test]
+    #[should_panic(expected = "features of diag covariances given to full components")]
+    fn features_of_another_structure_panic_with_both_names() {
+        let dev = Default::default();
+        let x = from_f64::<B, 2>(vec![0.0, 1.0, 2.0, 3.0], [2, 2], &dev, DType::F64);
+        let diag = GaussianComponents::standard(CovarianceType::Diag, 2, 2, 0.0, &x);
+        let full = GaussianComponents::standard(CovarianceType::Full, 2, 2, 0.0, &x);
+        let features = diag.prepare(&Batch::new(x.clone())).unwrap();
+        let zero = zeros_like_dtype::<B, 2, 2>([1, 2], &x);
+        let _ = full.score(&features, zero);
     }
 }

@@ -15,8 +15,10 @@ mod components;
 mod covariance_type;
 mod covariances;
 mod density;
+mod family;
 mod normal_wishart;
 mod stats;
+mod typed;
 
 pub use components::{GaussianComponents, GaussianFeatures};
 pub use covariance_type::CovarianceType;

@@ -4,12 +4,29 @@
 use burn::tensor::{Tensor, backend::Backend};
 use mixture_core::{
     Batch, ComponentCheck, ComponentFailure, Components, Error, Result,
-    linalg::diagonal,
     special::{LN_2PI, digamma, lgamma},
     tensor::{from_f64_like, full_like_dtype},
 };
 
-use super::{CovarianceType, Covariances, GaussianComponents, GaussianFeatures, GaussianStats};
+use super::{
+    CovarianceType, Covariances, GaussianComponents, GaussianFeatures, GaussianStats,
+    components::mismatch,
+    family::{Diag, Family, Full, Spherical, Tied},
+};
+
+/// One structure's Wishart update, its covariances wrapped in the public enum.
+fn wishart<B: Backend, F: Family<B>>(
+    sk: F::Shaped,
+    psi: &F::Shaped,
+    nk: Tensor<B, 1>,
+    beta: Tensor<B, 1>,
+    diff: Tensor<B, 2>,
+    beta0: f64,
+    nu0: f64,
+) -> (Tensor<B, 1>, Covariances<B>) {
+    let (nu, cov) = F::wishart(sk, psi, nk, beta, diff, beta0, nu0);
+    (nu, F::covariances(cov))
+}
 
 /// The Normal-Wishart prior of a variational Gaussian mixture, resolved to values
 /// (scikit-learn's `mean_precision_prior_`, `mean_prior_`, `degrees_of_freedom_prior_` and
@@ -237,18 +254,7 @@ impl<B: Backend> NormalWishart<B> {
     /// `Σ_i ln P_ii` of each component's precision factor, `[K]` (scikit-learn's
     /// `_compute_log_det_cholesky`).
     fn log_det_cholesky(&self) -> Tensor<B, 1> {
-        let k = self.mean_precision.dims()[0];
-        let d = self.gaussian.n_features() as f64;
-        match self.gaussian.precisions_cholesky() {
-            Covariances::Full(p) => diagonal(p).log().sum_dim(1).reshape([k]),
-            Covariances::Tied(p) => diagonal(p.unsqueeze_dim::<3>(0))
-                .log()
-                .sum()
-                .reshape([1])
-                .expand([k]),
-            Covariances::Diag(p) => p.log().sum_dim(1).reshape([k]),
-            Covariances::Spherical(p) => p.log().mul_scalar(d),
-        }
+        self.gaussian.log_det_cholesky()
     }
 
     /// `½(ν_k − i)` for `i < D`, `[D, K]`.
@@ -366,7 +372,6 @@ impl<B: Backend> Components<B> for NormalWishart<B> {
                 + (stats.nk.clone().unsqueeze_dim::<2>(0) * self.bias.clone()).sum(),
         );
         let estimate = stats.estimate(reg);
-        let k = estimate.means_c.dims()[0];
         let nk = estimate.nk;
         let beta0 = self.prior.mean_precision;
         let nu0 = self.prior.degrees_of_freedom;
@@ -376,43 +381,20 @@ impl<B: Backend> Components<B> for NormalWishart<B> {
         let means_c = (m0c.clone().mul_scalar(beta0) + xk_c.clone() * nk.clone().unsqueeze_dim(1))
             / beta.clone().unsqueeze_dim(1);
         let diff = xk_c - m0c; // [K, D]
-        // n_k β0 / β_k: the weight of the means' spread in the scale matrix.
-        let spread = nk.clone() * beta.clone().recip().mul_scalar(beta0);
         let (nu, covariances) = match (estimate.covariances, &self.prior.covariance) {
             (Covariances::Full(sk), Covariances::Full(psi)) => {
-                let nu = nk.clone().add_scalar(nu0);
-                let outer = diff.clone().unsqueeze_dim::<3>(2) * diff.unsqueeze_dim::<3>(1);
-                let scale =
-                    psi.clone() + sk * nk.reshape([k, 1, 1]) + outer * spread.reshape([k, 1, 1]);
-                let cov = scale / nu.clone().reshape([k, 1, 1]);
-                (nu, Covariances::Full(cov))
+                wishart::<B, Full>(sk, psi, nk, beta.clone(), diff, beta0, nu0)
             }
             (Covariances::Tied(sk), Covariances::Tied(psi)) => {
-                let per = nk.clone().sum().div_scalar(k as f64); // [1]
-                let nu = per.clone().add_scalar(nu0);
-                let w = (nk / beta.clone()).mul_scalar(beta0 / k as f64);
-                let means2 = (diff.clone() * w.unsqueeze_dim(1)).transpose().matmul(diff);
-                let scale = psi.clone() + sk * per.reshape([1, 1]) + means2;
-                let cov = scale / nu.clone().reshape([1, 1]);
-                (nu.expand([k]), Covariances::Tied(cov))
+                wishart::<B, Tied>(sk, psi, nk, beta.clone(), diff, beta0, nu0)
             }
             (Covariances::Diag(sk), Covariances::Diag(psi)) => {
-                let nu = nk.clone().add_scalar(nu0);
-                let ratio = beta.clone().recip().mul_scalar(beta0).unsqueeze_dim(1);
-                let scale = psi.clone() + (sk + ratio * diff.clone() * diff) * nk.unsqueeze_dim(1);
-                let cov = scale / nu.clone().unsqueeze_dim(1);
-                (nu, Covariances::Diag(cov))
+                wishart::<B, Diag>(sk, psi, nk, beta.clone(), diff, beta0, nu0)
             }
             (Covariances::Spherical(sk), Covariances::Spherical(psi)) => {
-                let nu = nk.clone().add_scalar(nu0);
-                let ratio = beta.clone().recip().mul_scalar(beta0);
-                let sq = (diff.clone() * diff).mean_dim(1).reshape([k]);
-                let scale = psi.clone() + (sk + ratio * sq) * nk;
-                (nu.clone(), Covariances::Spherical(scale / nu))
+                wishart::<B, Spherical>(sk, psi, nk, beta.clone(), diff, beta0, nu0)
             }
-            _ => unreachable!(
-                "the prior's structure is checked against the statistics' at construction"
-            ),
+            (s, p) => mismatch("statistics", p.covariance_type(), s.covariance_type()),
         };
         let center = self.gaussian.center();
         let (gaussian, pivot) =

@@ -3,16 +3,17 @@
 use burn::tensor::{Tensor, backend::Backend};
 use mixture_core::{
     Result, Statistics,
-    linalg::symmetrize,
     reduce::{Reducer, all_reduce_tensors},
-    tensor::eye_like,
 };
 
-use super::Covariances;
+use super::{
+    CovarianceType, Covariances,
+    components::mismatch,
+    family::{Diag, Family, Full, Spherical, Tied},
+    typed::estimate,
+};
 
-/// Added to every component's total responsibility before dividing by it, as scikit-learn
-/// does (`10 · f64::EPSILON`), so that an empty component gives finite numbers.
-pub const NK_EPS: f64 = 10.0 * f64::EPSILON;
+pub use mixture_core::stats::NK_EPS;
 
 /// Responsibility-weighted sums over a batch, taken about a fixed centre `c` (the data mean)
 /// so that second moments do not lose precision to cancellation:
@@ -43,7 +44,22 @@ pub enum SecondMoment<B: Backend> {
     Spherical(Tensor<B, 1>),
 }
 
+impl<B: Backend> SecondMoment<B> {
+    /// The covariance structure the moment is of.
+    pub fn covariance_type(&self) -> CovarianceType {
+        match self {
+            Self::Full(_) => CovarianceType::Full,
+            Self::Tied(_) => CovarianceType::Tied,
+            Self::Diag(_) => CovarianceType::Diag,
+            Self::Spherical(_) => CovarianceType::Spherical,
+        }
+    }
+}
+
 impl<B: Backend> Statistics for GaussianStats<B> {
+    /// # Panics
+    /// For statistics of two covariance types (a programming error: one fit's statistics
+    /// share one type).
     fn merge(self, other: Self) -> Self {
         let sxx = match (self.sxx, other.sxx) {
             (SecondMoment::Full(a), SecondMoment::Full(b)) => SecondMoment::Full(a + b),
@@ -52,7 +68,7 @@ impl<B: Backend> Statistics for GaussianStats<B> {
             (SecondMoment::Spherical(a), SecondMoment::Spherical(b)) => {
                 SecondMoment::Spherical(a + b)
             }
-            _ => unreachable!("statistics of one fit share one covariance type"),
+            (a, b) => mismatch("statistics", a.covariance_type(), b.covariance_type()),
         };
         Self {
             nk: self.nk + other.nk,
@@ -107,42 +123,26 @@ impl<B: Backend> GaussianStats<B> {
     /// Means and covariances from the statistics (scikit-learn's
     /// `_estimate_gaussian_parameters`, with `reg_covar` added to the diagonals).
     pub fn estimate(self, reg_covar: f64) -> GaussianEstimate<B> {
-        let k = self.nk.dims()[0];
-        let d = self.sx.dims()[1];
-        let nk = self.nk.add_scalar(NK_EPS);
-        let mean_c = self.sx / nk.clone().unsqueeze_dim::<2>(1); // [K, D], centred
-        let reg = reg_covar;
-        let covariances = match self.sxx {
-            SecondMoment::Full(s) => {
-                let outer =
-                    mean_c.clone().unsqueeze_dim::<3>(2) * mean_c.clone().unsqueeze_dim::<3>(1);
-                let cov = s / nk.clone().reshape([k, 1, 1]) - outer;
-                let eye = eye_like(d, &cov).unsqueeze_dim::<3>(0).mul_scalar(reg);
-                Covariances::Full(symmetrize(cov) + eye)
-            }
-            SecondMoment::Tied(s) => {
-                let means2 = (mean_c.clone() * nk.clone().unsqueeze_dim::<2>(1))
-                    .transpose()
-                    .matmul(mean_c.clone());
-                let cov = (s - means2) / nk.clone().sum().unsqueeze_dim::<2>(1);
-                let cov = symmetrize(cov.unsqueeze_dim::<3>(0)).reshape([d, d]);
-                Covariances::Tied(cov + eye_like(d, &mean_c).mul_scalar(reg))
-            }
-            SecondMoment::Diag(s) => {
-                let var = s / nk.clone().unsqueeze_dim::<2>(1) - mean_c.clone() * mean_c.clone();
-                Covariances::Diag(var.add_scalar(reg))
-            }
-            SecondMoment::Spherical(s) => {
-                // The mean over dimensions of the diagonal variances, plus reg (scikit-learn).
-                let var = (s / nk.clone()).div_scalar(d as f64)
-                    - (mean_c.clone() * mean_c.clone()).mean_dim(1).reshape([k]);
-                Covariances::Spherical(var.add_scalar(reg))
-            }
+        let Self { nk, sx, sxx } = self;
+        let (nk, means_c, covariances) = match sxx {
+            SecondMoment::Full(s) => typed::<B, Full>((nk, sx, s), reg_covar),
+            SecondMoment::Tied(s) => typed::<B, Tied>((nk, sx, s), reg_covar),
+            SecondMoment::Diag(s) => typed::<B, Diag>((nk, sx, s), reg_covar),
+            SecondMoment::Spherical(s) => typed::<B, Spherical>((nk, sx, s), reg_covar),
         };
         GaussianEstimate {
             nk,
-            means_c: mean_c,
+            means_c,
             covariances,
         }
     }
+}
+
+/// One structure's estimate, its covariances wrapped in the public enum.
+fn typed<B: Backend, F: Family<B>>(
+    stats: (Tensor<B, 1>, Tensor<B, 2>, F::Shaped),
+    reg: f64,
+) -> (Tensor<B, 1>, Tensor<B, 2>, Covariances<B>) {
+    let (nk, means_c, cov) = estimate::<B, F>(stats, reg);
+    (nk, means_c, F::covariances(cov))
 }

@@ -1,0 +1,115 @@
+//! Diagonal covariances: each component its own variances, one per dimension.
+
+use burn::tensor::{Tensor, backend::Backend};
+use mixture_core::tensor::{eye_like, full_like_dtype};
+
+use super::{Family, LinearScoring, linear_features, linear_summarize};
+use crate::gaussian::{CovarianceType, Covariances, SecondMoment};
+
+/// Diagonal covariances, `[K, D]`; their precision factors hold `1/σ_kj`.
+#[derive(Debug, Clone)]
+pub(crate) struct Diag;
+
+impl<B: Backend> Family<B> for Diag {
+    const TYPE: CovarianceType = CovarianceType::Diag;
+    type Shaped = Tensor<B, 2>;
+    type Scoring = LinearScoring<B>;
+    /// `[x − c, (x − c)², 1]`, `[N, 2D + 1]`.
+    type Features = Tensor<B, 2>;
+
+    fn covariances(t: Tensor<B, 2>) -> Covariances<B> {
+        Covariances::Diag(t)
+    }
+
+    fn moment(t: Tensor<B, 2>) -> SecondMoment<B> {
+        SecondMoment::Diag(t)
+    }
+
+    fn identity(k: usize, d: usize, like: &Tensor<B, 2>) -> Tensor<B, 2> {
+        full_like_dtype::<B, 2, 2>([k, d], 1.0, like)
+    }
+
+    fn precision_cholesky(cov: &Tensor<B, 2>, k: usize) -> (Tensor<B, 2>, Tensor<B, 1>) {
+        (
+            cov.clone().sqrt().recip(),
+            cov.clone().min_dim(1).reshape([k]),
+        )
+    }
+
+    fn invert_precisions(precisions: Tensor<B, 2>, k: usize) -> (Tensor<B, 2>, Tensor<B, 1>) {
+        let pivot = precisions.clone().min_dim(1).reshape([k]);
+        (precisions.recip(), pivot)
+    }
+
+    fn precisions(pc: &Tensor<B, 2>) -> Tensor<B, 2> {
+        pc.clone() * pc.clone()
+    }
+
+    fn factors(cov: &Tensor<B, 2>, _k: usize, d: usize) -> Tensor<B, 3> {
+        let eye = eye_like(d, cov).unsqueeze_dim::<3>(0);
+        cov.clone().sqrt().unsqueeze_dim::<3>(2) * eye
+    }
+
+    fn log_det(pc: &Tensor<B, 2>, k: usize, _d: usize) -> Tensor<B, 1> {
+        pc.clone().log().sum_dim(1).reshape([k])
+    }
+
+    fn scoring(mean_c: Tensor<B, 2>, pc: &Tensor<B, 2>) -> LinearScoring<B> {
+        LinearScoring::new(mean_c, Self::precisions(pc), pc.clone().log().sum_dim(1))
+    }
+
+    fn features(xc: Tensor<B, 2>) -> Tensor<B, 2> {
+        linear_features(xc.clone(), xc.clone() * xc)
+    }
+
+    fn score(f: &Tensor<B, 2>, s: &LinearScoring<B>, extra: Option<Tensor<B, 2>>) -> Tensor<B, 2> {
+        s.score(f, extra)
+    }
+
+    fn summarize(
+        f: &Tensor<B, 2>,
+        resp: Tensor<B, 2>,
+        k: usize,
+        d: usize,
+    ) -> (Tensor<B, 1>, Tensor<B, 2>, Tensor<B, 2>) {
+        linear_summarize(f, resp, k, d)
+    }
+
+    fn covariance(
+        second: Tensor<B, 2>,
+        nk: &Tensor<B, 1>,
+        mean_c: &Tensor<B, 2>,
+        reg: f64,
+    ) -> Tensor<B, 2> {
+        let var = second / nk.clone().unsqueeze_dim::<2>(1) - mean_c.clone() * mean_c.clone();
+        var.add_scalar(reg)
+    }
+
+    fn trace(
+        second: &Tensor<B, 2>,
+        sx: Tensor<B, 2>,
+        nk: Tensor<B, 1>,
+        delta: Tensor<B, 2>,
+        pc: &Tensor<B, 2>,
+    ) -> Tensor<B, 1> {
+        let m = second.clone() - (sx * delta.clone()).mul_scalar(2.0)
+            + delta.clone() * delta * nk.unsqueeze_dim(1);
+        (Self::precisions(pc) * m).sum()
+    }
+
+    fn wishart(
+        sk: Tensor<B, 2>,
+        psi: &Tensor<B, 2>,
+        nk: Tensor<B, 1>,
+        beta: Tensor<B, 1>,
+        diff: Tensor<B, 2>,
+        beta0: f64,
+        nu0: f64,
+    ) -> (Tensor<B, 1>, Tensor<B, 2>) {
+        let nu = nk.clone().add_scalar(nu0);
+        let ratio = beta.recip().mul_scalar(beta0).unsqueeze_dim(1);
+        let scale = psi.clone() + (sk + ratio * diff.clone() * diff) * nk.unsqueeze_dim(1);
+        let cov = scale / nu.clone().unsqueeze_dim(1);
+        (nu, cov)
+    }
+}

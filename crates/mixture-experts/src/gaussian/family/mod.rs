@@ -1,0 +1,209 @@
+//! One module per covariance structure, behind one internal trait, [`Family`].
+//!
+//! Each structure (full, tied, diagonal, spherical) writes its own algebra once: how its
+//! covariance-shaped tensors are factored, inverted and regularised, how a batch is turned
+//! into features, how the features are scored against the components and summed into the
+//! second moment, and (for the variational mixture) how its Wishart posterior is updated.
+//! [`TypedComponents`](super::typed::TypedComponents) writes what every structure shares
+//! (means, centre, chunking, the E-step order) once, generic over the family; the public
+//! [`GaussianComponents`](super::GaussianComponents) holds one of the four, chosen at run
+//! time from a [`CovarianceType`], and dispatches in one place.
+//!
+//! Diagonal and spherical covariances share their linear features and scoring
+//! ([`LinearScoring`]): both are one product of `[x − c, sq, 1]` with a parameter matrix.
+
+mod diag;
+mod full;
+mod spherical;
+mod tied;
+
+use std::fmt::Debug;
+
+use burn::tensor::{Tensor, backend::Backend};
+use mixture_core::{special::LN_2PI, tall::matmul_rows, tall::transpose_matmul};
+
+use super::{CovarianceType, Covariances, SecondMoment};
+
+pub(crate) use diag::Diag;
+pub(crate) use full::Full;
+pub(crate) use spherical::Spherical;
+pub(crate) use tied::Tied;
+
+/// What one covariance structure computes. `Shaped` is its covariance-shaped tensor
+/// (full `[K, D, D]`, tied `[D, D]`, diagonal `[K, D]`, spherical `[K]`): covariances,
+/// precisions, their Cholesky factors and the second-moment statistic all have that shape.
+pub(crate) trait Family<B: Backend>: Clone + Debug + 'static {
+    /// The structure's name in the public enum.
+    const TYPE: CovarianceType;
+    /// A covariance-shaped tensor of this structure.
+    type Shaped: Clone + Debug;
+    /// The scoring GEMM's parameters, derived once per parameter change.
+    type Scoring: Clone + Debug;
+    /// What a batch contributes to scoring and statistics, from `x − c`.
+    type Features: Clone + Debug;
+
+    /// Wraps into the public covariance enum.
+    fn covariances(t: Self::Shaped) -> Covariances<B>;
+    /// Wraps into the public second-moment enum.
+    fn moment(t: Self::Shaped) -> SecondMoment<B>;
+
+    /// Identity covariances of `k` components in `d` dimensions, like `like`.
+    fn identity(k: usize, d: usize, like: &Tensor<B, 2>) -> Self::Shaped;
+    /// scikit-learn's `_compute_precision_cholesky` (`P` with `P Pᵀ = Σ⁻¹`: upper triangular
+    /// for full and tied, `1/σ` otherwise) and the smallest Cholesky pivot of each of the `k`
+    /// covariances, `[K]` (not positive: not positive definite).
+    fn precision_cholesky(cov: &Self::Shaped, k: usize) -> (Self::Shaped, Tensor<B, 1>);
+    /// Covariances from precision matrices, with the smallest pivot of each precision, `[K]`.
+    fn invert_precisions(precisions: Self::Shaped, k: usize) -> (Self::Shaped, Tensor<B, 1>);
+    /// Precision matrices `P Pᵀ` (or `1/σ²`) from their factors.
+    fn precisions(pc: &Self::Shaped) -> Self::Shaped;
+    /// Lower-triangular `A_k` with `A_k A_kᵀ = Σ_k`, `[K, D, D]`.
+    fn factors(cov: &Self::Shaped, k: usize, d: usize) -> Tensor<B, 3>;
+    /// `Σ_i ln P_ii` of each component, `[K]` (scikit-learn's `_compute_log_det_cholesky`).
+    fn log_det(pc: &Self::Shaped, k: usize, d: usize) -> Tensor<B, 1>;
+
+    /// The scoring parameters for means about the centre, `m − c` (`[K, D]`).
+    fn scoring(mean_c: Tensor<B, 2>, pc: &Self::Shaped) -> Self::Scoring;
+    /// The features of centred rows `x − c` (`[N, D]`).
+    fn features(xc: Tensor<B, 2>) -> Self::Features;
+    /// `log N(x_n | μ_k, Σ_k)` (`[N, K]`), plus `extra` (`[1, K]`) folded into the GEMM's
+    /// bias row.
+    fn score(f: &Self::Features, s: &Self::Scoring, extra: Option<Tensor<B, 2>>) -> Tensor<B, 2>;
+    /// `(n_k, Σ r (x − c), second moment)` of a batch from its features and
+    /// responsibilities `[N, K]`.
+    fn summarize(
+        f: &Self::Features,
+        resp: Tensor<B, 2>,
+        k: usize,
+        d: usize,
+    ) -> (Tensor<B, 1>, Tensor<B, 2>, Self::Shaped);
+    /// The covariances from the second moment about the centre, the totals `n_k` (with
+    /// `NK_EPS` added) and the centred means; `reg` added to the diagonals.
+    fn covariance(
+        second: Self::Shaped,
+        nk: &Tensor<B, 1>,
+        mean_c: &Tensor<B, 2>,
+        reg: f64,
+    ) -> Self::Shaped;
+    /// `Σ_k tr(Λ_k M_k)`, `[1]`, with `M_k = Σ_n r_nk (x_n − μ_k)(x_n − μ_k)ᵀ` written from the
+    /// statistics about the centre and `δ_k = μ_k − c`.
+    fn trace(
+        second: &Self::Shaped,
+        sx: Tensor<B, 2>,
+        nk: Tensor<B, 1>,
+        delta: Tensor<B, 2>,
+        pc: &Self::Shaped,
+    ) -> Tensor<B, 1>;
+    /// scikit-learn's `_estimate_wishart_*`: the degrees of freedom `ν_k` (`[K]`) and the
+    /// covariances `(ν_k W_k)⁻¹` of the Normal-Wishart posterior, from the estimated
+    /// covariances `S_k`, the prior's scale `Ψ0` (one component's, see
+    /// [`NormalWishartPrior`](super::NormalWishartPrior)), `n_k`, `β_k`, `x̄_k − m0` and the
+    /// prior's `β0`, `ν0`.
+    fn wishart(
+        sk: Self::Shaped,
+        psi: &Self::Shaped,
+        nk: Tensor<B, 1>,
+        beta: Tensor<B, 1>,
+        diff: Tensor<B, 2>,
+        beta0: f64,
+        nu0: f64,
+    ) -> (Tensor<B, 1>, Self::Shaped);
+}
+
+/// `−½ D ln 2π`, the constant of every log-density in `d` dimensions.
+pub(crate) fn half_log_2pi(d: usize) -> f64 {
+    -0.5 * d as f64 * LN_2PI
+}
+
+/// The scoring of diagonal and spherical covariances: `[x − c, sq, 1] · [head; bias]`, where
+/// `sq` is `(x − c)²` (diagonal) or `‖x − c‖²` (spherical).
+#[derive(Debug, Clone)]
+pub(crate) struct LinearScoring<B: Backend> {
+    /// `[W_lin; W_sq]`: `W_lin = (Λ_k m_k)ᵀ` (`[D, K]`) over `W_sq = −½ Λ_kᵀ` (the diagonal
+    /// precisions, `[D, K]` or `[1, K]`).
+    head: Tensor<B, 2>,
+    /// `Σ log P_ii − ½ D log 2π − ½ μᵀΛμ`, `[1, K]`.
+    bias: Tensor<B, 2>,
+}
+
+impl<B: Backend> LinearScoring<B> {
+    /// From centred means `[K, D]`, diagonal precisions `prec` (`[K, D]` or `[K, 1]`) and
+    /// `Σ log P_ii` (`[K, 1]`).
+    pub(crate) fn new(mean_c: Tensor<B, 2>, prec: Tensor<B, 2>, log_det: Tensor<B, 2>) -> Self {
+        let d = mean_c.dims()[1];
+        let mp = mean_c.clone() * prec.clone();
+        let bias = (mean_c * mp.clone()).sum_dim(1).mul_scalar(-0.5) + log_det;
+        Self {
+            head: Tensor::cat(vec![mp.transpose(), prec.mul_scalar(-0.5).transpose()], 0),
+            bias: bias.add_scalar(half_log_2pi(d)).transpose(),
+        }
+    }
+
+    /// `−½ (x − μ)ᵀ Λ (x − μ) + log det + const`, expanded about the centre: one product.
+    pub(crate) fn score(&self, f: &Tensor<B, 2>, extra: Option<Tensor<B, 2>>) -> Tensor<B, 2> {
+        let bias = match extra {
+            Some(e) => self.bias.clone() + e,
+            None => self.bias.clone(),
+        };
+        matmul_rows(f.clone(), Tensor::cat(vec![self.head.clone(), bias], 0))
+    }
+}
+
+/// `[x − c, sq, 1]` for `sq` (`[N, D]` or `[N, 1]`).
+pub(crate) fn linear_features<B: Backend>(xc: Tensor<B, 2>, sq: Tensor<B, 2>) -> Tensor<B, 2> {
+    let n = xc.dims()[0];
+    let ones = sq.clone().slice([0..n, 0..1]).ones_like();
+    Tensor::cat(vec![xc, sq, ones], 1)
+}
+
+/// `(n_k, Σ r (x − c), Σ r sq)` from one product `Rᵀ [x − c, sq, 1]`; the last is `[K, W]`
+/// for `sq` of width `W`.
+pub(crate) fn linear_summarize<B: Backend>(
+    f: &Tensor<B, 2>,
+    resp: Tensor<B, 2>,
+    k: usize,
+    d: usize,
+) -> (Tensor<B, 1>, Tensor<B, 2>, Tensor<B, 2>) {
+    let t = transpose_matmul(resp, f.clone());
+    let w = t.dims()[1];
+    (
+        t.clone().slice([0..k, w - 1..w]).reshape([k]),
+        t.clone().slice([0..k, 0..d]),
+        t.slice([0..k, d..w - 1]),
+    )
+}
+
+/// The features of full and tied covariances, whose scores need more than linear terms.
+#[derive(Debug, Clone)]
+pub(crate) struct Centred<B: Backend> {
+    /// `x − c`, `[N, D]`.
+    pub(crate) xc: Tensor<B, 2>,
+    /// `[x − c, 1]`, `[N, D + 1]`.
+    pub(crate) f: Tensor<B, 2>,
+}
+
+impl<B: Backend> Centred<B> {
+    /// From centred rows.
+    pub(crate) fn new(xc: Tensor<B, 2>) -> Self {
+        let n = xc.dims()[0];
+        let f = Tensor::cat(
+            vec![xc.clone(), xc.clone().slice([0..n, 0..1]).ones_like()],
+            1,
+        );
+        Self { xc, f }
+    }
+
+    /// `(n_k, Σ r (x − c))` from one product `Rᵀ [x − c, 1]`.
+    pub(crate) fn first_moments(
+        &self,
+        resp: Tensor<B, 2>,
+        k: usize,
+        d: usize,
+    ) -> (Tensor<B, 1>, Tensor<B, 2>) {
+        let t = resp.transpose().matmul(self.f.clone());
+        (
+            t.clone().slice([0..k, d..d + 1]).reshape([k]),
+            t.slice([0..k, 0..d]),
+        )
+    }
+}

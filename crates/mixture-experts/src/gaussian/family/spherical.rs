@@ -1,0 +1,122 @@
+//! Spherical covariances: each component one variance.
+
+use burn::tensor::{Tensor, backend::Backend};
+use mixture_core::tensor::{eye_like, full_like_dtype};
+
+use super::{Family, LinearScoring, linear_features, linear_summarize};
+use crate::gaussian::{CovarianceType, Covariances, SecondMoment};
+
+/// Spherical covariances, `[K]`; their precision factors hold `1/σ_k`.
+#[derive(Debug, Clone)]
+pub(crate) struct Spherical;
+
+impl<B: Backend> Family<B> for Spherical {
+    const TYPE: CovarianceType = CovarianceType::Spherical;
+    type Shaped = Tensor<B, 1>;
+    type Scoring = LinearScoring<B>;
+    /// `[x − c, ‖x − c‖², 1]`, `[N, D + 2]`.
+    type Features = Tensor<B, 2>;
+
+    fn covariances(t: Tensor<B, 1>) -> Covariances<B> {
+        Covariances::Spherical(t)
+    }
+
+    fn moment(t: Tensor<B, 1>) -> SecondMoment<B> {
+        SecondMoment::Spherical(t)
+    }
+
+    fn identity(k: usize, _d: usize, like: &Tensor<B, 2>) -> Tensor<B, 1> {
+        full_like_dtype::<B, 1, 2>([k], 1.0, like)
+    }
+
+    fn precision_cholesky(cov: &Tensor<B, 1>, _k: usize) -> (Tensor<B, 1>, Tensor<B, 1>) {
+        (cov.clone().sqrt().recip(), cov.clone())
+    }
+
+    fn invert_precisions(precisions: Tensor<B, 1>, _k: usize) -> (Tensor<B, 1>, Tensor<B, 1>) {
+        (precisions.clone().recip(), precisions)
+    }
+
+    fn precisions(pc: &Tensor<B, 1>) -> Tensor<B, 1> {
+        pc.clone() * pc.clone()
+    }
+
+    fn factors(cov: &Tensor<B, 1>, k: usize, d: usize) -> Tensor<B, 3> {
+        let eye = eye_like(d, cov).unsqueeze_dim::<3>(0);
+        cov.clone().sqrt().reshape([k, 1, 1]) * eye
+    }
+
+    fn log_det(pc: &Tensor<B, 1>, _k: usize, d: usize) -> Tensor<B, 1> {
+        pc.clone().log().mul_scalar(d as f64)
+    }
+
+    fn scoring(mean_c: Tensor<B, 2>, pc: &Tensor<B, 1>) -> LinearScoring<B> {
+        let [k, d] = mean_c.dims();
+        LinearScoring::new(
+            mean_c,
+            Self::precisions(pc).reshape([k, 1]),
+            pc.clone().log().reshape([k, 1]).mul_scalar(d as f64),
+        )
+    }
+
+    fn features(xc: Tensor<B, 2>) -> Tensor<B, 2> {
+        linear_features(xc.clone(), (xc.clone() * xc).sum_dim(1))
+    }
+
+    fn score(f: &Tensor<B, 2>, s: &LinearScoring<B>, extra: Option<Tensor<B, 2>>) -> Tensor<B, 2> {
+        s.score(f, extra)
+    }
+
+    fn summarize(
+        f: &Tensor<B, 2>,
+        resp: Tensor<B, 2>,
+        k: usize,
+        d: usize,
+    ) -> (Tensor<B, 1>, Tensor<B, 2>, Tensor<B, 1>) {
+        let (nk, sx, s2) = linear_summarize(f, resp, k, d);
+        (nk, sx, s2.reshape([k]))
+    }
+
+    /// The mean over dimensions of the diagonal variances, plus `reg` (scikit-learn).
+    fn covariance(
+        second: Tensor<B, 1>,
+        nk: &Tensor<B, 1>,
+        mean_c: &Tensor<B, 2>,
+        reg: f64,
+    ) -> Tensor<B, 1> {
+        let [k, d] = mean_c.dims();
+        let var = (second / nk.clone()).div_scalar(d as f64)
+            - (mean_c.clone() * mean_c.clone()).mean_dim(1).reshape([k]);
+        var.add_scalar(reg)
+    }
+
+    fn trace(
+        second: &Tensor<B, 1>,
+        sx: Tensor<B, 2>,
+        nk: Tensor<B, 1>,
+        delta: Tensor<B, 2>,
+        pc: &Tensor<B, 1>,
+    ) -> Tensor<B, 1> {
+        let k = nk.dims()[0];
+        let m = second.clone() - (sx * delta.clone()).sum_dim(1).reshape([k]).mul_scalar(2.0)
+            + (delta.clone() * delta).sum_dim(1).reshape([k]) * nk;
+        (Self::precisions(pc) * m).sum()
+    }
+
+    fn wishart(
+        sk: Tensor<B, 1>,
+        psi: &Tensor<B, 1>,
+        nk: Tensor<B, 1>,
+        beta: Tensor<B, 1>,
+        diff: Tensor<B, 2>,
+        beta0: f64,
+        nu0: f64,
+    ) -> (Tensor<B, 1>, Tensor<B, 1>) {
+        let k = nk.dims()[0];
+        let nu = nk.clone().add_scalar(nu0);
+        let ratio = beta.recip().mul_scalar(beta0);
+        let sq = (diff.clone() * diff).mean_dim(1).reshape([k]);
+        let scale = psi.clone() + (sk + ratio * sq) * nk;
+        (nu.clone(), scale / nu)
+    }
+}
