@@ -23,7 +23,7 @@ use std::time::Instant;
 
 use clap::Parser;
 use mixture::core::{FitEvent, FitObserver};
-use mixture::em::{BayesianGaussianMixtureConfig, GaussianMixtureConfig};
+use mixture::em::{BayesianGaussianMixtureConfig, GaussianMixtureConfig, StatisticsCentre};
 use mixture::experts::CovarianceType;
 use mixture_benches::{backend_name, median, Bench, Problem, COVARIANCE_TYPES};
 use serde::Serialize;
@@ -55,6 +55,10 @@ struct Args {
     /// Rows per batch of the exact mini-batch path (default: the whole data at once).
     #[arg(long)]
     batch_size: Option<usize>,
+    /// About which point the E-step takes second moments (`data-mean`, the default, or
+    /// `component-means`).
+    #[arg(long, default_value = "data-mean")]
+    statistics_centre: StatisticsCentre,
     /// Compute dtype of the EM table (`f32` or `f64`; the data are drawn as f32 either way).
     #[arg(long, default_value = "f32", value_parser = ["f32", "f64"])]
     dtype: String,
@@ -373,6 +377,7 @@ fn main() {
                     .with_tol(0.0)
                     .with_max_iter(iterations)
                     .with_batch_size(args.batch_size)
+                    .with_statistics_centre(args.statistics_centre)
                     .with_weights_init(problem.weights_init.clone())
                     .with_means_init(problem.means_init.clone())
                     .with_precisions_init(precisions_init.clone());
@@ -384,6 +389,7 @@ fn main() {
                         .with_tol(0.0)
                         .with_max_iter(iterations)
                         .with_batch_size(args.batch_size)
+                        .with_statistics_centre(args.statistics_centre)
                         .fit_from_responsibilities_with(&x, &resp, &mut stamps)
                         // The mean bound per row, to compare with scikit-learn's sum / N.
                         .map(|m| m.lower_bound() / n as f64)

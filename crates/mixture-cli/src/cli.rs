@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use mixture::em::selection::{Criterion, SelectionMethod};
-use mixture::em::{EmMode, GateKind, InitMethod, KMeansInit, WeightPrior};
+use mixture::em::{EmMode, GateKind, InitMethod, KMeansInit, StatisticsCentre, WeightPrior};
 use mixture::experts::PriorType;
 use mixture::gradient::{Family, PriorWeighting};
 use mixture::CovarianceType;
@@ -288,6 +288,13 @@ pub struct FitArgs {
     #[arg(long, value_name = "ROWS")]
     pub batch_size: Option<usize>,
 
+    /// About which point the E-step takes the components' second moments: `data-mean` (one
+    /// product per batch, the fastest) or `component-means` (residuals to every component's
+    /// mean: an f32 fit keeps thin components far from the data mean; several times slower
+    /// per iteration for diag and spherical). `--method em` and `variational`.
+    #[arg(long, value_enum, default_value_t = StatisticsCentre::DataMean, value_name = "CENTRE")]
+    pub statistics_centre: StatisticsCentre,
+
     /// Read the input from disk in batches of --batch-size rows on every EM pass instead of
     /// loading it: memory holds one batch, for data larger than memory. A `.npy` file must be
     /// little-endian float32 or float64 in C order (`--dtype auto` then follows its dtype);
@@ -481,6 +488,13 @@ pub struct SelectArgs {
     /// intermediate).
     #[arg(long, value_name = "ROWS")]
     pub batch_size: Option<usize>,
+
+    /// About which point the E-step takes the components' second moments: `data-mean` (one
+    /// product per batch, the fastest) or `component-means` (residuals to every component's
+    /// mean: an f32 fit keeps thin components far from the data mean; several times slower
+    /// per iteration for diag and spherical). `--method em` and `variational`.
+    #[arg(long, value_enum, default_value_t = StatisticsCentre::DataMean, value_name = "CENTRE")]
+    pub statistics_centre: StatisticsCentre,
 
     /// Under `mpirun` (a build with `--features mpi`): every rank reads its own block of rows
     /// of the one --input file (as `mixture fit --shard-rows`).

@@ -23,7 +23,8 @@ pub fn config(args: &FitArgs) -> Result<GaussianMixtureConfig, CliError> {
         .with_max_iter(args.max_iter)
         .with_n_init(args.n_init)
         .with_seed(args.seed)
-        .with_batch_size(args.batch_size);
+        .with_batch_size(args.batch_size)
+        .with_statistics_centre(args.statistics_centre);
     config.validate()?;
     Ok(config)
 }

@@ -27,7 +27,8 @@ fn config(args: &SelectArgs) -> Result<ModelSelectionConfig, CliError> {
         .with_reg_covar(args.reg_covar)
         .with_max_iter(args.max_iter)
         .with_n_init(args.n_init)
-        .with_seed(args.seed);
+        .with_seed(args.seed)
+        .with_statistics_centre(args.statistics_centre);
     let config = ModelSelectionConfig::new(args.components.0.clone(), args.covariance.clone())
         .with_criterion(args.criterion)
         .with_method(args.method)

@@ -29,6 +29,7 @@ pub fn config(args: &FitArgs) -> Result<BayesianGaussianMixtureConfig, CliError>
         .with_n_init(args.n_init)
         .with_seed(args.seed)
         .with_batch_size(args.batch_size)
+        .with_statistics_centre(args.statistics_centre)
         .with_weight_concentration_prior_type(args.weight_prior);
     config.weight_concentration_prior = args.weight_concentration;
     config.mean_precision_prior = args.mean_precision;

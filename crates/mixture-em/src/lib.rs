@@ -28,5 +28,5 @@ pub use driver::{EmFit, EmMode, EmSettings, EmTrace};
 pub use experts::{GateKind, MixtureOfExperts, MixtureOfExpertsConfig};
 pub use gaussian_mixture::{GaussianMixture, GaussianMixtureConfig, InitMethod};
 pub use kmeans::{KMeans, KMeansConfig, KMeansInit};
-pub use mixture_experts::{CovarianceType, Covariances};
+pub use mixture_experts::{CovarianceType, Covariances, StatisticsCentre};
 pub use mixture_gates::WeightPrior;

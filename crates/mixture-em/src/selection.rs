@@ -343,6 +343,7 @@ impl ModelSelectionConfig {
                         .with_covariance_type(covariance_type)
                         .with_init(b.init)
                         .with_n_init(b.n_init)
+                        .with_statistics_centre(b.statistics_centre)
                         .with_seed(b.seed)
                         .with_tol(b.tol)
                         .with_reg_covar(b.reg_covar)

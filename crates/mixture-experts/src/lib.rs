@@ -18,5 +18,5 @@ pub use bayes_linear::{
 };
 pub use gaussian::{
     CovarianceType, Covariances, GaussianComponents, GaussianFeatures, GaussianStats,
-    NormalWishart, NormalWishartPrior,
+    NormalWishart, NormalWishartPrior, StatisticsCentre,
 };

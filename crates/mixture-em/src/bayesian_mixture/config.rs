@@ -1,7 +1,7 @@
 //! Settings of a variational Bayesian Gaussian mixture, with scikit-learn's defaults.
 
 use mixture_core::{Error, Result};
-use mixture_experts::CovarianceType;
+use mixture_experts::{CovarianceType, StatisticsCentre};
 use mixture_gates::WeightPrior;
 
 use crate::{GaussianMixtureConfig, InitMethod};
@@ -58,6 +58,12 @@ pub struct BayesianGaussianMixtureConfig {
     /// Rows per batch (statistics are summed over all batches before each update, so the
     /// result does not depend on it; default `None`: cache-sized blocks).
     pub batch_size: Option<usize>,
+    /// About which point the E-step writes the components' scores and second moments
+    /// (default the data mean; see [`StatisticsCentre`]). `ComponentMeans` keeps an f32 fit
+    /// exact when components are thin and far from the data mean, at the cost of an
+    /// `[N, K, D]` pass per iteration. Older model files without it read as the default.
+    #[serde(default)]
+    pub statistics_centre: StatisticsCentre,
 }
 
 impl BayesianGaussianMixtureConfig {
@@ -80,7 +86,14 @@ impl BayesianGaussianMixtureConfig {
             seed: 0,
             warm_start: false,
             batch_size: None,
+            statistics_centre: StatisticsCentre::DataMean,
         }
+    }
+
+    /// Sets about which point the E-step writes scores and second moments.
+    pub fn with_statistics_centre(mut self, centre: StatisticsCentre) -> Self {
+        self.statistics_centre = centre;
+        self
     }
 
     /// Sets the covariance structure.
@@ -191,6 +204,7 @@ impl BayesianGaussianMixtureConfig {
             .with_init(self.init)
             .with_seed(self.seed)
             .with_batch_size(self.batch_size)
+            .with_statistics_centre(self.statistics_centre)
     }
 
     /// Checks every setting that does not depend on the data.

@@ -6,7 +6,9 @@ use mixture_core::{
     host::check_data,
     tensor::{from_f64_like, to_vec_f64},
 };
-use mixture_experts::{CovarianceType, Covariances, NormalWishart, NormalWishartPrior};
+use mixture_experts::{
+    CovarianceType, Covariances, NormalWishart, NormalWishartPrior, StatisticsCentre,
+};
 use mixture_gates::VariationalWeights;
 
 use super::{BayesianGaussianMixture, BayesianGaussianMixtureConfig};
@@ -75,6 +77,7 @@ impl BayesianGaussianMixtureConfig {
                 init: self.init,
                 k: self.n_components,
                 seed,
+                refine: self.statistics_centre == StatisticsCentre::ComponentMeans,
             };
             let check = start.run(&mut components, &mut gate, &data, Some(&m.batch))?;
             verify(&components, check)?;
@@ -121,6 +124,7 @@ impl BayesianGaussianMixtureConfig {
                 init: self.init,
                 k: self.n_components,
                 seed,
+                refine: self.statistics_centre == StatisticsCentre::ComponentMeans,
             };
             let check = start.run(&mut components, &mut gate, &data, None)?;
             verify_over(data.source(), &components, check)?;
@@ -282,7 +286,8 @@ impl BayesianGaussianMixtureConfig {
             prior.clone(),
             self.reg_covar,
             center.clone(),
-        )?;
+        )?
+        .with_statistics_centre(self.statistics_centre);
         let gate = VariationalWeights::new(
             self.weight_concentration_prior_type,
             k,

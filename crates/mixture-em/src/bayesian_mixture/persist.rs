@@ -180,6 +180,7 @@ impl<B: Backend> BayesianGaussianMixture<B> {
             from_f64(s.center, [1, d], device, dtype),
         )
         .map_err(|e| bad(&e.to_string()))?;
+        let components = components.with_statistics_centre(s.config.statistics_centre);
         if to_vec_f64(pivot)?.iter().any(|p| !(*p > 0.0)) {
             return Err(bad("a covariance is not positive definite"));
         }

@@ -1,7 +1,7 @@
 //! Settings of a Gaussian mixture fit, with scikit-learn's defaults.
 
 use mixture_core::{Error, Result};
-use mixture_experts::CovarianceType;
+use mixture_experts::{CovarianceType, StatisticsCentre};
 
 /// How the initial responsibilities are drawn (scikit-learn's `init_params`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -69,6 +69,12 @@ pub struct GaussianMixtureConfig {
     /// 1 GiB), so that an iteration is one product for the scores and one for the
     /// statistics. Setting `batch_size` bounds memory to one batch's intermediates instead.
     pub batch_size: Option<usize>,
+    /// About which point the E-step writes the components' scores and second moments
+    /// (default the data mean; see [`StatisticsCentre`]). `ComponentMeans` keeps an f32 fit
+    /// exact when components are thin and far from the data mean, at the cost of an
+    /// `[N, K, D]` pass per iteration. Older model files without it read as the default.
+    #[serde(default)]
+    pub statistics_centre: StatisticsCentre,
 }
 
 impl GaussianMixtureConfig {
@@ -88,7 +94,14 @@ impl GaussianMixtureConfig {
             seed: 0,
             warm_start: false,
             batch_size: None,
+            statistics_centre: StatisticsCentre::DataMean,
         }
+    }
+
+    /// Sets about which point the E-step writes scores and second moments.
+    pub fn with_statistics_centre(mut self, centre: StatisticsCentre) -> Self {
+        self.statistics_centre = centre;
+        self
     }
 
     /// Sets the covariance structure.

@@ -8,7 +8,7 @@ use mixture_core::{
 };
 use mixture_experts::{Covariances, GaussianComponents, GaussianFeatures};
 
-use mixture_experts::CovarianceType;
+use mixture_experts::{CovarianceType, StatisticsCentre};
 
 use super::{GaussianMixture, GaussianMixtureConfig, init::initialize};
 use crate::driver::{EmFit, EmMode, EmSettings, FitData, best_of, run};
@@ -171,6 +171,12 @@ impl GaussianMixtureConfig {
             CovarianceType::Full => k * d,
             _ => k.max(2 * d + 1),
         };
+        // Residuals to every component's mean are `[K, rows, D]` per block: cache-sized
+        // blocks of them (large ones spend their time in page faults).
+        if self.statistics_centre == StatisticsCentre::ComponentMeans {
+            let rows = t.block_elements / (k * d).max(1);
+            return (rows / 64 * 64).max(t.min_block_rows).min(n.max(1));
+        }
         // Diagonal and spherical blocks are light (a few thin products each), so large data
         // gets at most `max_linear_blocks` of them: per-op overhead, not cache, bounds them.
         let rows = match self.covariance_type {

@@ -11,7 +11,7 @@ use mixture_core::{
     batch::gather_rows,
     tensor::{eye_like, from_f64, from_f64_like, one_hot_like, to_vec_f64},
 };
-use mixture_experts::{Covariances, GaussianComponents, GaussianFeatures};
+use mixture_experts::{Covariances, GaussianComponents, GaussianFeatures, StatisticsCentre};
 use mixture_gates::Weights;
 use rand::{RngExt, SeedableRng, rngs::StdRng, seq::index::sample};
 
@@ -33,7 +33,11 @@ pub(crate) fn initialize<B: Backend>(
     let like = center.clone();
     let mut comps =
         GaussianComponents::standard(config.covariance_type, k, d, config.reg_covar, &like)
-            .with_center(center.clone());
+            .with_center(center.clone())
+            .with_statistics_centre(config.statistics_centre);
+    // Means at the data mean until the first M-step: the first pass of a component-means
+    // fit is then about the data mean, not the origin.
+    comps.set_means(center.clone().repeat_dim(0, k));
     let uniform = from_f64_like::<B, 1, 2>(vec![1.0 / k as f64; k], [k], &like);
     let mut gate = Weights::learned(uniform);
 
@@ -47,6 +51,7 @@ pub(crate) fn initialize<B: Backend>(
             init: config.init,
             k,
             seed,
+            refine: config.statistics_centre == StatisticsCentre::ComponentMeans,
         };
         Some(start.run(&mut comps, &mut gate, data, full)?)
     };
@@ -92,6 +97,11 @@ pub(crate) struct Start {
     pub init: InitMethod,
     pub k: usize,
     pub seed: u64,
+    /// Run the initial M-step twice from the same responsibilities: the second pass takes
+    /// its statistics about the means the first one found, which is what
+    /// [`StatisticsCentre::ComponentMeans`] needs (the first pass has no component means to
+    /// take them about yet).
+    pub refine: bool,
 }
 
 impl Start {
@@ -111,7 +121,9 @@ impl Start {
     {
         let k = self.k;
         let source = data.source();
+        let passes = if self.refine { 2 } else { 1 };
         let mut rng = StdRng::seed_from_u64(self.seed);
+        let mut check = None;
         match self.init {
             InitMethod::KMeans => {
                 // Over the fit's own blocks, in memory as over a stream: no second copy of
@@ -122,30 +134,48 @@ impl Start {
                     .with_n_init(1)
                     .with_seed(self.seed)
                     .fit_source_centres(&source)?;
-                start_from(components, gate, &mut [], data, &mut |batch: &Batch<B>| {
-                    Ok(one_hot_like(km.predict(&batch.x)?, k, &batch.x))
-                })
+                for _ in 0..passes {
+                    check = Some(start_from(
+                        components,
+                        gate,
+                        &mut [],
+                        data,
+                        &mut |batch: &Batch<B>| {
+                            Ok(one_hot_like(km.predict(&batch.x)?, k, &batch.x))
+                        },
+                    )?);
+                }
             }
             InitMethod::Random => {
                 // A shard's rows follow the other ranks' rows: their draws come first.
                 let sharded = source.reducer().is_some();
-                let mut next_row = 0;
-                start_from(components, gate, &mut [], data, &mut |batch: &Batch<B>| {
-                    let n = batch.n_samples();
-                    if sharded {
-                        for _ in next_row..batch.rows.start * k {
-                            rng.random::<f64>();
-                        }
-                        next_row = batch.rows.end * k;
-                    }
-                    let mut v = Vec::with_capacity(n * k);
-                    for _ in 0..n {
-                        let row: Vec<f64> = (0..k).map(|_| rng.random::<f64>()).collect();
-                        let s: f64 = row.iter().sum();
-                        v.extend(row.into_iter().map(|r| r / s));
-                    }
-                    Ok(from_f64_like::<B, 2, 2>(v, [n, k], &batch.x))
-                })
+                for _ in 0..passes {
+                    // Every pass draws the same responsibilities.
+                    let mut rng = StdRng::seed_from_u64(self.seed);
+                    let mut next_row = 0;
+                    check = Some(start_from(
+                        components,
+                        gate,
+                        &mut [],
+                        data,
+                        &mut |batch: &Batch<B>| {
+                            let n = batch.n_samples();
+                            if sharded {
+                                for _ in next_row..batch.rows.start * k {
+                                    rng.random::<f64>();
+                                }
+                                next_row = batch.rows.end * k;
+                            }
+                            let mut v = Vec::with_capacity(n * k);
+                            for _ in 0..n {
+                                let row: Vec<f64> = (0..k).map(|_| rng.random::<f64>()).collect();
+                                let s: f64 = row.iter().sum();
+                                v.extend(row.into_iter().map(|r| r / s));
+                            }
+                            Ok(from_f64_like::<B, 2, 2>(v, [n, k], &batch.x))
+                        },
+                    )?);
+                }
             }
             InitMethod::KMeansPlusPlus | InitMethod::RandomFromData => {
                 let indices: Vec<usize> = if self.init == InitMethod::KMeansPlusPlus {
@@ -162,14 +192,17 @@ impl Start {
                 let rows = gather_rows(source, &indices)?;
                 let total = rows.n_samples() as f64;
                 let rows = TensorSource::new(rows, None);
-                start_from(
-                    components,
-                    gate,
-                    &mut [],
-                    &FitData::new(&rows, total),
-                    &mut |batch: &Batch<B>| Ok(eye_like(k, &batch.x)),
-                )
+                for _ in 0..passes {
+                    check = Some(start_from(
+                        components,
+                        gate,
+                        &mut [],
+                        &FitData::new(&rows, total),
+                        &mut |batch: &Batch<B>| Ok(eye_like(k, &batch.x)),
+                    )?);
+                }
             }
         }
+        Ok(check.expect("at least one pass"))
     }
 }

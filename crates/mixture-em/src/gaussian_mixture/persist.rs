@@ -132,6 +132,7 @@ impl<B: Backend> GaussianMixture<B> {
             }
             comps = comps.with_center(from_f64(s.center, [1, d], device, dtype));
         }
+        comps = comps.with_statistics_centre(s.config.statistics_centre);
         if to_vec_f64(pivot)?.iter().any(|p| !(*p > 0.0)) {
             return Err(bad("a covariance is not positive definite"));
         }

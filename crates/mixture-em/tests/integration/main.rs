@@ -18,4 +18,5 @@ mod kmeans;
 mod kmeans_props;
 mod reference_cases;
 mod sklearn_parity;
+mod statistics_centre;
 mod streaming;

@@ -6,7 +6,7 @@ use mixture_core::{
 };
 
 use super::{
-    CovarianceType, Covariances, GaussianStats, SecondMoment,
+    CovarianceType, Covariances, GaussianStats, SecondMoment, StatisticsCentre,
     family::{Diag, Family, Full, Spherical, Tied},
     typed::TypedComponents,
 };
@@ -157,6 +157,18 @@ impl<B: Backend> GaussianComponents<B> {
         self
     }
 
+    /// Sets about which point the E-step writes scores and second moments (see
+    /// [`StatisticsCentre`]); the parameters do not change.
+    pub fn with_statistics_centre(mut self, centre: StatisticsCentre) -> Self {
+        each!(&mut self.family, c => c.set_statistics_centre(centre));
+        self
+    }
+
+    /// About which point the E-step writes scores and second moments.
+    pub fn statistics_centre(&self) -> StatisticsCentre {
+        each!(&self.family, c => c.statistics_centre())
+    }
+
     /// The centre `[1, D]` about which statistics and scores are taken.
     pub fn center(&self) -> Tensor<B, 2> {
         each!(&self.family, c => c.center().clone())
@@ -183,7 +195,9 @@ impl<B: Backend> GaussianComponents<B> {
                 let [k, d] = means.dims();
                 let mut fresh = Self::standard(ct, k, d, self.reg_covar, &means);
                 fresh.set_means(means);
-                fresh = fresh.with_center(center);
+                fresh = fresh
+                    .with_center(center)
+                    .with_statistics_centre(self.statistics_centre());
                 let pivot = fresh.set_precisions(p);
                 *self = fresh;
                 pivot
@@ -254,19 +268,19 @@ impl<B: Backend> GaussianComponents<B> {
     /// # Panics
     /// For statistics of another covariance type (see the type's documentation).
     pub fn expected_log_prob_sum(&self, stats: &GaussianStats<B>) -> Tensor<B, 1> {
-        let (nk, sx) = (stats.nk.clone(), stats.sx.clone());
+        let (nk, sx, shift) = (stats.nk.clone(), stats.sx.clone(), stats.shift.clone());
         match (&self.family, &stats.sxx) {
             (AnyFamily::Full(c), SecondMoment::Full(s)) => {
-                c.expected_log_prob_sum(&(nk, sx, s.clone()))
+                c.expected_log_prob_sum(&(nk, sx, s.clone(), shift))
             }
             (AnyFamily::Tied(c), SecondMoment::Tied(s)) => {
-                c.expected_log_prob_sum(&(nk, sx, s.clone()))
+                c.expected_log_prob_sum(&(nk, sx, s.clone(), shift))
             }
             (AnyFamily::Diag(c), SecondMoment::Diag(s)) => {
-                c.expected_log_prob_sum(&(nk, sx, s.clone()))
+                c.expected_log_prob_sum(&(nk, sx, s.clone(), shift))
             }
             (AnyFamily::Spherical(c), SecondMoment::Spherical(s)) => {
-                c.expected_log_prob_sum(&(nk, sx, s.clone()))
+                c.expected_log_prob_sum(&(nk, sx, s.clone(), shift))
             }
             (family, s) => mismatch("statistics", family.covariance_type(), s.covariance_type()),
         }
@@ -370,12 +384,17 @@ impl<B: Backend> Components<B> for GaussianComponents<B> {
     /// For statistics of another covariance type (see the type's documentation).
     fn update(&mut self, stats: GaussianStats<B>) -> ComponentCheck<B> {
         let reg = self.reg_covar;
-        let GaussianStats { nk, sx, sxx } = stats;
+        let GaussianStats {
+            nk,
+            sx,
+            sxx,
+            shift: t,
+        } = stats;
         match (&mut self.family, sxx) {
-            (AnyFamily::Full(c), SecondMoment::Full(s)) => c.update((nk, sx, s), reg),
-            (AnyFamily::Tied(c), SecondMoment::Tied(s)) => c.update((nk, sx, s), reg),
-            (AnyFamily::Diag(c), SecondMoment::Diag(s)) => c.update((nk, sx, s), reg),
-            (AnyFamily::Spherical(c), SecondMoment::Spherical(s)) => c.update((nk, sx, s), reg),
+            (AnyFamily::Full(c), SecondMoment::Full(s)) => c.update((nk, sx, s, t), reg),
+            (AnyFamily::Tied(c), SecondMoment::Tied(s)) => c.update((nk, sx, s, t), reg),
+            (AnyFamily::Diag(c), SecondMoment::Diag(s)) => c.update((nk, sx, s, t), reg),
+            (AnyFamily::Spherical(c), SecondMoment::Spherical(s)) => c.update((nk, sx, s, t), reg),
             (family, s) => mismatch("statistics", family.covariance_type(), s.covariance_type()),
         }
     }
@@ -574,5 +593,133 @@ mod tests {
         let features = diag.prepare(&Batch::new(x.clone())).unwrap();
         let zero = zeros_like_dtype::<B, 2, 2>([1, 2], &x);
         let _ = full.score(&features, zero);
+    }
+
+    /// Scores, statistics, the update and the statistics-only expected log-density written
+    /// about each component's mean equal those about the data mean (in f64, where neither
+    /// loses anything), for every covariance type; a second update from shifted statistics
+    /// (the mean has moved since) agrees too.
+    #[test]
+    fn component_means_centre_gives_the_same_fit_in_f64() {
+        let dev = Default::default();
+        let (n, d, k) = (9, 3, 2);
+        let x: Vec<f64> = (0..n * d)
+            .map(|i| 5.0 + ((i * 37 % 11) as f64 - 5.0) / 2.0)
+            .collect();
+        let x = from_f64::<B, 2>(x, [n, d], &dev, DType::F64);
+        let means = from_f64::<B, 2>(vec![4.0, 5.5, 6.0, 5.0, 4.5, 5.2], [k, d], &dev, DType::F64);
+        let rs: Vec<f64> = (0..n * k)
+            .map(|i| ((i * 7) % 5) as f64 / 4.0 + 0.1)
+            .collect();
+        let resp = from_f64::<B, 2>(rs, [n, k], &dev, DType::F64);
+        let close = |a: Vec<f64>, b: Vec<f64>, what: &str| {
+            assert_eq!(a.len(), b.len());
+            for (x, y) in a.iter().zip(&b) {
+                assert!(
+                    (x - y).abs() < 1e-10 * y.abs().max(1.0),
+                    "{what}: {x} vs {y}"
+                );
+            }
+        };
+        for cov in covariance_cases() {
+            let (plain, _) = GaussianComponents::from_covariances(means.clone(), cov, 1e-6);
+            let mut plain = plain.with_center(x.clone().mean_dim(0));
+            let mut shifted = plain
+                .clone()
+                .with_statistics_centre(StatisticsCentre::ComponentMeans);
+            let ct = plain.covariance_type();
+            let batch = Batch::new(x.clone());
+            for round in 0..2 {
+                let what = format!("{ct}, round {round}");
+                close(
+                    to_vec_f64(shifted.log_prob(x.clone())).unwrap(),
+                    to_vec_f64(plain.log_prob(x.clone())).unwrap(),
+                    &what,
+                );
+                let a = plain.statistics(&batch, resp.clone()).unwrap();
+                let b = shifted.statistics(&batch, resp.clone()).unwrap();
+                assert!(a.shift.is_none() && b.shift.is_some());
+                close(
+                    to_vec_f64(shifted.expected_log_prob_sum(&b)).unwrap(),
+                    to_vec_f64(plain.expected_log_prob_sum(&a)).unwrap(),
+                    &what,
+                );
+                let _ = plain.update(a);
+                let _ = shifted.update(b);
+                close(
+                    to_vec_f64(shifted.means()).unwrap(),
+                    to_vec_f64(plain.means()).unwrap(),
+                    &what,
+                );
+                close(
+                    shifted.covariances().to_vec_f64().unwrap(),
+                    plain.covariances().to_vec_f64().unwrap(),
+                    &what,
+                );
+            }
+            assert_eq!(
+                shifted.statistics_centre(),
+                StatisticsCentre::ComponentMeans
+            );
+        }
+    }
+
+    /// In f32, a thin component far from the data mean: about the data mean its variance
+    /// is lost to cancellation (`|μ − c|²/σ² = 10¹⁰`), about its own mean it is exact to f32
+    /// rounding.
+    #[test]
+    fn component_means_keep_a_thin_far_component_in_f32() {
+        type F = burn_ndarray::NdArray<f32>;
+        let dev = Default::default();
+        let d = 2;
+        // Two clusters 2·10⁴ apart, each of variance 4·10⁻⁶ (σ = 2·10⁻³) per coordinate.
+        let mut rows = Vec::new();
+        for i in 0..40 {
+            let e = if i % 2 == 0 { 2e-3 } else { -2e-3 };
+            let f = if (i / 2) % 2 == 0 { 2e-3 } else { -2e-3 };
+            let c = if i < 20 { -1e4 } else { 1e4 };
+            rows.extend([c + e, c + f]);
+        }
+        let x = from_f64::<F, 2>(rows, [40, d], &dev, DType::F32);
+        let resp: Vec<f64> = (0..40)
+            .flat_map(|i| if i < 20 { [1.0, 0.0] } else { [0.0, 1.0] })
+            .collect();
+        let resp = from_f64::<F, 2>(resp, [40, 2], &dev, DType::F32);
+        let means = from_f64::<F, 2>(vec![-1e4, -1e4, 1e4, 1e4], [2, d], &dev, DType::F32);
+        // The variances of the f32 rows themselves (the rows round to 2 ulps of 10⁴, about
+        // ±1.95·10⁻³), computed in f64 on the host.
+        let held = to_vec_f64(x.clone()).unwrap();
+        let want: Vec<f64> = (0..2)
+            .flat_map(|c| {
+                let held = &held;
+                (0..d).map(move |j| {
+                    let v: Vec<f64> = (0..20).map(|i| held[(c * 20 + i) * d + j]).collect();
+                    let m = v.iter().sum::<f64>() / 20.0;
+                    v.iter().map(|a| (a - m) * (a - m)).sum::<f64>() / 20.0
+                })
+            })
+            .collect();
+        for centre in [StatisticsCentre::DataMean, StatisticsCentre::ComponentMeans] {
+            let mut comps = GaussianComponents::standard(CovarianceType::Diag, 2, d, 0.0, &x)
+                .with_center(x.clone().mean_dim(0))
+                .with_statistics_centre(centre);
+            comps.set_means(means.clone());
+            let stats = comps
+                .statistics(&Batch::new(x.clone()), resp.clone())
+                .unwrap();
+            let _ = comps.update(stats);
+            let var = comps.covariances().to_vec_f64().unwrap();
+            let worst = var
+                .iter()
+                .zip(&want)
+                .map(|(v, w)| (v - w).abs() / w)
+                .fold(0.0_f64, f64::max);
+            match centre {
+                // Squares of 10⁸ in f32 (ulp 8) hold nothing of a variance of 4·10⁻⁶.
+                StatisticsCentre::DataMean => assert!(!(worst < 0.5), "{var:?} vs {want:?}"),
+                // The residuals are exact; only the sums round (20 terms, f32).
+                StatisticsCentre::ComponentMeans => assert!(worst < 1e-5, "{var:?} vs {want:?}"),
+            }
+        }
     }
 }

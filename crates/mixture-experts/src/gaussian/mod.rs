@@ -17,6 +17,7 @@ mod covariances;
 mod density;
 mod family;
 mod normal_wishart;
+mod statistics_centre;
 mod stats;
 mod typed;
 
@@ -25,4 +26,5 @@ pub use covariance_type::CovarianceType;
 pub use covariances::Covariances;
 pub use density::{log_prob_diag, log_prob_full, log_prob_spherical, log_prob_tied};
 pub use normal_wishart::{NormalWishart, NormalWishartPrior};
+pub use statistics_centre::StatisticsCentre;
 pub use stats::{GaussianEstimate, GaussianStats, NK_EPS, SecondMoment};

@@ -155,6 +155,13 @@ impl<B: Backend> NormalWishart<B> {
         self.gaussian.covariance_type()
     }
 
+    /// Sets about which point the E-step writes scores and second moments (see
+    /// [`StatisticsCentre`](super::StatisticsCentre)).
+    pub fn with_statistics_centre(mut self, centre: super::StatisticsCentre) -> Self {
+        self.gaussian = self.gaussian.with_statistics_centre(centre);
+        self
+    }
+
     /// The posterior means `m_k`, `[K, D]` (scikit-learn's `means_`).
     pub fn means(&self) -> Tensor<B, 2> {
         self.gaussian.means()
@@ -399,7 +406,9 @@ impl<B: Backend> Components<B> for NormalWishart<B> {
         let center = self.gaussian.center();
         let (gaussian, pivot) =
             GaussianComponents::from_covariances(means_c + center.clone(), covariances, reg);
-        self.gaussian = gaussian.with_center(center);
+        self.gaussian = gaussian
+            .with_center(center)
+            .with_statistics_centre(self.gaussian.statistics_centre());
         self.mean_precision = beta;
         self.degrees_of_freedom = nu;
         self.bias = self.score_bias();

@@ -10,7 +10,7 @@ use super::{
     CovarianceType, Covariances,
     components::mismatch,
     family::{Diag, Family, Full, Spherical, Tied},
-    typed::estimate,
+    typed::{TypedStats, estimate},
 };
 
 pub use mixture_core::stats::NK_EPS;
@@ -29,6 +29,11 @@ pub struct GaussianStats<B: Backend> {
     pub sx: Tensor<B, 2>,
     /// The second moment.
     pub sxx: SecondMoment<B>,
+    /// `None`: `sx` and `sxx` are about the centre `c`. `Some(δ)` (`[K, D]`): component k's
+    /// are about `c + δ_k` instead (the component's mean when the statistics were taken, see
+    /// [`StatisticsCentre::ComponentMeans`](super::StatisticsCentre)); `δ` is the same for
+    /// every batch and rank of one pass, so the sums still add up.
+    pub shift: Option<Tensor<B, 2>>,
 }
 
 /// The second-moment statistic of each covariance structure.
@@ -74,6 +79,7 @@ impl<B: Backend> Statistics for GaussianStats<B> {
             nk: self.nk + other.nk,
             sx: self.sx + other.sx,
             sxx,
+            shift: self.shift,
         }
     }
 
@@ -99,7 +105,12 @@ impl<B: Backend> Statistics for GaussianStats<B> {
             SecondMoment::Diag(_) => SecondMoment::Diag(second.reshape([k, d])),
             SecondMoment::Spherical(_) => SecondMoment::Spherical(second),
         };
-        Ok(Self { nk, sx, sxx })
+        Ok(Self {
+            nk,
+            sx,
+            sxx,
+            shift: self.shift,
+        })
     }
 }
 
@@ -123,12 +134,12 @@ impl<B: Backend> GaussianStats<B> {
     /// Means and covariances from the statistics (scikit-learn's
     /// `_estimate_gaussian_parameters`, with `reg_covar` added to the diagonals).
     pub fn estimate(self, reg_covar: f64) -> GaussianEstimate<B> {
-        let Self { nk, sx, sxx } = self;
+        let Self { nk, sx, sxx, shift } = self;
         let (nk, means_c, covariances) = match sxx {
-            SecondMoment::Full(s) => typed::<B, Full>((nk, sx, s), reg_covar),
-            SecondMoment::Tied(s) => typed::<B, Tied>((nk, sx, s), reg_covar),
-            SecondMoment::Diag(s) => typed::<B, Diag>((nk, sx, s), reg_covar),
-            SecondMoment::Spherical(s) => typed::<B, Spherical>((nk, sx, s), reg_covar),
+            SecondMoment::Full(s) => typed::<B, Full>((nk, sx, s, shift), reg_covar),
+            SecondMoment::Tied(s) => typed::<B, Tied>((nk, sx, s, shift), reg_covar),
+            SecondMoment::Diag(s) => typed::<B, Diag>((nk, sx, s, shift), reg_covar),
+            SecondMoment::Spherical(s) => typed::<B, Spherical>((nk, sx, s, shift), reg_covar),
         };
         GaussianEstimate {
             nk,
@@ -140,7 +151,7 @@ impl<B: Backend> GaussianStats<B> {
 
 /// One structure's estimate, its covariances wrapped in the public enum.
 fn typed<B: Backend, F: Family<B>>(
-    stats: (Tensor<B, 1>, Tensor<B, 2>, F::Shaped),
+    stats: TypedStats<B, F>,
     reg: f64,
 ) -> (Tensor<B, 1>, Tensor<B, 2>, Covariances<B>) {
     let (nk, means_c, cov) = estimate::<B, F>(stats, reg);

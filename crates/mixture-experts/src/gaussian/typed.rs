@@ -1,9 +1,12 @@
 //! K Gaussian components of one covariance structure, written once for every structure.
 
-use burn::tensor::{Tensor, backend::Backend};
+use burn::tensor::{DType, Tensor, backend::Backend};
 use mixture_core::{ComponentCheck, special::LN_2PI, tensor::zeros_like_dtype, tuning::Tuning};
 
-use super::{Covariances, GaussianStats, NK_EPS, family::Family};
+use super::{
+    Covariances, GaussianStats, NK_EPS, StatisticsCentre,
+    family::{Family, residuals},
+};
 
 /// Means, covariances and precision factors of K components of the structure `F`, with the
 /// centre statistics and scores are taken about and the scoring GEMM's parameters (derived
@@ -15,21 +18,66 @@ pub(crate) struct TypedComponents<B: Backend, F: Family<B>> {
     precisions_cholesky: F::Shaped,
     center: Tensor<B, 2>,
     scoring: F::Scoring,
+    /// `μ_k − c`, `[K, D]`.
+    delta: Tensor<B, 2>,
+    /// About which point scores and second moments are written.
+    statistics_centre: StatisticsCentre,
 }
 
-/// The statistics of one structure: `(n_k, Σ r (x − c), second moment)`.
-pub(crate) type TypedStats<B, F> = (Tensor<B, 1>, Tensor<B, 2>, <F as Family<B>>::Shaped);
+/// The statistics of one structure: `(n_k, Σ r (x − c − s_k), second moment about c + s_k,
+/// shift s)`, with no shift meaning `s_k = 0`.
+pub(crate) type TypedStats<B, F> = (
+    Tensor<B, 1>,
+    Tensor<B, 2>,
+    <F as Family<B>>::Shaped,
+    Option<Tensor<B, 2>>,
+);
 
 /// scikit-learn's `_estimate_gaussian_parameters` from additive statistics: `n_k + 10 ε`, the
 /// means about the centre and the covariances with `reg` on their diagonals.
+///
+/// With a shift, the moments are about `c + s_k`: the mean moves by `d_k = Σ r (x − c − s_k) /
+/// n_k` from the shift, and the covariance subtracts `d_k d_kᵀ`, which is small when the shift
+/// is the component's previous mean, so nothing cancels.
 pub(crate) fn estimate<B: Backend, F: Family<B>>(
-    (nk, sx, second): TypedStats<B, F>,
+    (nk, sx, second, shift): TypedStats<B, F>,
     reg: f64,
 ) -> (Tensor<B, 1>, Tensor<B, 2>, F::Shaped) {
     let nk = nk.add_scalar(NK_EPS);
-    let mean_c = sx / nk.clone().unsqueeze_dim::<2>(1);
-    let cov = F::covariance(second, &nk, &mean_c, reg);
+    let step = sx / nk.clone().unsqueeze_dim::<2>(1);
+    let cov = F::covariance(second, &nk, &step, reg);
+    let mean_c = match shift {
+        Some(s) => s + step,
+        None => step,
+    };
     (nk, mean_c, cov)
+}
+
+/// The dtype the M-step's small linear algebra runs in for parameters like `like`: f64 when
+/// they are narrower and the device computes in f64 (flex, ndarray, CUDA), else their own.
+/// The M-step holds `K·D²` values, against `N·K·D` for an E-step, so this costs nothing that
+/// shows, and a Cholesky factorisation in f32 fails at condition numbers near 10⁷ where the
+/// f32 E-step itself is still sound.
+fn wide<B: Backend>(like: &Tensor<B, 2>) -> Option<DType> {
+    let dtype = like.dtype();
+    (dtype != DType::F64 && B::supports_dtype(&like.device(), DType::F64)).then_some(DType::F64)
+}
+
+/// [`Family::precision_cholesky`] in f64 where [`wide`] says so, the factors returned in
+/// `like`'s dtype and the pivots too.
+fn factor<B: Backend, F: Family<B>>(
+    covariances: &F::Shaped,
+    k: usize,
+    like: &Tensor<B, 2>,
+) -> (F::Shaped, Tensor<B, 1>) {
+    match wide(like) {
+        None => F::precision_cholesky(covariances, k),
+        Some(w) => {
+            let narrow = like.dtype();
+            let (pc, pivot) = F::precision_cholesky(&F::cast(covariances.clone(), w), k);
+            (F::cast(pc, narrow), pivot.cast(narrow))
+        }
+    }
 }
 
 impl<B: Backend, F: Family<B>> TypedComponents<B, F> {
@@ -41,14 +89,17 @@ impl<B: Backend, F: Family<B>> TypedComponents<B, F> {
         center: Tensor<B, 2>,
     ) -> (Self, Tensor<B, 1>) {
         let k = means.dims()[0];
-        let (precisions_cholesky, pivot) = F::precision_cholesky(&covariances, k);
-        let scoring = F::scoring(means.clone() - center.clone(), &precisions_cholesky);
+        let (precisions_cholesky, pivot) = factor::<B, F>(&covariances, k, &means);
+        let delta = means.clone() - center.clone();
+        let scoring = F::scoring(delta.clone(), &precisions_cholesky);
         let this = Self {
             means,
             covariances,
             precisions_cholesky,
             center,
             scoring,
+            delta,
+            statistics_centre: StatisticsCentre::DataMean,
         };
         (this, pivot)
     }
@@ -62,10 +113,16 @@ impl<B: Backend, F: Family<B>> TypedComponents<B, F> {
 
     /// Re-derives the scoring parameters after a parameter change.
     fn refresh(&mut self) {
-        self.scoring = F::scoring(
-            self.means.clone() - self.center.clone(),
-            &self.precisions_cholesky,
-        );
+        self.delta = self.means.clone() - self.center.clone();
+        self.scoring = F::scoring(self.delta.clone(), &self.precisions_cholesky);
+    }
+
+    pub(crate) fn set_statistics_centre(&mut self, centre: StatisticsCentre) {
+        self.statistics_centre = centre;
+    }
+
+    pub(crate) fn statistics_centre(&self) -> StatisticsCentre {
+        self.statistics_centre
     }
 
     pub(crate) fn set_center(&mut self, center: Tensor<B, 2>) {
@@ -82,7 +139,7 @@ impl<B: Backend, F: Family<B>> TypedComponents<B, F> {
     pub(crate) fn set_precisions(&mut self, precisions: F::Shaped) -> Tensor<B, 1> {
         let k = self.n_components();
         let (covariances, pivot) = F::invert_precisions(precisions, k);
-        self.precisions_cholesky = F::precision_cholesky(&covariances, k).0;
+        self.precisions_cholesky = factor::<B, F>(&covariances, k, &self.means).0;
         self.covariances = covariances;
         self.refresh();
         pivot
@@ -131,29 +188,81 @@ impl<B: Backend, F: Family<B>> TypedComponents<B, F> {
     /// `log_weights + log N(x | μ_k, Σ_k)`, `[N, K]`, for `log_weights` `[1, K]` (folded
     /// into the GEMM's bias row) or `[N, K]`.
     pub(crate) fn score(&self, f: &F::Features, log_weights: Tensor<B, 2>) -> Tensor<B, 2> {
-        if log_weights.dims()[0] == 1 {
-            F::score(f, &self.scoring, Some(log_weights))
-        } else {
-            F::score(f, &self.scoring, None) + log_weights
-        }
+        let global = log_weights.dims()[0] == 1;
+        let extra = global.then(|| log_weights.clone());
+        let joint = match self.statistics_centre {
+            StatisticsCentre::DataMean => F::score(f, &self.scoring, extra),
+            StatisticsCentre::ComponentMeans => F::score_residual(
+                f,
+                &self.scoring,
+                &self.precisions_cholesky,
+                &self.delta,
+                extra,
+            ),
+        };
+        if global { joint } else { joint + log_weights }
     }
 
+    /// The batch's statistics: about the centre (one product), or about each component's
+    /// mean (from the residuals `y_kn = x_n − μ_k`, `[K, N, D]`).
     pub(crate) fn summarize(&self, f: &F::Features, resp: Tensor<B, 2>) -> GaussianStats<B> {
         let [k, d] = self.means.dims();
-        let (nk, sx, second) = F::summarize(f, resp, k, d);
-        GaussianStats {
-            nk,
-            sx,
-            sxx: F::moment(second),
+        match self.statistics_centre {
+            StatisticsCentre::DataMean => {
+                let (nk, sx, second) = F::summarize(f, resp, k, d);
+                GaussianStats {
+                    nk,
+                    sx,
+                    sxx: F::moment(second),
+                    shift: None,
+                }
+            }
+            StatisticsCentre::ComponentMeans => {
+                let y = residuals(F::centred(f), &self.delta); // [K, N, D]
+                let n = y.dims()[1];
+                let r = resp.clone().transpose().reshape([k, 1, n]);
+                GaussianStats {
+                    nk: resp.sum_dim(0).reshape([k]),
+                    sx: r.clone().matmul(y.clone()).reshape([k, d]),
+                    sxx: F::moment(F::second_about(y, &r)),
+                    shift: Some(self.delta.clone()),
+                }
+            }
         }
     }
 
     /// The EM update from the statistics: means, covariances (`reg` on the diagonals) and
     /// precision factors; the check carries the pivots and the totals.
     pub(crate) fn update(&mut self, stats: TypedStats<B, F>, reg: f64) -> ComponentCheck<B> {
-        let weight = stats.0.clone();
-        let (_, mean_c, covariances) = estimate::<B, F>(stats, reg);
-        let (pc, pivot) = F::precision_cholesky(&covariances, weight.dims()[0]);
+        let (nk, sx, second, shift) = stats;
+        let weight = nk.clone();
+        let k = weight.dims()[0];
+        // The estimate and the factorisation in f64 where the device has it (see `wide`):
+        // casting the statistics up is exact, and `S/n − d dᵀ` then rounds in f64.
+        let narrow = self.means.dtype();
+        let (mean_c, covariances, pc, pivot) = match wide(&self.means) {
+            None => {
+                let (_, mean_c, cov) = estimate::<B, F>((nk, sx, second, shift), reg);
+                let (pc, pivot) = F::precision_cholesky(&cov, k);
+                (mean_c, cov, pc, pivot)
+            }
+            Some(w) => {
+                let stats = (
+                    nk.cast(w),
+                    sx.cast(w),
+                    F::cast(second, w),
+                    shift.map(|s| s.cast(w)),
+                );
+                let (_, mean_c, cov) = estimate::<B, F>(stats, reg);
+                let (pc, pivot) = F::precision_cholesky(&cov, k);
+                (
+                    mean_c.cast(narrow),
+                    F::cast(cov, narrow),
+                    F::cast(pc, narrow),
+                    pivot.cast(narrow),
+                )
+            }
+        };
         self.means = mean_c + self.center.clone();
         self.covariances = covariances;
         self.precisions_cholesky = pc;
@@ -167,10 +276,13 @@ impl<B: Backend, F: Family<B>> TypedComponents<B, F> {
     /// `Σ_k Σ_n r_nk log N(x_n | μ_k, Σ_k)`, `[1]`, from the statistics alone.
     pub(crate) fn expected_log_prob_sum(
         &self,
-        (nk, sx, second): &TypedStats<B, F>,
+        (nk, sx, second, shift): &TypedStats<B, F>,
     ) -> Tensor<B, 1> {
         let d = self.means.dims()[1];
-        let delta = self.means.clone() - self.center.clone();
+        let delta = match shift {
+            Some(s) => self.delta.clone() - s.clone(),
+            None => self.delta.clone(),
+        };
         let trace = F::trace(
             second,
             sx.clone(),

@@ -1,9 +1,12 @@
 //! Diagonal covariances: each component its own variances, one per dimension.
 
-use burn::tensor::{Tensor, backend::Backend};
+use burn::tensor::{DType, Tensor, backend::Backend};
 use mixture_core::tensor::{eye_like, full_like_dtype};
 
-use super::{Family, LinearScoring, linear_features, linear_summarize};
+use super::{
+    Family, LinearScoring, linear_features, linear_summarize, residual_score, residuals,
+    square_norms, weighted_squares,
+};
 use crate::gaussian::{CovarianceType, Covariances, SecondMoment};
 
 /// Diagonal covariances, `[K, D]`; their precision factors hold `1/σ_kj`.
@@ -23,6 +26,10 @@ impl<B: Backend> Family<B> for Diag {
 
     fn moment(t: Tensor<B, 2>) -> SecondMoment<B> {
         SecondMoment::Diag(t)
+    }
+
+    fn cast(t: Tensor<B, 2>, dtype: DType) -> Tensor<B, 2> {
+        t.cast(dtype)
     }
 
     fn identity(k: usize, d: usize, like: &Tensor<B, 2>) -> Tensor<B, 2> {
@@ -64,6 +71,32 @@ impl<B: Backend> Family<B> for Diag {
 
     fn score(f: &Tensor<B, 2>, s: &LinearScoring<B>, extra: Option<Tensor<B, 2>>) -> Tensor<B, 2> {
         s.score(f, extra)
+    }
+
+    fn centred(f: &Tensor<B, 2>) -> Tensor<B, 2> {
+        let [n, w] = f.dims();
+        f.clone().slice([0..n, 0..(w - 1) / 2])
+    }
+
+    /// `Σ_d Λ_kd (x_d − μ_kd)²` from the residuals.
+    fn score_residual(
+        f: &Tensor<B, 2>,
+        _s: &LinearScoring<B>,
+        pc: &Tensor<B, 2>,
+        delta: &Tensor<B, 2>,
+        extra: Option<Tensor<B, 2>>,
+    ) -> Tensor<B, 2> {
+        let [k, d] = delta.dims();
+        let q = square_norms(
+            residuals(Self::centred(f), delta),
+            Some(Self::precisions(pc)),
+        );
+        residual_score(q, Self::log_det(pc, k, d), d, extra)
+    }
+
+    /// `Σ_n r_nk y_kn²`, `[K, D]`.
+    fn second_about(y: Tensor<B, 3>, r: &Tensor<B, 3>) -> Tensor<B, 2> {
+        weighted_squares(y, r)
     }
 
     fn summarize(

@@ -1,6 +1,6 @@
 //! Full covariances: each component its own general covariance matrix.
 
-use burn::tensor::{Tensor, backend::Backend};
+use burn::tensor::{DType, Tensor, backend::Backend};
 use mixture_core::{
     linalg::{cholesky, diagonal, inverse_lower, symmetrize},
     rowwise::{triangular_square_norms, weighted_scatter},
@@ -35,6 +35,10 @@ impl<B: Backend> Family<B> for Full {
 
     fn moment(t: Tensor<B, 3>) -> SecondMoment<B> {
         SecondMoment::Full(t)
+    }
+
+    fn cast(t: Tensor<B, 3>, dtype: DType) -> Tensor<B, 3> {
+        t.cast(dtype)
     }
 
     fn identity(k: usize, d: usize, like: &Tensor<B, 2>) -> Tensor<B, 3> {
@@ -92,6 +96,16 @@ impl<B: Backend> Family<B> for Full {
             None => s.bias.clone(),
         };
         triangular_square_norms(f.f.clone(), s.side.clone(), k).mul_scalar(-0.5) + bias
+    }
+
+    fn centred(f: &Centred<B>) -> Tensor<B, 2> {
+        f.xc.clone()
+    }
+
+    /// `Σ_n r_nk y_kn y_knᵀ`: one batched product `[K, D, N] × [K, N, D]`.
+    fn second_about(y: Tensor<B, 3>, r: &Tensor<B, 3>) -> Tensor<B, 3> {
+        let ry = y.clone() * r.clone().swap_dims(1, 2);
+        ry.swap_dims(1, 2).matmul(y)
     }
 
     fn summarize(

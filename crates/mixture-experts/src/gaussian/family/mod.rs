@@ -19,7 +19,7 @@ mod tied;
 
 use std::fmt::Debug;
 
-use burn::tensor::{Tensor, backend::Backend};
+use burn::tensor::{DType, Tensor, backend::Backend};
 use mixture_core::{special::LN_2PI, tall::matmul_rows, tall::transpose_matmul};
 
 use super::{CovarianceType, Covariances, SecondMoment};
@@ -47,6 +47,8 @@ pub(crate) trait Family<B: Backend>: Clone + Debug + 'static {
     /// Wraps into the public second-moment enum.
     fn moment(t: Self::Shaped) -> SecondMoment<B>;
 
+    /// The tensor in another float dtype.
+    fn cast(t: Self::Shaped, dtype: DType) -> Self::Shaped;
     /// Identity covariances of `k` components in `d` dimensions, like `like`.
     fn identity(k: usize, d: usize, like: &Tensor<B, 2>) -> Self::Shaped;
     /// scikit-learn's `_compute_precision_cholesky` (`P` with `P Pᵀ = Σ⁻¹`: upper triangular
@@ -69,6 +71,26 @@ pub(crate) trait Family<B: Backend>: Clone + Debug + 'static {
     /// `log N(x_n | μ_k, Σ_k)` (`[N, K]`), plus `extra` (`[1, K]`) folded into the GEMM's
     /// bias row.
     fn score(f: &Self::Features, s: &Self::Scoring, extra: Option<Tensor<B, 2>>) -> Tensor<B, 2>;
+    /// `x − c` (`[N, D]`), from the features.
+    fn centred(f: &Self::Features) -> Tensor<B, 2>;
+    /// The scores of [`score`](Self::score) written with per-component residuals (for
+    /// [`StatisticsCentre::ComponentMeans`](super::StatisticsCentre)), where the expanded form
+    /// loses `|μ_k − c|²/σ_k²` of its precision; `delta` is `μ_k − c` (`[K, D]`). Full
+    /// covariances keep the expanded form, `(x − c) P_k − δ_k P_k`, whose cancellation is
+    /// only linear in `|μ_k − c|/σ_k`.
+    fn score_residual(
+        f: &Self::Features,
+        s: &Self::Scoring,
+        pc: &Self::Shaped,
+        delta: &Tensor<B, 2>,
+        extra: Option<Tensor<B, 2>>,
+    ) -> Tensor<B, 2> {
+        let _ = (pc, delta);
+        Self::score(f, s, extra)
+    }
+    /// The second moment about per-component shifts from the residuals `y_kn` (`[K, N, D]`)
+    /// and the responsibilities laid out `[K, 1, N]`.
+    fn second_about(y: Tensor<B, 3>, r: &Tensor<B, 3>) -> Self::Shaped;
     /// `(n_k, Σ r (x − c), second moment)` of a batch from its features and
     /// responsibilities `[N, K]`.
     fn summarize(
@@ -147,6 +169,58 @@ impl<B: Backend> LinearScoring<B> {
         };
         matmul_rows(f.clone(), Tensor::cat(vec![self.head.clone(), bias], 0))
     }
+}
+
+/// `−½ q + Σ log P_ii − ½ D log 2π (+ extra)` for squared Mahalanobis distances `q`
+/// (`[N, K]`): the score of a family written with residuals.
+pub(crate) fn residual_score<B: Backend>(
+    q: Tensor<B, 2>,
+    log_det: Tensor<B, 1>,
+    d: usize,
+    extra: Option<Tensor<B, 2>>,
+) -> Tensor<B, 2> {
+    let k = log_det.dims()[0];
+    let bias = log_det.reshape([1, k]).add_scalar(half_log_2pi(d));
+    let bias = match extra {
+        Some(e) => bias + e,
+        None => bias,
+    };
+    q.mul_scalar(-0.5) + bias
+}
+
+/// `y_kn = (x_n − c) − δ_k`, laid out `[K, N, D]` so that the sums over rows below are
+/// batched matrix products.
+///
+/// Both operands are laid out at full size first: burn-flex runs a subtraction that
+/// broadcasts along the middle axis an order of magnitude slower than one of equal shapes.
+pub(crate) fn residuals<B: Backend>(xc: Tensor<B, 2>, delta: &Tensor<B, 2>) -> Tensor<B, 3> {
+    let n = xc.dims()[0];
+    let k = delta.dims()[0];
+    let xs = Tensor::cat(vec![xc.unsqueeze_dim::<3>(0); k], 0);
+    xs - delta.clone().unsqueeze_dim::<3>(1).repeat_dim(1, n)
+}
+
+/// `Σ_d w_kd y_knd²` (`w` `[K, D]`; all ones when `None`), `[N, K]`: one batched product.
+pub(crate) fn square_norms<B: Backend>(y: Tensor<B, 3>, w: Option<Tensor<B, 2>>) -> Tensor<B, 2> {
+    let [k, n, d] = y.dims();
+    let w = match w {
+        Some(w) => w,
+        None => y
+            .clone()
+            .slice([0..k, 0..1, 0..d])
+            .reshape([k, d])
+            .ones_like(),
+    };
+    (y.clone() * y)
+        .matmul(w.unsqueeze_dim::<3>(2))
+        .reshape([k, n])
+        .transpose()
+}
+
+/// `Σ_n r_nk y_kn²`, `[K, D]`: one batched product with `r` laid out `[K, 1, N]`.
+pub(crate) fn weighted_squares<B: Backend>(y: Tensor<B, 3>, r: &Tensor<B, 3>) -> Tensor<B, 2> {
+    let [k, _, d] = y.dims();
+    r.clone().matmul(y.clone() * y).reshape([k, d])
 }
 
 /// `[x − c, sq, 1]` for `sq` (`[N, D]` or `[N, 1]`).

@@ -1,9 +1,12 @@
 //! Spherical covariances: each component one variance.
 
-use burn::tensor::{Tensor, backend::Backend};
+use burn::tensor::{DType, Tensor, backend::Backend};
 use mixture_core::tensor::{eye_like, full_like_dtype};
 
-use super::{Family, LinearScoring, linear_features, linear_summarize};
+use super::{
+    Family, LinearScoring, linear_features, linear_summarize, residual_score, residuals,
+    square_norms, weighted_squares,
+};
 use crate::gaussian::{CovarianceType, Covariances, SecondMoment};
 
 /// Spherical covariances, `[K]`; their precision factors hold `1/σ_k`.
@@ -23,6 +26,10 @@ impl<B: Backend> Family<B> for Spherical {
 
     fn moment(t: Tensor<B, 1>) -> SecondMoment<B> {
         SecondMoment::Spherical(t)
+    }
+
+    fn cast(t: Tensor<B, 1>, dtype: DType) -> Tensor<B, 1> {
+        t.cast(dtype)
     }
 
     fn identity(k: usize, _d: usize, like: &Tensor<B, 2>) -> Tensor<B, 1> {
@@ -65,6 +72,31 @@ impl<B: Backend> Family<B> for Spherical {
 
     fn score(f: &Tensor<B, 2>, s: &LinearScoring<B>, extra: Option<Tensor<B, 2>>) -> Tensor<B, 2> {
         s.score(f, extra)
+    }
+
+    fn centred(f: &Tensor<B, 2>) -> Tensor<B, 2> {
+        let [n, w] = f.dims();
+        f.clone().slice([0..n, 0..w - 2])
+    }
+
+    /// `‖x − μ_k‖² / σ_k²` from the residuals.
+    fn score_residual(
+        f: &Tensor<B, 2>,
+        _s: &LinearScoring<B>,
+        pc: &Tensor<B, 1>,
+        delta: &Tensor<B, 2>,
+        extra: Option<Tensor<B, 2>>,
+    ) -> Tensor<B, 2> {
+        let [k, d] = delta.dims();
+        let q = square_norms(residuals(Self::centred(f), delta), None)
+            * Self::precisions(pc).reshape([1, k]);
+        residual_score(q, Self::log_det(pc, k, d), d, extra)
+    }
+
+    /// `Σ_n r_nk ‖y_kn‖²`, `[K]`.
+    fn second_about(y: Tensor<B, 3>, r: &Tensor<B, 3>) -> Tensor<B, 1> {
+        let k = y.dims()[0];
+        weighted_squares(y, r).sum_dim(1).reshape([k])
     }
 
     fn summarize(

@@ -1,13 +1,13 @@
 //! Tied covariance: one general covariance matrix shared by all components.
 
-use burn::tensor::{Tensor, backend::Backend};
+use burn::tensor::{DType, Tensor, backend::Backend};
 use mixture_core::{
     linalg::{cholesky, diagonal, inverse_lower, symmetrize},
     rowwise::group_square_norms,
     tensor::eye_like,
 };
 
-use super::{Centred, Family, half_log_2pi};
+use super::{Centred, Family, half_log_2pi, residual_score, residuals, square_norms};
 use crate::gaussian::{CovarianceType, Covariances, SecondMoment};
 
 /// A tied covariance, `[D, D]`.
@@ -43,6 +43,10 @@ impl<B: Backend> Family<B> for Tied {
 
     fn moment(t: Tensor<B, 2>) -> SecondMoment<B> {
         SecondMoment::Tied(t)
+    }
+
+    fn cast(t: Tensor<B, 2>, dtype: DType) -> Tensor<B, 2> {
+        t.cast(dtype)
     }
 
     fn identity(_k: usize, d: usize, like: &Tensor<B, 2>) -> Tensor<B, 2> {
@@ -112,6 +116,34 @@ impl<B: Backend> Family<B> for Tied {
         let sq = group_square_norms(xp.clone(), 1);
         let g = Tensor::cat(vec![xp, sq, f.f.clone().slice([0..n, d..d + 1])], 1);
         g.matmul(Tensor::cat(vec![s.w.clone(), bias], 0))
+    }
+
+    fn centred(f: &Centred<B>) -> Tensor<B, 2> {
+        f.xc.clone()
+    }
+
+    /// `‖(x − c) P − δ_k P‖²` from the residuals of the whitened rows.
+    fn score_residual(
+        f: &Centred<B>,
+        _s: &TiedScoring<B>,
+        pc: &Tensor<B, 2>,
+        delta: &Tensor<B, 2>,
+        extra: Option<Tensor<B, 2>>,
+    ) -> Tensor<B, 2> {
+        let [k, d] = delta.dims();
+        let xp = f.xc.clone().matmul(pc.clone());
+        let mp = delta.clone().matmul(pc.clone());
+        let q = square_norms(residuals(xp, &mp), None);
+        residual_score(q, Self::log_det(pc, k, d), d, extra)
+    }
+
+    /// `Σ_k Σ_n r_nk y_kn y_knᵀ`: one product over the `K·N` residuals.
+    fn second_about(y: Tensor<B, 3>, r: &Tensor<B, 3>) -> Tensor<B, 2> {
+        let [k, n, d] = y.dims();
+        let ry = y.clone() * r.clone().swap_dims(1, 2);
+        ry.reshape([k * n, d])
+            .transpose()
+            .matmul(y.reshape([k * n, d]))
     }
 
     /// The second moment sums the responsibilities over components first:
