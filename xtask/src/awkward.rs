@@ -3,7 +3,8 @@
 //! Builds the `mixture` binary (release), then runs `fixtures/scripts/awkward.py`, which
 //! generates the data sets (large offsets, mixed scales, duplicated rows, a plane in 10-D,
 //! heavy tails, counts, scikit-learn's raw digits and breast cancer, ...), fits each with
-//! `mixture fit` (`--dtype auto`, `f32`, `f64`) and with scikit-learn (float64 and float32)
+//! `mixture fit` (`--dtype auto`, `f32` about the data mean and about the component means,
+//! `f64`) and with scikit-learn (float64 and float32)
 //! for every covariance type and several K, and prints the summary table that README.md and
 //! benches/RESULTS.md show. Per-fit rows go to `target/awkward/cases.csv`. Needs python3 with
 //! numpy and scikit-learn.

@@ -27,7 +27,7 @@
 //! `auto` as f32, centred where step 1 centres. Gradient-trained fits (`--method gradient`) get steps 1 and 2:
 //! they have no saved form to check in f64 yet.
 
-use mixture::em::{persist::ModelKind, BayesianGaussianMixture, GaussianMixture};
+use mixture::em::{persist::ModelKind, BayesianGaussianMixture, GaussianMixture, StatisticsCentre};
 
 use burn::tensor::{backend::Backend, DType};
 
@@ -271,8 +271,11 @@ pub fn auto(args: &FitArgs, data: &Dataset) -> Result<(FitOutcome, Choice), CliE
     // f64); data f32 holds once centred are centred on the host, in f64, before the cast.
     let (choice, centring) = data_plan(FitDtype::Auto, args.backend, data)?;
     let shift = centring.as_ref().map(|c| c.shift.as_slice());
-    if choice.dtype == Dtype::F64 || !args.backend.has_f64() {
+    if choice.dtype == Dtype::F64 {
         return Ok((fit(choice.dtype, shift)?, choice));
+    }
+    if !args.backend.has_f64() {
+        return without_f64(args, data, shift, choice);
     }
     let centred = centring.as_ref().map(|c| c.why.clone());
     let centred_note = centring_note(centred.as_deref());
@@ -314,6 +317,46 @@ pub fn auto(args: &FitArgs, data: &Dataset) -> Result<(FitOutcome, Choice), CliE
     let note = format!(
         "f32, its likelihood confirmed in f64 (gap {:.1e}){centred_note}",
         gap.abs()
+    );
+    Ok((
+        outcome,
+        Choice {
+            dtype: Dtype::F32,
+            note: Some(note),
+        },
+    ))
+}
+
+/// Step 2 of [`auto`] on a backend without f64 (wgpu): an f32 fit that fails numerically
+/// with moments about the data mean is run again, still in f32, with second moments about
+/// each component's mean ([`StatisticsCentre::ComponentMeans`]: slower per iteration, but
+/// no cancellation), which is the one more thing f32 can do; a second failure is reported.
+fn without_f64(
+    args: &FitArgs,
+    data: &Dataset,
+    shift: Option<&[f64]>,
+    choice: Choice,
+) -> Result<(FitOutcome, Choice), CliError> {
+    let fit =
+        |args: &FitArgs| backend::dispatch(args.backend, Dtype::F32, FitJob { args, data, shift });
+    let e = match fit(args) {
+        Err(CliError::Model(e))
+            if args.statistics_centre == StatisticsCentre::DataMean
+                && crate::fit::is_numerical(&e) =>
+        {
+            e
+        }
+        other => return Ok((other?, choice)),
+    };
+    let mut again = args.clone();
+    again.statistics_centre = StatisticsCentre::ComponentMeans;
+    let outcome = fit(&again).map_err(|e2| match e2 {
+        CliError::Model(m) if crate::fit::is_numerical(&m) => CliError::InF32(m),
+        e2 => e2,
+    })?;
+    let note = format!(
+        "{}; the fit about the data mean failed ({e}), so the second moments were taken about each component's mean",
+        choice.note.as_deref().unwrap_or("f32")
     );
     Ok((
         outcome,
