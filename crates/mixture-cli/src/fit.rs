@@ -42,6 +42,8 @@ pub struct FitOutcome {
     pub model_json: Option<String>,
     /// What only a variational fit has.
     pub variational: Option<VariationalOutcome>,
+    /// About which point the E-step took second moments (EM and variational fits).
+    pub statistics_centre: Option<mixture::em::StatisticsCentre>,
 }
 
 impl FitOutcome {
@@ -76,6 +78,7 @@ impl FitOutcome {
             final_loss: None,
             model_json: Some(model_json),
             variational: None,
+            statistics_centre: Some(model.config().statistics_centre),
         })
     }
 }

@@ -98,5 +98,6 @@ pub fn fit<B: Backend>(
         final_loss: Some(report.final_loss),
         model_json: None,
         variational: None,
+        statistics_centre: None,
     })
 }

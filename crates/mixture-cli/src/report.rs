@@ -55,6 +55,10 @@ pub struct FitReport {
     pub max_iter: usize,
     /// Mini-batch size, if any.
     pub batch_size: Option<usize>,
+    /// About which point the E-step took second moments (`data-mean` or `component-means`;
+    /// EM and variational fits).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statistics_centre: Option<String>,
     /// Whether the fit converged.
     pub converged: bool,
     /// Iterations run.
@@ -161,6 +165,7 @@ impl FitReport {
                 Method::Gradient => args.iterations,
             },
             batch_size: args.batch_size,
+            statistics_centre: outcome.statistics_centre.map(|c| c.to_string()),
             converged: outcome.converged,
             n_iter: outcome.n_iter,
             mean_log_likelihood: outcome.mean_log_likelihood,
@@ -211,10 +216,16 @@ pub fn render_text(r: &FitReport) -> String {
     let batch = r
         .batch_size
         .map_or(String::new(), |b| format!(", batch size {b}"));
+    let centre = match r.statistics_centre.as_deref() {
+        Some(c) if c != "data-mean" => {
+            format!(", second moments about the {}", c.replace('-', " "))
+        }
+        _ => String::new(),
+    };
     line(
         &mut out,
         "backend",
-        format!("{}, {}{batch}", r.backend, r.dtype),
+        format!("{}, {}{batch}{centre}", r.backend, r.dtype),
     );
     if let Some(note) = &r.dtype_note {
         line(&mut out, "precision", note.clone());

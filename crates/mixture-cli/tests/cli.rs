@@ -162,6 +162,57 @@ fn options_reach_the_fit() {
     assert!(v["n_iter"].as_u64().unwrap() <= 50);
 }
 
+/// `--statistics-centre component-means` reaches the fit and, in f64 on iris (where the data
+/// mean loses nothing), gives the fit about the data mean to rounding, for a full and a
+/// diagonal model; the report says which centre was used.
+#[test]
+fn component_means_centre_reaches_the_fit_and_agrees_in_f64() {
+    for covariance in ["full", "diag"] {
+        let base = [
+            "fit",
+            "--json",
+            "--dtype",
+            "f64",
+            "--covariance",
+            covariance,
+        ];
+        let plain = json(&base);
+        let shifted = json(&[&base[..], &["--statistics-centre", "component-means"]].concat());
+        assert_eq!(plain["statistics_centre"], "data-mean");
+        assert_eq!(shifted["statistics_centre"], "component-means");
+        let (a, b) = (
+            f(&plain["mean_log_likelihood"]),
+            f(&shifted["mean_log_likelihood"]),
+        );
+        assert!((a - b).abs() < 1e-9 * a.abs(), "{covariance}: {a} vs {b}");
+        assert_eq!(plain["n_iter"], shifted["n_iter"]);
+        let means = |v: &Value| -> Vec<f64> {
+            v["means"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|r| r.as_array().unwrap().iter().map(f).collect::<Vec<_>>())
+                .collect()
+        };
+        for (p, q) in means(&plain).iter().zip(&means(&shifted)) {
+            assert!(
+                (p - q).abs() < 1e-9 * (1.0 + p.abs()),
+                "{covariance}: {p} vs {q}"
+            );
+        }
+    }
+    let text = ok(&[
+        "fit",
+        "--statistics-centre",
+        "component-means",
+        "--no-progress",
+    ]);
+    assert!(
+        text.contains("second moments about the component means"),
+        "{text}"
+    );
+}
+
 #[test]
 fn csv_and_npy_inputs_give_the_same_fit() {
     let dir = scratch("inputs");
