@@ -38,6 +38,8 @@
 
 pub mod batch;
 pub mod blocks;
+#[cfg(feature = "collective")]
+pub mod collective;
 pub mod components;
 pub mod criteria;
 pub mod error;

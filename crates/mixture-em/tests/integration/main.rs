@@ -7,6 +7,8 @@
 
 mod bad_inputs;
 mod bgm_parity;
+#[cfg(feature = "collective")]
+mod collective;
 mod distributed;
 mod experts_api;
 mod experts_persist;
