@@ -409,7 +409,10 @@ impl<B: Backend> Components<B> for GaussianComponents<B> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gaussian::{log_prob_diag, log_prob_full, log_prob_spherical, log_prob_tied};
+    use crate::gaussian::{
+        family::RESIDUAL_PRODUCT_MAX_WIDTH, log_prob_diag, log_prob_full, log_prob_spherical,
+        log_prob_tied,
+    };
     use burn::tensor::DType;
     use mixture_core::tensor::{eye_like, from_f64, to_vec_f64};
 
@@ -608,10 +611,62 @@ mod tests {
             .collect();
         let x = from_f64::<B, 2>(x, [n, d], &dev, DType::F64);
         let means = from_f64::<B, 2>(vec![4.0, 5.5, 6.0, 5.0, 4.5, 5.2], [k, d], &dev, DType::F64);
-        let rs: Vec<f64> = (0..n * k)
+        centres_agree(x, means, covariance_cases());
+    }
+
+    /// The same on both sides of `RESIDUAL_PRODUCT_MAX_WIDTH`: the diagonal, spherical and
+    /// tied families take their residuals from one product while their features are at most
+    /// that wide and from `[K, N, D]` copies beyond it; both forms give the data-mean
+    /// results. (D = 47: every family's product; 48: the diagonal's copies; 96: all copies.)
+    #[test]
+    fn component_means_centre_agrees_on_both_residual_forms() {
+        let dev = Default::default();
+        let k = 3;
+        let w = RESIDUAL_PRODUCT_MAX_WIDTH;
+        for d in [(w - 1) / 2, (w - 1) / 2 + 1, w] {
+            // More rows than dimensions, in general position (a quadratic residue hash), so
+            // that the updated covariances are well conditioned.
+            let n = 2 * d + 5;
+            let x: Vec<f64> = (0..n * d)
+                .map(|i| 3.0 + ((i * i * 7919 + i) % 10007) as f64 / 2000.0)
+                .collect();
+            let x = from_f64::<B, 2>(x, [n, d], &dev, DType::F64);
+            let means: Vec<f64> = (0..k * d).map(|i| 2.5 + (i % 7) as f64 / 5.0).collect();
+            let means = from_f64::<B, 2>(means, [k, d], &dev, DType::F64);
+            // Diagonally dominant, so positive definite: a diagonal of 1.5 + 0.1 (j mod 5),
+            // 0.2 beside it.
+            let matrix = |shift: f64| {
+                let mut m = vec![0.0; d * d];
+                for j in 0..d {
+                    m[j * d + j] = 1.5 + shift + 0.1 * (j % 5) as f64;
+                    if j + 1 < d {
+                        m[j * d + j + 1] = 0.2;
+                        m[(j + 1) * d + j] = 0.2;
+                    }
+                }
+                m
+            };
+            let full = [matrix(0.0), matrix(0.5), matrix(1.0)].concat();
+            let diag: Vec<f64> = (0..k * d).map(|i| 0.5 + (i % 4) as f64 / 2.0).collect();
+            let cases = [
+                Covariances::Full(from_f64(full, [k, d, d], &dev, DType::F64)),
+                Covariances::Tied(from_f64(matrix(0.0), [d, d], &dev, DType::F64)),
+                Covariances::Diag(from_f64(diag, [k, d], &dev, DType::F64)),
+                Covariances::Spherical(from_f64(vec![0.7, 2.5, 1.2], [k], &dev, DType::F64)),
+            ];
+            centres_agree(x, means, cases);
+        }
+    }
+
+    /// Scores, statistics, the expected log-density, and two updates about the component
+    /// means equal those about the data mean, to 1e-10 relative (f64).
+    fn centres_agree(x: Tensor<B, 2>, means: Tensor<B, 2>, cases: [Covariances<B>; 4]) {
+        let [n, _] = x.dims();
+        let k = means.dims()[0];
+        let resp: Vec<f64> = (0..n * k)
             .map(|i| ((i * 7) % 5) as f64 / 4.0 + 0.1)
             .collect();
-        let resp = from_f64::<B, 2>(rs, [n, k], &dev, DType::F64);
+        let resp = from_f64::<B, 2>(resp, [n, k], &x.device(), DType::F64);
         let close = |a: Vec<f64>, b: Vec<f64>, what: &str| {
             assert_eq!(a.len(), b.len());
             for (x, y) in a.iter().zip(&b) {
@@ -621,7 +676,7 @@ mod tests {
                 );
             }
         };
-        for cov in covariance_cases() {
+        for cov in cases {
             let (plain, _) = GaussianComponents::from_covariances(means.clone(), cov, 1e-6);
             let mut plain = plain.with_center(x.clone().mean_dim(0));
             let mut shifted = plain
@@ -630,7 +685,7 @@ mod tests {
             let ct = plain.covariance_type();
             let batch = Batch::new(x.clone());
             for round in 0..2 {
-                let what = format!("{ct}, round {round}");
+                let what = format!("{ct}, D = {}, round {round}", x.dims()[1]);
                 close(
                     to_vec_f64(shifted.log_prob(x.clone())).unwrap(),
                     to_vec_f64(plain.log_prob(x.clone())).unwrap(),

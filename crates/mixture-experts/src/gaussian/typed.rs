@@ -3,10 +3,7 @@
 use burn::tensor::{DType, Tensor, backend::Backend};
 use mixture_core::{ComponentCheck, special::LN_2PI, tensor::zeros_like_dtype, tuning::Tuning};
 
-use super::{
-    Covariances, GaussianStats, NK_EPS, StatisticsCentre,
-    family::{Family, residuals},
-};
+use super::{Covariances, GaussianStats, NK_EPS, StatisticsCentre, family::Family};
 
 /// Means, covariances and precision factors of K components of the structure `F`, with the
 /// centre statistics and scores are taken about and the scoring GEMM's parameters (derived
@@ -91,7 +88,11 @@ impl<B: Backend, F: Family<B>> TypedComponents<B, F> {
         let k = means.dims()[0];
         let (precisions_cholesky, pivot) = factor::<B, F>(&covariances, k, &means);
         let delta = means.clone() - center.clone();
-        let scoring = F::scoring(delta.clone(), &precisions_cholesky);
+        let scoring = F::scoring(
+            delta.clone(),
+            &precisions_cholesky,
+            StatisticsCentre::DataMean,
+        );
         let this = Self {
             means,
             covariances,
@@ -114,11 +115,16 @@ impl<B: Backend, F: Family<B>> TypedComponents<B, F> {
     /// Re-derives the scoring parameters after a parameter change.
     fn refresh(&mut self) {
         self.delta = self.means.clone() - self.center.clone();
-        self.scoring = F::scoring(self.delta.clone(), &self.precisions_cholesky);
+        self.scoring = F::scoring(
+            self.delta.clone(),
+            &self.precisions_cholesky,
+            self.statistics_centre,
+        );
     }
 
     pub(crate) fn set_statistics_centre(&mut self, centre: StatisticsCentre) {
         self.statistics_centre = centre;
+        self.refresh();
     }
 
     pub(crate) fn statistics_centre(&self) -> StatisticsCentre {
@@ -218,13 +224,11 @@ impl<B: Backend, F: Family<B>> TypedComponents<B, F> {
                 }
             }
             StatisticsCentre::ComponentMeans => {
-                let y = residuals(F::centred(f), &self.delta); // [K, N, D]
-                let n = y.dims()[1];
-                let r = resp.clone().transpose().reshape([k, 1, n]);
+                let (nk, sx, second) = F::summarize_residual(f, &self.scoring, resp, &self.delta);
                 GaussianStats {
-                    nk: resp.sum_dim(0).reshape([k]),
-                    sx: r.clone().matmul(y.clone()).reshape([k, d]),
-                    sxx: F::moment(F::second_about(y, &r)),
+                    nk,
+                    sx,
+                    sxx: F::moment(second),
                     shift: Some(self.delta.clone()),
                 }
             }

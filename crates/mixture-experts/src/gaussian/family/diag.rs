@@ -4,10 +4,10 @@ use burn::tensor::{DType, Tensor, backend::Backend};
 use mixture_core::tensor::{eye_like, full_like_dtype};
 
 use super::{
-    Family, LinearScoring, linear_features, linear_summarize, residual_score, residuals,
-    square_norms, weighted_squares,
+    Family, LinearScoring, linear_features, linear_summarize, residual_product, residual_score,
+    residuals, square_norms, summarize_residual_3d, weighted_squares,
 };
-use crate::gaussian::{CovarianceType, Covariances, SecondMoment};
+use crate::gaussian::{CovarianceType, Covariances, SecondMoment, StatisticsCentre};
 
 /// Diagonal covariances, `[K, D]`; their precision factors hold `1/σ_kj`.
 #[derive(Debug, Clone)]
@@ -61,8 +61,18 @@ impl<B: Backend> Family<B> for Diag {
         pc.clone().log().sum_dim(1).reshape([k])
     }
 
-    fn scoring(mean_c: Tensor<B, 2>, pc: &Tensor<B, 2>) -> LinearScoring<B> {
-        LinearScoring::new(mean_c, Self::precisions(pc), pc.clone().log().sum_dim(1))
+    fn scoring(
+        mean_c: Tensor<B, 2>,
+        pc: &Tensor<B, 2>,
+        centre: StatisticsCentre,
+    ) -> LinearScoring<B> {
+        let width = 2 * mean_c.dims()[1] + 1;
+        LinearScoring::new(
+            mean_c,
+            Self::precisions(pc),
+            pc.clone().log().sum_dim(1),
+            residual_product(centre, width).then_some(width),
+        )
     }
 
     fn features(xc: Tensor<B, 2>) -> Tensor<B, 2> {
@@ -81,17 +91,36 @@ impl<B: Backend> Family<B> for Diag {
     /// `Σ_d Λ_kd (x_d − μ_kd)²` from the residuals.
     fn score_residual(
         f: &Tensor<B, 2>,
-        _s: &LinearScoring<B>,
+        s: &LinearScoring<B>,
         pc: &Tensor<B, 2>,
         delta: &Tensor<B, 2>,
         extra: Option<Tensor<B, 2>>,
     ) -> Tensor<B, 2> {
-        let [k, d] = delta.dims();
-        let q = square_norms(
-            residuals(Self::centred(f), delta),
-            Some(Self::precisions(pc)),
-        );
-        residual_score(q, Self::log_det(pc, k, d), d, extra)
+        match s.residual() {
+            Some(r) => r.score(f, extra),
+            None => {
+                let [k, d] = delta.dims();
+                let y = residuals(Self::centred(f), delta);
+                let q = square_norms(y, Some(Self::precisions(pc)));
+                residual_score(q, Self::log_det(pc, k, d), d, extra)
+            }
+        }
+    }
+
+    fn summarize_residual(
+        f: &Tensor<B, 2>,
+        s: &LinearScoring<B>,
+        resp: Tensor<B, 2>,
+        delta: &Tensor<B, 2>,
+    ) -> (Tensor<B, 1>, Tensor<B, 2>, Tensor<B, 2>) {
+        match s.residual() {
+            Some(r) => {
+                let [k, d] = delta.dims();
+                let (nk, sx, y, ry) = r.weighted(f, resp);
+                (nk, sx, (ry * y).sum_dim(0).reshape([k, d]))
+            }
+            None => summarize_residual_3d::<B, Self>(f, resp, delta),
+        }
     }
 
     /// `Σ_n r_nk y_kn²`, `[K, D]`.

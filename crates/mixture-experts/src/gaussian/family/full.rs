@@ -8,7 +8,7 @@ use mixture_core::{
 };
 
 use super::{Centred, Family, half_log_2pi};
-use crate::gaussian::{CovarianceType, Covariances, SecondMoment};
+use crate::gaussian::{CovarianceType, Covariances, SecondMoment, StatisticsCentre};
 
 /// Full covariances, `[K, D, D]`.
 #[derive(Debug, Clone)]
@@ -68,7 +68,14 @@ impl<B: Backend> Family<B> for Full {
         diagonal(pc.clone()).log().sum_dim(1).reshape([k])
     }
 
-    fn scoring(mean_c: Tensor<B, 2>, p: &Tensor<B, 3>) -> FullScoring<B> {
+    /// The same for both centres: the expanded form cancels only linearly. (A product form
+    /// of the residual statistics, as the other families have, was measured slower here:
+    /// 387 against 292 ms per iteration at 100k × 16, K = 16, for its transposes.)
+    fn scoring(
+        mean_c: Tensor<B, 2>,
+        p: &Tensor<B, 3>,
+        _centre: StatisticsCentre,
+    ) -> FullScoring<B> {
         let [k, d] = mean_c.dims();
         // [K, D, D] -> [D, K, D] -> [D, K·D]: column block k is P_k; the last row is −μ_k P_k.
         // Every P_k here comes from `precision_cholesky`: upper triangular with exact zeros

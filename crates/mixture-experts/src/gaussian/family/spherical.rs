@@ -4,10 +4,10 @@ use burn::tensor::{DType, Tensor, backend::Backend};
 use mixture_core::tensor::{eye_like, full_like_dtype};
 
 use super::{
-    Family, LinearScoring, linear_features, linear_summarize, residual_score, residuals,
-    square_norms, weighted_squares,
+    Family, LinearScoring, linear_features, linear_summarize, residual_product, residual_score,
+    residuals, square_norms, summarize_residual_3d, weighted_squares,
 };
-use crate::gaussian::{CovarianceType, Covariances, SecondMoment};
+use crate::gaussian::{CovarianceType, Covariances, SecondMoment, StatisticsCentre};
 
 /// Spherical covariances, `[K]`; their precision factors hold `1/σ_k`.
 #[derive(Debug, Clone)]
@@ -57,12 +57,17 @@ impl<B: Backend> Family<B> for Spherical {
         pc.clone().log().mul_scalar(d as f64)
     }
 
-    fn scoring(mean_c: Tensor<B, 2>, pc: &Tensor<B, 1>) -> LinearScoring<B> {
+    fn scoring(
+        mean_c: Tensor<B, 2>,
+        pc: &Tensor<B, 1>,
+        centre: StatisticsCentre,
+    ) -> LinearScoring<B> {
         let [k, d] = mean_c.dims();
         LinearScoring::new(
             mean_c,
             Self::precisions(pc).reshape([k, 1]),
             pc.clone().log().reshape([k, 1]).mul_scalar(d as f64),
+            residual_product(centre, d + 2).then_some(d + 2),
         )
     }
 
@@ -82,15 +87,37 @@ impl<B: Backend> Family<B> for Spherical {
     /// `‖x − μ_k‖² / σ_k²` from the residuals.
     fn score_residual(
         f: &Tensor<B, 2>,
-        _s: &LinearScoring<B>,
+        s: &LinearScoring<B>,
         pc: &Tensor<B, 1>,
         delta: &Tensor<B, 2>,
         extra: Option<Tensor<B, 2>>,
     ) -> Tensor<B, 2> {
-        let [k, d] = delta.dims();
-        let q = square_norms(residuals(Self::centred(f), delta), None)
-            * Self::precisions(pc).reshape([1, k]);
-        residual_score(q, Self::log_det(pc, k, d), d, extra)
+        match s.residual() {
+            Some(r) => r.score(f, extra),
+            None => {
+                let [k, d] = delta.dims();
+                let q = square_norms(residuals(Self::centred(f), delta), None)
+                    * Self::precisions(pc).reshape([1, k]);
+                residual_score(q, Self::log_det(pc, k, d), d, extra)
+            }
+        }
+    }
+
+    fn summarize_residual(
+        f: &Tensor<B, 2>,
+        s: &LinearScoring<B>,
+        resp: Tensor<B, 2>,
+        delta: &Tensor<B, 2>,
+    ) -> (Tensor<B, 1>, Tensor<B, 2>, Tensor<B, 1>) {
+        match s.residual() {
+            Some(r) => {
+                let [k, d] = delta.dims();
+                let (nk, sx, y, ry) = r.weighted(f, resp);
+                let second = (ry * y).sum_dim(0).reshape([k, d]).sum_dim(1).reshape([k]);
+                (nk, sx, second)
+            }
+            None => summarize_residual_3d::<B, Self>(f, resp, delta),
+        }
     }
 
     /// `Σ_n r_nk ‖y_kn‖²`, `[K]`.

@@ -4,11 +4,15 @@ use burn::tensor::{DType, Tensor, backend::Backend};
 use mixture_core::{
     linalg::{cholesky, diagonal, inverse_lower, symmetrize},
     rowwise::group_square_norms,
+    tall::transpose_matmul,
     tensor::eye_like,
 };
 
-use super::{Centred, Family, half_log_2pi, residual_score, residuals, square_norms};
-use crate::gaussian::{CovarianceType, Covariances, SecondMoment};
+use super::{
+    Centred, Family, Residual, half_log_2pi, residual_product, residual_score, residuals,
+    square_norms, summarize_residual_3d,
+};
+use crate::gaussian::{CovarianceType, Covariances, SecondMoment, StatisticsCentre};
 
 /// A tied covariance, `[D, D]`.
 #[derive(Debug, Clone)]
@@ -23,6 +27,9 @@ pub(crate) struct TiedScoring<B: Backend> {
     w: Tensor<B, 2>,
     /// `log det P − ½ D log 2π − ½ ‖(m_k − c) P‖²`, `[1, K]`.
     bias: Tensor<B, 2>,
+    /// The residual forms ([`StatisticsCentre::ComponentMeans`] only): of `[x − c, 1]` about
+    /// `δ_k` for the statistics, of `[(x − c) P, 1]` about `δ_k P` for the scores.
+    residual: Option<(Residual<B>, Residual<B>)>,
 }
 
 /// The single factor `[D, D]` of a `[1, D, D]` batch.
@@ -85,9 +92,17 @@ impl<B: Backend> Family<B> for Tied {
             .expand([k])
     }
 
-    fn scoring(mean_c: Tensor<B, 2>, p: &Tensor<B, 2>) -> TiedScoring<B> {
-        let d = mean_c.dims()[1];
-        let mp = mean_c.matmul(p.clone());
+    fn scoring(mean_c: Tensor<B, 2>, p: &Tensor<B, 2>, centre: StatisticsCentre) -> TiedScoring<B> {
+        let [k, d] = mean_c.dims();
+        let mp = mean_c.clone().matmul(p.clone());
+        let residual = residual_product(centre, d + 1).then(|| {
+            let ones = mean_c.ones_like();
+            let log_det = Self::log_det(p, k, d);
+            (
+                Residual::new(&mean_c, d + 1, ones.clone(), log_det.clone()),
+                Residual::new(&mp, d + 1, ones, log_det),
+            )
+        });
         let log_det = diagonal(p.clone().unsqueeze_dim::<3>(0)).log().sum();
         let bias = (mp.clone() * mp.clone())
             .sum_dim(1)
@@ -99,6 +114,7 @@ impl<B: Backend> Family<B> for Tied {
             p: p.clone(),
             w: Tensor::cat(vec![mp.transpose(), minus_half], 0),
             bias: bias.add_scalar(half_log_2pi(d)),
+            residual,
         }
     }
 
@@ -125,16 +141,44 @@ impl<B: Backend> Family<B> for Tied {
     /// `‖(x − c) P − δ_k P‖²` from the residuals of the whitened rows.
     fn score_residual(
         f: &Centred<B>,
-        _s: &TiedScoring<B>,
+        s: &TiedScoring<B>,
         pc: &Tensor<B, 2>,
         delta: &Tensor<B, 2>,
         extra: Option<Tensor<B, 2>>,
     ) -> Tensor<B, 2> {
         let [k, d] = delta.dims();
         let xp = f.xc.clone().matmul(pc.clone());
-        let mp = delta.clone().matmul(pc.clone());
-        let q = square_norms(residuals(xp, &mp), None);
-        residual_score(q, Self::log_det(pc, k, d), d, extra)
+        match &s.residual {
+            Some((_, scores)) => {
+                let n = xp.dims()[0];
+                let ones = f.f.clone().slice([0..n, d..d + 1]);
+                scores.score(&Tensor::cat(vec![xp, ones], 1), extra)
+            }
+            None => {
+                let mp = delta.clone().matmul(pc.clone());
+                let q = square_norms(residuals(xp, &mp), None);
+                residual_score(q, Self::log_det(pc, k, d), d, extra)
+            }
+        }
+    }
+
+    /// `Σ_k Σ_n r_nk y_nk y_nkᵀ`: one product over the `N·K` residual rows.
+    fn summarize_residual(
+        f: &Centred<B>,
+        s: &TiedScoring<B>,
+        resp: Tensor<B, 2>,
+        delta: &Tensor<B, 2>,
+    ) -> (Tensor<B, 1>, Tensor<B, 2>, Tensor<B, 2>) {
+        match &s.residual {
+            Some((stats, _)) => {
+                let [k, d] = delta.dims();
+                let n = resp.dims()[0];
+                let (nk, sx, y, ry) = stats.weighted(&f.f, resp);
+                let second = transpose_matmul(ry.reshape([n * k, d]), y.reshape([n * k, d]));
+                (nk, sx, second)
+            }
+            None => summarize_residual_3d::<B, Self>(f, resp, delta),
+        }
     }
 
     /// `Σ_k Σ_n r_nk y_kn y_knᵀ`: one product over the `K·N` residuals.
