@@ -28,10 +28,20 @@ pub enum CliError {
     /// The library rejected the input or the fit failed.
     #[error(transparent)]
     Model(#[from] ModelError),
-    /// A numerical failure of a fit the user fixed to f32 (`--dtype f32`), which f64 may
-    /// not have.
-    #[error("{0} (the fit ran in f32: --dtype auto or --dtype f64 may succeed)")]
-    InF32(#[source] ModelError),
+    /// A numerical failure of a fit the user fixed to f32 (`--dtype f32`, or a backend
+    /// without f64), which f64 may not have; with what in the data f32 cannot hold, when the
+    /// host's look at them found it (`precision::f32_fit`).
+    #[error(
+        "{source} (the fit ran in f32{}: --dtype auto or --dtype f64 may succeed)",
+        unfit.as_deref().map(|why| format!(", which cannot hold these data: {why}")).unwrap_or_default()
+    )]
+    InF32 {
+        /// The library's error.
+        #[source]
+        source: ModelError,
+        /// Why f32 cannot hold the data, when it cannot.
+        unfit: Option<String>,
+    },
     /// A run-time failure outside the library (writing output, saving).
     #[error("{0}")]
     Runtime(String),
@@ -42,7 +52,7 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) | CliError::Data(_) => EXIT_USAGE,
-            CliError::Runtime(_) | CliError::InF32(_) => EXIT_RUNTIME,
+            CliError::Runtime(_) | CliError::InF32 { .. } => EXIT_RUNTIME,
             CliError::Model(e) => match e {
                 ModelError::EmptyData { .. }
                 | ModelError::NonFinite { .. }

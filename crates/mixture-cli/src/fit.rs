@@ -177,9 +177,9 @@ pub fn run(args: &FitArgs, delimiter: Option<u8>) -> Result<(), CliError> {
                 data: &data,
                 shift: centring.as_ref().map(|c| c.shift.as_slice()),
             };
-            let outcome = backend::dispatch(args.backend, dtype, job).map_err(|e| match e {
-                CliError::Model(m) if dtype == Dtype::F32 && is_numerical(&m) => CliError::InF32(m),
-                e => e,
+            let outcome = backend::dispatch(args.backend, dtype, job).map_err(|e| match dtype {
+                Dtype::F32 => precision::in_f32(e, &data),
+                _ => e,
             })?;
             (outcome, choice)
         }

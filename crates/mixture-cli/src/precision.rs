@@ -350,10 +350,7 @@ fn without_f64(
     };
     let mut again = args.clone();
     again.statistics_centre = StatisticsCentre::ComponentMeans;
-    let outcome = fit(&again).map_err(|e2| match e2 {
-        CliError::Model(m) if crate::fit::is_numerical(&m) => CliError::InF32(m),
-        e2 => e2,
-    })?;
+    let outcome = fit(&again).map_err(|e2| in_f32(e2, data))?;
     let note = format!(
         "{}; the fit about the data mean failed ({e}), so the second moments were taken about each component's mean",
         choice.note.as_deref().unwrap_or("f32")
@@ -365,6 +362,22 @@ fn without_f64(
             note: Some(note),
         },
     ))
+}
+
+/// A numerical failure of an f32 fit as [`CliError::InF32`], which names what in the data
+/// f32 cannot hold when [`f32_fit`] finds it (squares beyond f32's range, say); other errors
+/// as they are.
+pub fn in_f32(e: CliError, data: &Dataset) -> CliError {
+    match e {
+        CliError::Model(source) if crate::fit::is_numerical(&source) => CliError::InF32 {
+            source,
+            unfit: match f32_fit(&data.matrix) {
+                F32Fit::Unfit(why) => Some(why),
+                _ => None,
+            },
+        },
+        e => e,
+    }
 }
 
 /// The report's words for data centred on the host before the cast to f32 (empty when they
