@@ -79,13 +79,21 @@ impl BackendJob for KMeansJob<'_> {
         let fit_seconds = start.elapsed().as_secs_f64();
         let mut outcome = outcome(&model, m.n_cols, fit_seconds, true)?;
         if let Some(offset) = shift {
-            // The centres and the saved model in the data's units, in f64.
-            for row in &mut outcome.centres {
-                row.iter_mut().zip(offset).for_each(|(c, o)| *c += o);
-            }
-            outcome.model_json = mixture::em::persist::translate(&outcome.model_json, offset)?;
+            outcome.move_by(offset)?;
         }
         Ok(outcome)
+    }
+}
+
+impl KMeansOutcome {
+    /// The centres and the saved model moved by `offset` (a fit of rows centred on the host,
+    /// back to the data's units), in f64.
+    fn move_by(&mut self, offset: &[f64]) -> Result<(), CliError> {
+        for row in &mut self.centres {
+            row.iter_mut().zip(offset).for_each(|(c, o)| *c += o);
+        }
+        self.model_json = mixture::em::persist::translate(&self.model_json, offset)?;
+        Ok(())
     }
 }
 
@@ -138,20 +146,25 @@ impl BackendJob for StreamJob<'_> {
     ) -> Result<(KMeansOutcome, crate::stream::Streamed), CliError> {
         let k = self.config.n_clusters;
         let config = &self.config;
-        self.plan
-            .with_source::<B, _>(&device, dtype, self.batch_size, k, |source| {
-                let start = Instant::now();
-                let model = config.fit_source(&source)?;
-                let fit_seconds = start.elapsed().as_secs_f64();
-                let mut outcome = outcome(&model, source.n_features(), fit_seconds, false)?;
-                // A shard's sizes count its own rows: the sizes of every rank.
-                if let Some(reducer) = source.reducer() {
-                    let mut sizes: Vec<f64> = outcome.sizes.iter().map(|&s| s as f64).collect();
-                    reducer.all_reduce_sum(&mut sizes)?;
-                    outcome.sizes = sizes.into_iter().map(|s| s as usize).collect();
-                }
-                Ok(outcome)
-            })
+        let (mut outcome, read) =
+            self.plan
+                .with_source::<B, _>(&device, dtype, self.batch_size, k, |source| {
+                    let start = Instant::now();
+                    let model = config.fit_source(&source)?;
+                    let fit_seconds = start.elapsed().as_secs_f64();
+                    let mut outcome = outcome(&model, source.n_features(), fit_seconds, false)?;
+                    // A shard's sizes count its own rows: the sizes of every rank.
+                    if let Some(reducer) = source.reducer() {
+                        let mut sizes: Vec<f64> = outcome.sizes.iter().map(|&s| s as f64).collect();
+                        reducer.all_reduce_sum(&mut sizes)?;
+                        outcome.sizes = sizes.into_iter().map(|s| s as usize).collect();
+                    }
+                    Ok(outcome)
+                })?;
+        if let Some(c) = &read.centring {
+            outcome.move_by(&c.shift)?;
+        }
+        Ok((outcome, read))
     }
 }
 

@@ -10,8 +10,9 @@
 //!    is no reason for f64: the data are centred on the host, in f64, before the cast, and
 //!    the fitted model is moved back to their units (`mixture::em::persist::translate`, in
 //!    f64), so the means reported and saved keep every digit. `mixture kmeans` and `mixture
-//!    select` centre the same way ([`data_plan`]), and `mixture predict` centres such rows and
-//!    moves an f32 model with them.
+//!    select` centre the same way ([`data_plan`]), streamed runs too (from two host passes in
+//!    f64 over the stream, `stream::Plan::with_source`), and `mixture predict` centres such
+//!    rows and moves an f32 model with them.
 //! 2. **The f32 fit.** A numerical failure (a covariance that is not positive definite, an
 //!    empty component, divergence) starts the fit again in f64, from the same seed.
 //! 3. **Its likelihood, checked in f64.** The fitted f32 parameters are widened to f64
@@ -104,26 +105,30 @@ pub fn f32_fit(m: &Matrix) -> F32Fit {
     });
     // Sums of n centred squares must stay below f32::MAX.
     let max_square = (f32::MAX as f64 / n as f64).sqrt();
-    let mut centre = None;
-    for j in 0..d {
-        let std = (sq[j] / n as f64).sqrt();
-        if max_dev[j] > max_square {
+    for (j, dev) in max_dev.iter().enumerate() {
+        if *dev > max_square {
             return F32Fit::Unfit(format!(
-                "column {j} deviates from its mean by {:.3e}: its squares overflow f32",
-                max_dev[j]
-            ));
-        }
-        if centre.is_none() && std > 0.0 && mean[j].abs() * F32_ROUNDING > MAX_CAST_LOSS * std {
-            centre = Some(format!(
-                "column {j} has mean {:.6e} and spread {:.3e}: f32 would round away its digits",
-                mean[j], std
+                "column {j} deviates from its mean by {dev:.3e}: its squares overflow f32"
             ));
         }
     }
-    match centre {
-        Some(why) => F32Fit::Centred(Centring { shift: mean, why }),
+    let std: Vec<f64> = sq.iter().map(|s| (s / n as f64).sqrt()).collect();
+    match centring(mean, &std) {
+        Some(c) => F32Fit::Centred(c),
         None => F32Fit::Holds,
     }
+}
+
+/// The centring of step 1 from the columns' means and spreads: the means to take off when
+/// the cast to f32 would round away more than [`MAX_CAST_LOSS`] of some column's spread.
+pub fn centring(mean: Vec<f64>, std: &[f64]) -> Option<Centring> {
+    let j = (0..mean.len())
+        .find(|&j| std[j] > 0.0 && mean[j].abs() * F32_ROUNDING > MAX_CAST_LOSS * std[j])?;
+    let why = format!(
+        "column {j} has mean {:.6e} and spread {:.3e}: f32 would round away its digits",
+        mean[j], std[j]
+    );
+    Some(Centring { shift: mean, why })
 }
 
 /// Column means an f32 fit takes off the data on the host, in f64, before the cast, and why.

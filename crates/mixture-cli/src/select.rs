@@ -117,11 +117,21 @@ impl BackendJob for SelectJob<'_> {
             progress.step(format!("K = {}, {}", c.n_components, c.covariance_type));
         })?;
         let mut outcome = outcome(&selection, dtype)?;
-        if let (Some(offset), Some(json)) = (shift, &outcome.best_json) {
-            // The scores do not move; the saved model does, in f64.
-            outcome.best_json = Some(mixture::em::persist::translate(json, offset)?);
+        if let Some(offset) = shift {
+            outcome.move_by(offset)?;
         }
         Ok(outcome)
+    }
+}
+
+impl Outcome {
+    /// The best model moved by `offset` (a grid over rows centred on the host, back to the
+    /// data's units), in f64; the scores do not move.
+    fn move_by(&mut self, offset: &[f64]) -> Result<(), CliError> {
+        if let Some(json) = &self.best_json {
+            self.best_json = Some(mixture::em::persist::translate(json, offset)?);
+        }
+        Ok(())
     }
 }
 
@@ -144,14 +154,19 @@ impl BackendJob for StreamSelectJob<'_> {
         let widest = self.config.grid().iter().map(|c| c.0).max().unwrap_or(1);
         let config = &self.config;
         let show = self.show_progress && crate::parallel::is_root();
-        self.plan
-            .with_source::<B, _>(&device, dtype, self.batch_size, widest, |source| {
-                let progress = GridProgress::new(show, config.grid().len());
-                let selection = config.fit_source_with(&source, &mut |c: &SelectionCell| {
-                    progress.step(format!("K = {}, {}", c.n_components, c.covariance_type));
+        let (mut outcome, read) =
+            self.plan
+                .with_source::<B, _>(&device, dtype, self.batch_size, widest, |source| {
+                    let progress = GridProgress::new(show, config.grid().len());
+                    let selection = config.fit_source_with(&source, &mut |c: &SelectionCell| {
+                        progress.step(format!("K = {}, {}", c.n_components, c.covariance_type));
+                    })?;
+                    outcome(&selection, dtype)
                 })?;
-                outcome(&selection, dtype)
-            })
+        if let Some(c) = &read.centring {
+            outcome.move_by(&c.shift)?;
+        }
+        Ok((outcome, read))
     }
 }
 

@@ -18,7 +18,7 @@ use crate::dataset::Dataset;
 use crate::error::CliError;
 use crate::fit::FitOutcome;
 use crate::parallel;
-use crate::precision::Choice;
+use crate::precision::{Centring, Choice};
 use crate::progress::ProgressObserver;
 
 /// The file `--stream` reads and how.
@@ -40,12 +40,15 @@ impl Input {
     }
 }
 
-/// What a streamed run read: rows (over every rank), columns, rows per batch.
-#[derive(Debug, Clone, Copy)]
+/// What a streamed run read: rows (over every rank), columns, rows per batch, and the column
+/// means taken off on the host before the cast to f32, if any (the job's result is about
+/// them: move it back by as much).
+#[derive(Debug, Clone)]
 pub(crate) struct Streamed {
     pub n_samples: usize,
     pub n_features: usize,
     pub batch_rows: usize,
+    pub centring: Option<Centring>,
 }
 
 /// Whether a command reads its input as a stream: `--stream`, a Parquet file (never loaded
@@ -125,6 +128,13 @@ impl Plan {
 
     /// Runs `job` on this process's source: the file (or its block of rows) alone, or as
     /// this rank's shard of the group's data set. Returns the job's value and what was read.
+    ///
+    /// An f32 run of a file that holds wider values (float64 `.npy`, CSV, Parquet) first
+    /// takes the columns' means and spreads on the host, in f64, in two passes (over every
+    /// rank's rows), and where the cast to f32 would round away the data's digits, the
+    /// source takes the means off every row before the cast (step 1 of `precision`, as an
+    /// in-memory fit does): the job then fits centred rows, and [`Streamed::centring`] says
+    /// by how much to move its result back.
     pub(crate) fn with_source<B: Backend, T>(
         &self,
         device: &B::Device,
@@ -134,18 +144,24 @@ impl Plan {
         job: impl FnOnce(&dyn DataSource<B>) -> Result<T, CliError>,
     ) -> Result<(T, Streamed), CliError> {
         let open = || open_source::<B>(&self.input, device, dtype, batch_size, k, self.part);
-        let run = |source: &dyn DataSource<B>, batch_rows| {
+        let run = |source: &dyn DataSource<B>, batch_rows, centring| {
             let shape = Streamed {
                 n_samples: source.n_samples(),
                 n_features: source.n_features(),
                 batch_rows,
+                centring,
             };
             Ok((job(source)?, shape))
         };
         match self.group {
             None => {
                 let (source, rows) = open()?;
-                run(&source, rows)
+                let centring = host_centring(&source, dtype, None)?;
+                let source = match &centring {
+                    Some(c) => source.with_shift(c.shift.clone())?,
+                    None => source,
+                };
+                run(&source, rows, centring)
             }
             Some(g) => {
                 let mut rows = 0;
@@ -154,7 +170,16 @@ impl Plan {
                     rows = r;
                     Ok(s)
                 })?;
-                run(&source, rows)
+                // After the open, whose checks (every shard opened, one width) it needs.
+                let centring = host_centring(source.local(), dtype, Some(g))?;
+                let source = match &centring {
+                    Some(c) => {
+                        let shifted = source.into_local().with_shift(c.shift.clone());
+                        Sharded::open(g, || shifted)?
+                    }
+                    None => source,
+                };
+                run(&source, rows, centring)
             }
         }
     }
@@ -173,12 +198,89 @@ impl Plan {
             },
             classes: None,
         };
+        let note = match &read.centring {
+            Some(c) => Some(format!(
+                "{}{}",
+                self.note.as_deref().unwrap_or("f32"),
+                crate::precision::centring_note(Some(&c.why))
+            )),
+            None => self.note.clone(),
+        };
         let choice = Choice {
             dtype: self.dtype,
-            note: self.note.clone(),
+            note,
         };
         (data, choice)
     }
+}
+
+/// Step 1 of the precision policy over a stream (see [`Plan::with_source`]): the column
+/// means an f32 run takes off on the host before the cast, from two passes in f64 over the
+/// rows (summed over the ranks of `group`); `None` for another dtype, for a file of f32
+/// values (their cast is exact), or for data f32 holds as they are.
+fn host_centring<B: Backend>(
+    source: &Source<B>,
+    dtype: DType,
+    group: Option<&dyn Reducer>,
+) -> Result<Option<Centring>, CliError> {
+    if dtype != DType::F32 {
+        return Ok(None);
+    }
+    // Every rank of a group takes the same branch: wide where any shard is.
+    let mut wide = [f64::from(u8::from(!source.holds_f32()))];
+    if let Some(g) = group {
+        g.all_reduce_sum(&mut wide)?;
+    }
+    if wide[0] == 0.0 {
+        return Ok(None);
+    }
+    let d = source.n_features();
+    // Sums over every rank's rows; a rank that fails its pass fails every rank.
+    let summed = |about: Option<&[f64]>| -> Result<Vec<f64>, CliError> {
+        let local = column_sums(source, d, about);
+        let mut sums = match group {
+            Some(g) => mixture::core::reduce::agree(g, local)?,
+            None => local?,
+        };
+        if let Some(g) = group {
+            g.all_reduce_sum(&mut sums)?;
+        }
+        Ok(sums)
+    };
+    let sums = summed(None)?;
+    let n = sums[d];
+    if n == 0.0 {
+        return Ok(None);
+    }
+    let mean: Vec<f64> = sums[..d].iter().map(|s| s / n).collect();
+    let squares = summed(Some(&mean))?;
+    let std: Vec<f64> = squares[..d].iter().map(|s| (s / n).sqrt()).collect();
+    Ok(crate::precision::centring(mean, &std))
+}
+
+/// One pass on the host, in f64: each column's sum (or, `about` given, its sum of squares
+/// about those values), then the number of rows.
+fn column_sums<B: Backend>(
+    source: &Source<B>,
+    d: usize,
+    about: Option<&[f64]>,
+) -> mixture::core::Result<Vec<f64>> {
+    let mut sums = vec![0.0; d + 1];
+    source.for_each_host_batch(&mut |values| {
+        for row in values.chunks_exact(d) {
+            match about {
+                None => sums.iter_mut().zip(row).for_each(|(s, v)| *s += v),
+                Some(m) => {
+                    for ((s, v), c) in sums.iter_mut().zip(row).zip(m) {
+                        *s += (v - c) * (v - c);
+                    }
+                }
+            }
+            sums[d] += 1.0;
+        }
+        Ok(())
+    })?;
+    Ok(sums)
 }
 
 /// The checks `--stream` needs before any backend work: an input file and EM or variational.
@@ -251,6 +353,36 @@ pub(crate) enum Source<B: Backend> {
     Csv(CsvSource<B>),
     #[cfg(feature = "parquet")]
     Parquet(mixture::io::ParquetSource<B>),
+}
+
+impl<B: Backend> Source<B> {
+    /// Whether the file holds f32 values (a float32 `.npy`), whose cast to f32 is exact.
+    fn holds_f32(&self) -> bool {
+        matches!(self, Source::Npy(s) if s.is_f32())
+    }
+
+    /// The source taking `shift` off every row on the host, in f64, before the cast.
+    fn with_shift(self, shift: Vec<f64>) -> mixture::core::Result<Self> {
+        Ok(match self {
+            Source::Npy(s) => Source::Npy(s.with_shift(shift)?),
+            Source::Csv(s) => Source::Csv(s.with_shift(shift)?),
+            #[cfg(feature = "parquet")]
+            Source::Parquet(s) => Source::Parquet(s.with_shift(shift)?),
+        })
+    }
+
+    /// Each batch's values, row-major, in f64, without tensors.
+    fn for_each_host_batch(
+        &self,
+        f: &mut dyn FnMut(&[f64]) -> mixture::core::Result<()>,
+    ) -> mixture::core::Result<()> {
+        match self {
+            Source::Npy(s) => s.for_each_host_batch(f),
+            Source::Csv(s) => s.for_each_host_batch(f),
+            #[cfg(feature = "parquet")]
+            Source::Parquet(s) => s.for_each_host_batch(f),
+        }
+    }
 }
 
 impl<B: Backend> DataSource<B> for Source<B> {
@@ -373,11 +505,20 @@ impl BackendJob for StreamJob<'_> {
         dtype: DType,
     ) -> Result<(FitOutcome, Streamed), CliError> {
         let args = self.args;
-        self.plan
-            .with_source::<B, _>(&device, dtype, args.batch_size, args.components, |source| {
+        let (mut outcome, read) = self.plan.with_source::<B, _>(
+            &device,
+            dtype,
+            args.batch_size,
+            args.components,
+            |source| {
                 let mut observer = ProgressObserver::new(!args.json && !args.no_progress);
                 run_on(args, &source, &mut observer)
-            })
+            },
+        )?;
+        if let Some(c) = &read.centring {
+            outcome.move_by(&c.shift)?;
+        }
+        Ok((outcome, read))
     }
 }
 

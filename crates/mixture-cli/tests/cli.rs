@@ -682,6 +682,86 @@ fn data_far_from_the_origin_are_centred_on_the_host_before_the_f32_cast() {
     }
 }
 
+/// A streamed f32 run of wide data far from the origin (a float64 `.npy`, a CSV) takes the
+/// column means off on the host, in f64, before the cast, as an in-memory fit does: fit,
+/// k-means and select give the data's means to f64's precision and the closed-form
+/// likelihood. (Cast as they are, rows at 1e8 ± 1 become multiples of 8.)
+#[test]
+fn streamed_f32_runs_centre_far_data_on_the_host() {
+    let dir = scratch("stream-offset");
+    let rows = two_columns(400, 1e8, -3e8);
+    let npy_path = dir.join("offset.npy");
+    std::fs::write(&npy_path, npy(&rows, false)).unwrap();
+    let csv_path = dir.join("offset.csv");
+    let text: String = rows
+        .iter()
+        .map(|r| format!("{:.17e},{:.17e}\n", r[0], r[1]))
+        .collect();
+    std::fs::write(&csv_path, text).unwrap();
+    let want = one_diagonal_gaussian(&rows);
+    let n = rows.len() as f64;
+    let means: Vec<f64> = (0..2)
+        .map(|j| rows.iter().map(|r| r[j]).sum::<f64>() / n)
+        .collect();
+    let near = |got: f64, want: f64, what: &str| {
+        assert!((got - want).abs() < 1e-6, "{what}: {got} vs {want}");
+    };
+    for path in [&npy_path, &csv_path] {
+        let p = path.to_str().unwrap();
+        let model = dir.join("model.json");
+        let m = model.to_str().unwrap();
+        let stream = [
+            "--input", p, "--stream", "--dtype", "f32", "--json", "--save", m,
+        ];
+        let fit = json(&[&["fit", "-k", "1", "--covariance", "diag"], &stream[..]].concat());
+        let what = format!("fit {p}");
+        assert_eq!(fit["dtype"], "f32", "{what}");
+        let note = fit["dtype_note"].as_str().unwrap();
+        assert!(note.contains("centred on the host"), "{what}: {note}");
+        let got = f(&fit["mean_log_likelihood"]);
+        assert!((got - want).abs() < 1e-4, "{what}: {got} vs {want}");
+        let saved: Value = serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+        for j in 0..2 {
+            near(f(&fit["means"][0][j]), means[j], &what);
+            assert_eq!(f(&saved["means"][j]), f(&fit["means"][0][j]), "{what}");
+        }
+        let km = json(&[&["kmeans", "-k", "1"], &stream[..]].concat());
+        assert!(
+            km["dtype_note"].as_str().unwrap().contains("centred"),
+            "{km}"
+        );
+        for j in 0..2 {
+            near(f(&km["cluster_centers"][0][j]), means[j], "k-means");
+        }
+        let saved: Value = serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+        near(f(&saved["centroids"][1]), means[1], "saved k-means");
+        let grid = json(&[&["select", "-k", "1", "-c", "diag"], &stream[..]].concat());
+        assert!(
+            grid["dtype_note"].as_str().unwrap().contains("centred"),
+            "{grid}"
+        );
+        let saved: Value = serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+        for j in 0..2 {
+            near(f(&saved["means"][j]), means[j], "select's best model");
+        }
+    }
+    // An f32 file: its cast is exact, no centring (and no extra passes).
+    let f32_path = dir.join("offset32.npy");
+    std::fs::write(&f32_path, npy(&rows, true)).unwrap();
+    let fit = json(&[
+        "fit",
+        "--input",
+        f32_path.to_str().unwrap(),
+        "--stream",
+        "--dtype",
+        "f32",
+        "-k",
+        "1",
+        "--json",
+    ]);
+    assert!(fit.get("dtype_note").is_none(), "{fit}");
+}
+
 #[test]
 fn auto_dtype_keeps_f32_when_f64_confirms_it() {
     let v = json(&["fit", "--json"]);

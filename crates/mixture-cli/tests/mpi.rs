@@ -199,6 +199,36 @@ fn mpi_ranks_give_the_single_process_fit() {
     for (a, b) in cells(&many).iter().zip(&cells(&one)) {
         assert_close(a, b, "bic", 1e-9, "select");
     }
+    // f32 over the ranks of data far from the origin: the column means are summed over the
+    // ranks in f64 and taken off on the host before the cast, on every rank alike, so the
+    // means come back in the data's units (cast as they are, column 0 would be multiples
+    // of 8).
+    let far: Vec<Vec<f64>> = rows()
+        .into_iter()
+        .map(|mut r| {
+            r[0] += 1e8;
+            r
+        })
+        .collect();
+    let far_path = dir.join("far.npy");
+    write_npy(&far_path, &far);
+    let far_path = far_path.to_str().expect("utf-8");
+    let args = ["--input", far_path, "-k", "3", "--seed", "4", "--json"];
+    let wide = single(&[&["fit", "--stream", "--dtype", "f64"], &args[..]].concat());
+    let many = report(mpirun(
+        2,
+        &[&["fit", "--shard-rows", "--dtype", "f32"], &args[..]].concat(),
+    ));
+    let note = many["dtype_note"].as_str().expect("a note");
+    assert!(note.contains("centred on the host"), "{note}");
+    let (got, want) = (numbers(&many["means"]), numbers(&wide["means"]));
+    assert_eq!(got.len(), want.len());
+    for (p, q) in got.iter().zip(&want) {
+        assert!(
+            (p - q).abs() < 1e-3,
+            "f32 over 2 ranks: mean {p} vs f64 {q}"
+        );
+    }
     let args = ["-k", "4", "--method", "variational", "--json"];
     let one = single(&[&["fit", "--input", all, "--stream"], &args[..]].concat());
     let many = report(mpirun(

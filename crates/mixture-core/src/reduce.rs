@@ -268,6 +268,12 @@ impl<S, R: Reducer> Sharded<S, R> {
     pub fn local(&self) -> &S {
         &self.inner
     }
+
+    /// The source of this rank's own rows, taken out of the group (to change it and
+    /// [`open`](Self::open) it again).
+    pub fn into_local(self) -> S {
+        self.inner
+    }
 }
 
 impl<B: Backend, S: DataSource<B>, R: Reducer> DataSource<B> for Sharded<S, R> {

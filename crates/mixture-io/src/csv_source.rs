@@ -1,10 +1,10 @@
 //! A CSV file read in row blocks.
 
-use crate::window::RowWindow;
+use crate::{shift::HostShift, window::RowWindow};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use burn::tensor::{DType, Tensor, TensorData, backend::Backend};
+use burn::tensor::{DType, Tensor, backend::Backend};
 use mixture_core::{Batch, DataSource, Error, Result, tensor::opts};
 
 /// A CSV file of numbers served in batches of rows, parsed again on every pass: memory holds
@@ -41,6 +41,8 @@ pub struct CsvSource<B: Backend> {
     n_cols: usize,
     /// The rows served (all by default) and the batch size.
     window: RowWindow,
+    /// Column values taken off on the host before the cast.
+    shift: HostShift,
     dtype: DType,
     device: B::Device,
 }
@@ -66,6 +68,7 @@ impl<B: Backend> CsvSource<B> {
             has_header,
             n_cols: 0,
             window: RowWindow::new(0, 1),
+            shift: HostShift::default(),
             dtype,
             device: device.clone(),
         };
@@ -103,6 +106,59 @@ impl<B: Backend> CsvSource<B> {
     pub fn with_rows(mut self, range: Range<usize>) -> Self {
         self.window = self.window.with_rows(range);
         self
+    }
+
+    /// Takes `shift` (one value per column) off every row on the host, in f64, before the
+    /// cast to the compute dtype.
+    ///
+    /// # Errors
+    /// [`Error::DimensionMismatch`] when `shift` is not one value per column.
+    pub fn with_shift(mut self, shift: Vec<f64>) -> Result<Self> {
+        self.shift = HostShift::new(shift, self.n_cols)?;
+        Ok(self)
+    }
+
+    /// Calls `f` with the values of each batch, row-major, as f64 (as parsed, unshifted),
+    /// without making tensors: a first pass on the host.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be read; `f`'s errors.
+    pub fn for_each_host_batch(&self, f: &mut dyn FnMut(&[f64]) -> Result<()>) -> Result<()> {
+        self.batches(|values, _| {
+            let r = f(values);
+            values.clear();
+            r
+        })
+    }
+
+    /// Calls `f` with the values of each batch served (row-major, f64; `f` takes them, or
+    /// clears the vector) and its rows, counted from the first row served.
+    fn batches(&self, mut f: impl FnMut(&mut Vec<f64>, Range<usize>) -> Result<()>) -> Result<()> {
+        let d = self.n_cols;
+        let mut values: Vec<f64> =
+            Vec::with_capacity(self.window.batch_rows.min(self.window.rows.len()) * d);
+        let mut row = 0;
+        let mut first_local = 0;
+        let mut emit = |values: &mut Vec<f64>, first_local: &mut usize| -> Result<()> {
+            let rows = values.len() / d;
+            f(values, *first_local..*first_local + rows)?;
+            *first_local += rows;
+            Ok(())
+        };
+        self.records(&mut |_, cells| {
+            if self.window.rows.contains(&row) {
+                values.extend_from_slice(cells);
+                if values.len() == self.window.batch_rows * d {
+                    emit(&mut values, &mut first_local)?;
+                }
+            }
+            row += 1;
+            Ok(())
+        })?;
+        if !values.is_empty() {
+            emit(&mut values, &mut first_local)?;
+        }
+        Ok(())
     }
 
     fn bad(&self, reason: String) -> Error {
@@ -176,38 +232,13 @@ impl<B: Backend> DataSource<B> for CsvSource<B> {
 
     fn for_each_batch(&self, f: &mut dyn FnMut(Batch<B>) -> Result<()>) -> Result<()> {
         let d = self.n_cols;
-        let mut values: Vec<f64> =
-            Vec::with_capacity(self.window.batch_rows.min(self.window.rows.len()) * d);
-        let mut row = 0;
-        let mut first_local = 0;
-        let mut emit = |values: &mut Vec<f64>, first_local: &mut usize| -> Result<()> {
-            let rows = values.len() / d;
-            let data = match self.dtype {
-                DType::F64 => TensorData::new(std::mem::take(values), [rows, d]),
-                _ => TensorData::new(
-                    values.drain(..).map(|v| v as f32).collect::<Vec<f32>>(),
-                    [rows, d],
-                ),
-            };
+        self.batches(|values, rows| {
+            let data = self
+                .shift
+                .data(std::mem::take(values), [rows.len(), d], self.dtype);
             let x = Tensor::from_data(data, opts::<B>(&self.device, self.dtype));
-            f(Batch::new(x).with_rows(*first_local..*first_local + rows))?;
-            *first_local += rows;
-            Ok(())
-        };
-        self.records(&mut |_, cells| {
-            if self.window.rows.contains(&row) {
-                values.extend_from_slice(cells);
-                if values.len() == self.window.batch_rows * d {
-                    emit(&mut values, &mut first_local)?;
-                }
-            }
-            row += 1;
-            Ok(())
-        })?;
-        if !values.is_empty() {
-            emit(&mut values, &mut first_local)?;
-        }
-        Ok(())
+            f(Batch::new(x).with_rows(rows))
+        })
     }
 
     fn device(&self) -> B::Device {

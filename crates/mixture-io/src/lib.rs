@@ -13,12 +13,18 @@
 //! Every EM iteration is one pass over the source; statistics are summed over its batches
 //! before the M-step, so a streamed fit equals the in-memory fit of the same data up to
 //! float rounding.
+//!
+//! Every source can take column values off its rows on the host, in f64, before the cast to
+//! the compute dtype (`with_shift`), so that data far from the origin keep their digits in
+//! f32; and serves its rows as f64 values without making tensors (`for_each_host_batch`),
+//! for a first pass that decides such a shift.
 #![warn(missing_docs)]
 
 mod csv_source;
 mod npy;
 #[cfg(feature = "parquet")]
 mod parquet_source;
+mod shift;
 mod window;
 
 pub use csv_source::CsvSource;

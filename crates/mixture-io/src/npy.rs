@@ -1,6 +1,6 @@
 //! A `.npy` file read in row blocks.
 
-use crate::window::RowWindow;
+use crate::{shift::HostShift, window::RowWindow};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
@@ -21,6 +21,20 @@ impl Element {
         match self {
             Self::F32 => 4,
             Self::F64 => 8,
+        }
+    }
+
+    /// Little-endian values `bytes` as f64 (exact).
+    fn to_f64(self, bytes: &[u8]) -> Vec<f64> {
+        match self {
+            Self::F32 => bytes
+                .chunks_exact(4)
+                .map(|c| f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]])))
+                .collect(),
+            Self::F64 => bytes
+                .chunks_exact(8)
+                .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
+                .collect(),
         }
     }
 }
@@ -83,6 +97,8 @@ pub struct NpySource<B: Backend> {
     n_cols: usize,
     /// The rows served (all by default) and the batch size.
     window: RowWindow,
+    /// Column values taken off on the host before the cast.
+    shift: HostShift,
     dtype: DType,
     device: B::Device,
 }
@@ -153,6 +169,7 @@ impl<B: Backend> NpySource<B> {
             element,
             n_cols,
             window: RowWindow::new(n_rows, default_batch_rows(n_cols, 1)),
+            shift: HostShift::default(),
             dtype,
             device: device.clone(),
         })
@@ -168,6 +185,25 @@ impl<B: Backend> NpySource<B> {
     pub fn with_rows(mut self, range: Range<usize>) -> Self {
         self.window = self.window.with_rows(range);
         self
+    }
+
+    /// Takes `shift` (one value per column) off every row on the host, in f64, before the
+    /// cast to the compute dtype: rows at 10⁸ ± 1 keep their digits in f32 as `x − 10⁸`.
+    ///
+    /// # Errors
+    /// [`Error::DimensionMismatch`] when `shift` is not one value per column.
+    pub fn with_shift(mut self, shift: Vec<f64>) -> Result<Self> {
+        self.shift = HostShift::new(shift, self.n_cols)?;
+        Ok(self)
+    }
+
+    /// Calls `f` with the values of each batch, row-major, as f64 (exactly as the file holds
+    /// them, unshifted), without making tensors: a first pass on the host.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be read; `f`'s errors.
+    pub fn for_each_host_batch(&self, f: &mut dyn FnMut(&[f64]) -> Result<()>) -> Result<()> {
+        self.read(|bytes, _| f(&self.element.to_f64(bytes)))
     }
 
     /// Rows per batch.
@@ -188,25 +224,19 @@ impl<B: Backend> NpySource<B> {
     fn tensor(&self, bytes: &[u8], rows: usize) -> Tensor<B, 2> {
         let shape = [rows, self.n_cols];
         let data = match (self.element, self.dtype) {
-            (Element::F32, DType::F64) => TensorData::new(
-                bytes
-                    .chunks_exact(4)
-                    .map(|c| f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]])))
-                    .collect::<Vec<f64>>(),
-                shape,
-            ),
+            // Through f64: wide, or shifted before the cast.
+            (_, DType::F64) => self
+                .shift
+                .data(self.element.to_f64(bytes), shape, DType::F64),
+            _ if self.shift.is_some() => {
+                self.shift
+                    .data(self.element.to_f64(bytes), shape, self.dtype)
+            }
             (Element::F32, _) => TensorData::new(
                 bytes
                     .chunks_exact(4)
                     .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
                     .collect::<Vec<f32>>(),
-                shape,
-            ),
-            (Element::F64, DType::F64) => TensorData::new(
-                bytes
-                    .chunks_exact(8)
-                    .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
-                    .collect::<Vec<f64>>(),
                 shape,
             ),
             (Element::F64, _) => TensorData::new(
@@ -219,18 +249,10 @@ impl<B: Backend> NpySource<B> {
         };
         Tensor::from_data(data, opts::<B>(&self.device, self.dtype))
     }
-}
 
-impl<B: Backend> DataSource<B> for NpySource<B> {
-    fn n_samples(&self) -> usize {
-        self.window.rows.len()
-    }
-
-    fn n_features(&self) -> usize {
-        self.n_cols
-    }
-
-    fn for_each_batch(&self, f: &mut dyn FnMut(Batch<B>) -> Result<()>) -> Result<()> {
+    /// Calls `f` with the bytes of each batch and its rows (counted from the first row
+    /// served): one seek, then one read per batch into one buffer.
+    fn read(&self, mut f: impl FnMut(&[u8], Range<usize>) -> Result<()>) -> Result<()> {
         let io = |source| Error::Io {
             action: "read",
             path: self.path.clone(),
@@ -246,11 +268,27 @@ impl<B: Backend> DataSource<B> for NpySource<B> {
         for rows in self.window.batches() {
             let bytes = &mut buffer[..rows.len() * row_bytes];
             file.read_exact(bytes).map_err(io)?;
-            let x = self.tensor(bytes, rows.len());
             let local = rows.start - self.window.rows.start;
-            f(Batch::new(x).with_rows(local..local + rows.len()))?;
+            f(bytes, local..local + rows.len())?;
         }
         Ok(())
+    }
+}
+
+impl<B: Backend> DataSource<B> for NpySource<B> {
+    fn n_samples(&self) -> usize {
+        self.window.rows.len()
+    }
+
+    fn n_features(&self) -> usize {
+        self.n_cols
+    }
+
+    fn for_each_batch(&self, f: &mut dyn FnMut(Batch<B>) -> Result<()>) -> Result<()> {
+        self.read(|bytes, rows| {
+            let x = self.tensor(bytes, rows.len());
+            f(Batch::new(x).with_rows(rows))
+        })
     }
 
     fn device(&self) -> B::Device {

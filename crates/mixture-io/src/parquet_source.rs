@@ -1,13 +1,13 @@
 //! A Parquet file read in row blocks (the `parquet` feature).
 
-use crate::window::RowWindow;
+use crate::{shift::HostShift, window::RowWindow};
 use std::fs::File;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use arrow_array::{Array, RecordBatch, cast::AsArray, types::*};
 use arrow_schema::DataType;
-use burn::tensor::{DType, Tensor, TensorData, backend::Backend};
+use burn::tensor::{DType, Tensor, backend::Backend};
 use mixture_core::{Batch, DataSource, Error, Result, tensor::opts};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
@@ -56,6 +56,8 @@ pub struct ParquetSource<B: Backend> {
     columns: Vec<String>,
     /// The rows served (all by default) and the batch size.
     window: RowWindow,
+    /// Column values taken off on the host before the cast.
+    shift: HostShift,
     dtype: DType,
     device: B::Device,
 }
@@ -97,6 +99,7 @@ impl<B: Backend> ParquetSource<B> {
             path,
             columns,
             window: RowWindow::new(n_rows, batch_rows),
+            shift: HostShift::default(),
             dtype,
             device: device.clone(),
         })
@@ -112,6 +115,48 @@ impl<B: Backend> ParquetSource<B> {
     pub fn with_rows(mut self, range: Range<usize>) -> Self {
         self.window = self.window.with_rows(range);
         self
+    }
+
+    /// Takes `shift` (one value per column) off every row on the host, in f64, before the
+    /// cast to the compute dtype.
+    ///
+    /// # Errors
+    /// [`Error::DimensionMismatch`] when `shift` is not one value per column.
+    pub fn with_shift(mut self, shift: Vec<f64>) -> Result<Self> {
+        self.shift = HostShift::new(shift, self.columns.len())?;
+        Ok(self)
+    }
+
+    /// Calls `f` with the values of each batch, row-major, as f64 (as decoded, unshifted),
+    /// without making tensors: a first pass on the host.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for an unreadable batch or a null; `f`'s errors.
+    pub fn for_each_host_batch(&self, f: &mut dyn FnMut(&[f64]) -> Result<()>) -> Result<()> {
+        self.batches(|values, _| f(&values))
+    }
+
+    /// Calls `f` with the values of each batch served (row-major, f64) and its rows, counted
+    /// from the first row served.
+    fn batches(&self, mut f: impl FnMut(Vec<f64>, Range<usize>) -> Result<()>) -> Result<()> {
+        let batches = reader(&self.path)?
+            .with_batch_size(self.window.batch_rows)
+            .with_offset(self.window.rows.start)
+            .with_limit(self.window.rows.len())
+            .build()
+            .map_err(|e| bad(&self.path, e.to_string()))?;
+        let mut first = 0;
+        for batch in batches {
+            let batch = batch.map_err(|e| bad(&self.path, e.to_string()))?;
+            let rows = batch.num_rows();
+            if rows == 0 {
+                continue;
+            }
+            let values = self.values(&batch, self.window.rows.start + first)?;
+            f(values, first..first + rows)?;
+            first += rows;
+        }
+        Ok(())
     }
 
     /// The column names, in the order of the features.
@@ -236,32 +281,11 @@ impl<B: Backend> DataSource<B> for ParquetSource<B> {
 
     fn for_each_batch(&self, f: &mut dyn FnMut(Batch<B>) -> Result<()>) -> Result<()> {
         let d = self.columns.len();
-        let batches = reader(&self.path)?
-            .with_batch_size(self.window.batch_rows)
-            .with_offset(self.window.rows.start)
-            .with_limit(self.window.rows.len())
-            .build()
-            .map_err(|e| bad(&self.path, e.to_string()))?;
-        let mut first = 0;
-        for batch in batches {
-            let batch = batch.map_err(|e| bad(&self.path, e.to_string()))?;
-            let rows = batch.num_rows();
-            if rows == 0 {
-                continue;
-            }
-            let values = self.values(&batch, self.window.rows.start + first)?;
-            let data = match self.dtype {
-                DType::F64 => TensorData::new(values, [rows, d]),
-                _ => TensorData::new(
-                    values.into_iter().map(|v| v as f32).collect::<Vec<f32>>(),
-                    [rows, d],
-                ),
-            };
+        self.batches(|values, rows| {
+            let data = self.shift.data(values, [rows.len(), d], self.dtype);
             let x = Tensor::from_data(data, opts::<B>(&self.device, self.dtype));
-            f(Batch::new(x).with_rows(first..first + rows))?;
-            first += rows;
-        }
-        Ok(())
+            f(Batch::new(x).with_rows(rows))
+        })
     }
 
     fn device(&self) -> B::Device {

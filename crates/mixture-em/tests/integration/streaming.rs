@@ -130,6 +130,91 @@ fn a_shard_serves_its_rows_and_bad_files_are_refused() {
     std::fs::remove_file(&path).ok();
 }
 
+/// `with_shift` takes the column values off every row on the host, in f64, before the cast
+/// (rows at 10⁸ keep their digits in f32), for `.npy` and CSV sources alike;
+/// `for_each_host_batch` serves the file's own values; a shift of another width is refused.
+#[test]
+fn sources_shift_rows_on_the_host_before_the_cast() {
+    let (values, path) = blobs(50, false, "shift");
+    let far: Vec<f64> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| if i % 3 == 0 { v + 1e8 } else { *v })
+        .collect();
+    let mut bytes = std::fs::read(&path).unwrap();
+    let start = bytes.len() - far.len() * 8;
+    bytes.truncate(start);
+    far.iter().for_each(|v| bytes.extend(v.to_le_bytes()));
+    std::fs::write(&path, bytes).unwrap();
+    let csv = path.with_extension("csv");
+    let text: String = far
+        .chunks(3)
+        .map(|r| format!("{:.17e},{:.17e},{:.17e}\n", r[0], r[1], r[2]))
+        .collect();
+    std::fs::write(&csv, text).unwrap();
+    let shift = vec![1e8, 0.5, -0.25];
+    // What f32 holds of the shifted rows.
+    let want: Vec<f64> = far
+        .iter()
+        .enumerate()
+        .map(|(i, v)| f64::from((v - shift[i % 3]) as f32))
+        .collect();
+    type F = burn_ndarray::NdArray<f32>;
+    let dev = Default::default();
+    let npy = NpySource::<F>::open(&path, &dev, DType::F32)
+        .unwrap()
+        .with_batch_rows(16);
+    let csv_source = mixture_io::CsvSource::<F>::open(&csv, b',', false, &dev, DType::F32)
+        .unwrap()
+        .with_batch_rows(16);
+    let rows = |s: &dyn DataSource<F>| {
+        let mut got = Vec::new();
+        s.for_each_batch(&mut |b| {
+            got.extend(to_vec_f64(b.x).unwrap());
+            Ok(())
+        })
+        .unwrap();
+        got
+    };
+    assert_eq!(rows(&npy.clone().with_shift(shift.clone()).unwrap()), want);
+    assert_eq!(
+        rows(&csv_source.clone().with_shift(shift.clone()).unwrap()),
+        want
+    );
+    // Unshifted, the cast rounds 10⁸ + x to a multiple of 8.
+    assert!(rows(&npy).iter().step_by(3).all(|v| v % 8.0 == 0.0));
+    // The host pass serves the file's values in f64, unshifted, batch by batch.
+    let mut host = Vec::new();
+    npy.for_each_host_batch(&mut |v| {
+        host.extend_from_slice(v);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(host, far);
+    let mut host = Vec::new();
+    csv_source
+        .for_each_host_batch(&mut |v| {
+            host.extend_from_slice(v);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(host, far);
+    let e = npy.with_shift(vec![1.0]).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            mixture_core::Error::DimensionMismatch {
+                expected: 3,
+                found: 1,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    std::fs::remove_file(&path).ok();
+    std::fs::remove_file(&csv).ok();
+}
+
 /// A stream longer than `STREAM_SEED_ROWS` is seeded by k-means++ on a uniform sample, then
 /// refined by Lloyd passes over all rows: on three clear blobs it reaches the in-memory fit's
 /// optimum.
@@ -272,6 +357,32 @@ fn a_parquet_file_streams_like_memory() {
         })
         .unwrap();
     assert_eq!(got, values[900 * 4..1100 * 4].to_vec());
+    // The shard shifted on the host, and its host pass unshifted.
+    let shift = vec![1.0, -2.0, 0.5, 0.25];
+    let mut got = Vec::new();
+    shard
+        .clone()
+        .with_shift(shift.clone())
+        .unwrap()
+        .for_each_batch(&mut |batch| {
+            got.extend(to_vec_f64(batch.x).unwrap());
+            Ok(())
+        })
+        .unwrap();
+    let want: Vec<f64> = values[900 * 4..1100 * 4]
+        .iter()
+        .enumerate()
+        .map(|(i, v)| v - shift[i % 4])
+        .collect();
+    assert_eq!(got, want);
+    let mut host = Vec::new();
+    shard
+        .for_each_host_batch(&mut |v| {
+            host.extend_from_slice(v);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(host, values[900 * 4..1100 * 4].to_vec());
     // A text column, a missing value.
     let mut text = columns.clone();
     text.push(("name", Arc::new(StringArray::from(vec!["x"; n]))));
