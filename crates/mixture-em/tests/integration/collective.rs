@@ -16,24 +16,18 @@ use mixture_core::{
 };
 use mixture_em::{CovarianceType, GaussianMixtureConfig, KMeansConfig};
 
+use super::distributed::{D, blobs_of, close, in_rank_order};
+
 type F = burn_flex::Flex;
 
 /// One burn-collective group at a time.
 static TURN: Mutex<()> = Mutex::new(());
 
 const N: usize = 901;
-const D: usize = 3;
 
-/// Three blobs, `N × D`, row-major (a Weyl sequence for the noise).
+/// Three blobs, `N × D`, row-major.
 fn blobs() -> Vec<f64> {
-    (0..N * D)
-        .map(|i| {
-            let centre = [0.0, 6.0, -5.0][(i / D) % 3] + (i % D) as f64;
-            let h =
-                ((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11) as f64 / (1u64 << 53) as f64;
-            centre + (h - 0.5) * 3.0
-        })
-        .collect()
+    blobs_of(N)
 }
 
 fn source(values: &[f64]) -> TensorSource<F> {
@@ -73,24 +67,11 @@ fn on_devices<T: Send + 'static>(
             })
         })
         .collect();
-    let mut out: Vec<Option<T>> = (0..w).map(|_| None).collect();
-    for _ in 0..w {
-        let (rank, value) = rx
-            .recv_timeout(std::time::Duration::from_secs(60))
-            .expect("every device finishes within a minute");
-        out[rank] = Some(value);
-    }
+    let out = in_rank_order(&rx, w);
     for t in threads {
         t.join().expect("a device thread panicked");
     }
-    out.into_iter().map(Option::unwrap).collect()
-}
-
-fn close(a: &[f64], b: &[f64], tol: f64, what: &str) {
-    assert_eq!(a.len(), b.len(), "{what}");
-    for (p, q) in a.iter().zip(b) {
-        assert!((p - q).abs() <= tol * (1.0 + q.abs()), "{what}: {p} vs {q}");
-    }
+    out
 }
 
 #[test]

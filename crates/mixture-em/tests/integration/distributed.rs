@@ -15,11 +15,17 @@ use mixture_em::{
 type B = burn_ndarray::NdArray<f64>;
 
 const N: usize = 1201;
-const D: usize = 3;
+pub(crate) const D: usize = 3;
 
 /// Three blobs, `N × D`, row-major.
 fn blobs() -> Vec<f64> {
-    (0..N * D)
+    blobs_of(N)
+}
+
+/// Three blobs, `n × D`, row-major (a Weyl sequence for the noise); shared with the
+/// burn-collective tests.
+pub(crate) fn blobs_of(n: usize) -> Vec<f64> {
+    (0..n * D)
         .map(|i| {
             let row = i / D;
             let centre = [0.0, 6.0, -5.0][row % 3] + (i % D) as f64;
@@ -72,6 +78,12 @@ fn on_ranks<T: Send + 'static>(
             let _ = tx.send((rank, f(&shard)));
         });
     }
+    in_rank_order(&rx, w)
+}
+
+/// The `w` values the ranks send on `rx` as `(rank, value)`, in rank order. A rank that does
+/// not report within a minute fails the test.
+pub(crate) fn in_rank_order<T>(rx: &std::sync::mpsc::Receiver<(usize, T)>, w: usize) -> Vec<T> {
     let mut out: Vec<Option<T>> = (0..w).map(|_| None).collect();
     for _ in 0..w {
         let (rank, value) = rx
@@ -82,7 +94,8 @@ fn on_ranks<T: Send + 'static>(
     out.into_iter().map(Option::unwrap).collect()
 }
 
-fn close(a: &[f64], b: &[f64], tol: f64, what: &str) {
+/// `a` and `b` agree to `tol` relative (absolute below 1).
+pub(crate) fn close(a: &[f64], b: &[f64], tol: f64, what: &str) {
     assert_eq!(a.len(), b.len(), "{what}");
     for (p, q) in a.iter().zip(b) {
         assert!((p - q).abs() <= tol * (1.0 + q.abs()), "{what}: {p} vs {q}");

@@ -439,17 +439,24 @@ mod tests {
         ]
     }
 
-    /// The E-step's feature GEMM (about a centre, bias folded in) and scikit-learn's direct
-    /// densities agree for every covariance type, away from the origin too.
-    #[test]
-    fn feature_scoring_matches_the_direct_densities() {
+    /// `n` rows in D = 3 about 5 (spread ±2.5, no two alike for n < 11) and the means of the
+    /// K = 2 components of [`covariance_cases`].
+    fn points(n: usize) -> (Tensor<B, 2>, Tensor<B, 2>) {
         let dev = Default::default();
-        let (n, d, k) = (7, 3, 2);
+        let (d, k) = (3, 2);
         let x: Vec<f64> = (0..n * d)
             .map(|i| 5.0 + ((i * 37 % 11) as f64 - 5.0) / 2.0)
             .collect();
         let x = from_f64::<B, 2>(x, [n, d], &dev, DType::F64);
         let means = from_f64::<B, 2>(vec![4.0, 5.5, 6.0, 5.0, 4.5, 5.2], [k, d], &dev, DType::F64);
+        (x, means)
+    }
+
+    /// The E-step's feature GEMM (about a centre, bias folded in) and scikit-learn's direct
+    /// densities agree for every covariance type, away from the origin too.
+    #[test]
+    fn feature_scoring_matches_the_direct_densities() {
+        let (x, means) = points(7);
         let cases = covariance_cases();
         for cov in cases {
             let (comps, pivot) = GaussianComponents::from_covariances(means.clone(), cov, 0.0);
@@ -534,15 +541,10 @@ mod tests {
     /// `Σ_n Σ_k r_nk log N(x_n | μ_k, Σ_k)` summed over the rows, for every covariance type.
     #[test]
     fn expected_log_prob_sum_is_the_sum_over_rows() {
-        let dev = Default::default();
-        let (n, d, k) = (7, 3, 2);
-        let x: Vec<f64> = (0..n * d)
-            .map(|i| 5.0 + ((i * 37 % 11) as f64 - 5.0) / 2.0)
-            .collect();
-        let x = from_f64::<B, 2>(x, [n, d], &dev, DType::F64);
-        let means = from_f64::<B, 2>(vec![4.0, 5.5, 6.0, 5.0, 4.5, 5.2], [k, d], &dev, DType::F64);
+        let (x, means) = points(7);
+        let (n, k) = (7, 2);
         let rs: Vec<f64> = (0..n * k).map(|i| ((i * 7) % 5) as f64 / 4.0).collect();
-        let resp = from_f64::<B, 2>(rs.clone(), [n, k], &dev, DType::F64);
+        let resp = from_f64::<B, 2>(rs.clone(), [n, k], &x.device(), DType::F64);
         for cov in covariance_cases() {
             let (comps, _) = GaussianComponents::from_covariances(means.clone(), cov, 0.0);
             let comps = comps.with_center(x.clone().mean_dim(0));
@@ -604,13 +606,7 @@ mod tests {
     /// (the mean has moved since) agrees too.
     #[test]
     fn component_means_centre_gives_the_same_fit_in_f64() {
-        let dev = Default::default();
-        let (n, d, k) = (9, 3, 2);
-        let x: Vec<f64> = (0..n * d)
-            .map(|i| 5.0 + ((i * 37 % 11) as f64 - 5.0) / 2.0)
-            .collect();
-        let x = from_f64::<B, 2>(x, [n, d], &dev, DType::F64);
-        let means = from_f64::<B, 2>(vec![4.0, 5.5, 6.0, 5.0, 4.5, 5.2], [k, d], &dev, DType::F64);
+        let (x, means) = points(9);
         centres_agree(x, means, covariance_cases());
     }
 
