@@ -123,7 +123,6 @@ impl Start {
         let source = data.source();
         let passes = if self.refine { 2 } else { 1 };
         let mut rng = StdRng::seed_from_u64(self.seed);
-        let mut check = None;
         match self.init {
             InitMethod::KMeans => {
                 // Over the fit's own blocks, in memory as over a stream: no second copy of
@@ -134,48 +133,36 @@ impl Start {
                     .with_n_init(1)
                     .with_seed(self.seed)
                     .fit_source_centres(&source)?;
-                for _ in 0..passes {
-                    check = Some(start_from(
-                        components,
-                        gate,
-                        &mut [],
-                        data,
-                        &mut |batch: &Batch<B>| {
-                            Ok(one_hot_like(km.predict(&batch.x)?, k, &batch.x))
-                        },
-                    )?);
-                }
+                repeated(passes, || {
+                    start_from(components, gate, &mut [], data, &mut |batch: &Batch<B>| {
+                        Ok(one_hot_like(km.predict(&batch.x)?, k, &batch.x))
+                    })
+                })
             }
             InitMethod::Random => {
                 // A shard's rows follow the other ranks' rows: their draws come first.
                 let sharded = source.reducer().is_some();
-                for _ in 0..passes {
+                repeated(passes, || {
                     // Every pass draws the same responsibilities.
                     let mut rng = StdRng::seed_from_u64(self.seed);
                     let mut next_row = 0;
-                    check = Some(start_from(
-                        components,
-                        gate,
-                        &mut [],
-                        data,
-                        &mut |batch: &Batch<B>| {
-                            let n = batch.n_samples();
-                            if sharded {
-                                for _ in next_row..batch.rows.start * k {
-                                    rng.random::<f64>();
-                                }
-                                next_row = batch.rows.end * k;
+                    start_from(components, gate, &mut [], data, &mut |batch: &Batch<B>| {
+                        let n = batch.n_samples();
+                        if sharded {
+                            for _ in next_row..batch.rows.start * k {
+                                rng.random::<f64>();
                             }
-                            let mut v = Vec::with_capacity(n * k);
-                            for _ in 0..n {
-                                let row: Vec<f64> = (0..k).map(|_| rng.random::<f64>()).collect();
-                                let s: f64 = row.iter().sum();
-                                v.extend(row.into_iter().map(|r| r / s));
-                            }
-                            Ok(from_f64_like::<B, 2, 2>(v, [n, k], &batch.x))
-                        },
-                    )?);
-                }
+                            next_row = batch.rows.end * k;
+                        }
+                        let mut v = Vec::with_capacity(n * k);
+                        for _ in 0..n {
+                            let row: Vec<f64> = (0..k).map(|_| rng.random::<f64>()).collect();
+                            let s: f64 = row.iter().sum();
+                            v.extend(row.into_iter().map(|r| r / s));
+                        }
+                        Ok(from_f64_like::<B, 2, 2>(v, [n, k], &batch.x))
+                    })
+                })
             }
             InitMethod::KMeansPlusPlus | InitMethod::RandomFromData => {
                 let indices: Vec<usize> = if self.init == InitMethod::KMeansPlusPlus {
@@ -192,17 +179,26 @@ impl Start {
                 let rows = gather_rows(source, &indices)?;
                 let total = rows.n_samples() as f64;
                 let rows = TensorSource::new(rows, None);
-                for _ in 0..passes {
-                    check = Some(start_from(
+                let chosen = FitData::new(&rows, total);
+                repeated(passes, || {
+                    start_from(
                         components,
                         gate,
                         &mut [],
-                        &FitData::new(&rows, total),
+                        &chosen,
                         &mut |batch: &Batch<B>| Ok(eye_like(k, &batch.x)),
-                    )?);
-                }
+                    )
+                })
             }
         }
-        Ok(check.expect("at least one pass"))
     }
+}
+
+/// Runs `pass` `passes` times (at least once) and returns the last pass's value.
+fn repeated<T>(passes: usize, mut pass: impl FnMut() -> Result<T>) -> Result<T> {
+    let mut last = pass()?;
+    for _ in 1..passes {
+        last = pass()?;
+    }
+    Ok(last)
 }
