@@ -223,29 +223,27 @@ impl<B: Backend> NpySource<B> {
 
     fn tensor(&self, bytes: &[u8], rows: usize) -> Tensor<B, 2> {
         let shape = [rows, self.n_cols];
-        let data = match (self.element, self.dtype) {
-            // Through f64: wide, or shifted before the cast.
-            (_, DType::F64) => self
-                .shift
-                .data(self.element.to_f64(bytes), shape, DType::F64),
-            _ if self.shift.is_some() => {
-                self.shift
-                    .data(self.element.to_f64(bytes), shape, self.dtype)
+        // Through f64 when wide or shifted before the cast; else straight to f32.
+        let data = if self.dtype == DType::F64 || self.shift.is_some() {
+            self.shift
+                .data(self.element.to_f64(bytes), shape, self.dtype)
+        } else {
+            match self.element {
+                Element::F32 => TensorData::new(
+                    bytes
+                        .chunks_exact(4)
+                        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                        .collect::<Vec<f32>>(),
+                    shape,
+                ),
+                Element::F64 => TensorData::new(
+                    bytes
+                        .chunks_exact(8)
+                        .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")) as f32)
+                        .collect::<Vec<f32>>(),
+                    shape,
+                ),
             }
-            (Element::F32, _) => TensorData::new(
-                bytes
-                    .chunks_exact(4)
-                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                    .collect::<Vec<f32>>(),
-                shape,
-            ),
-            (Element::F64, _) => TensorData::new(
-                bytes
-                    .chunks_exact(8)
-                    .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")) as f32)
-                    .collect::<Vec<f32>>(),
-                shape,
-            ),
         };
         Tensor::from_data(data, opts::<B>(&self.device, self.dtype))
     }
