@@ -114,11 +114,7 @@ impl<B: Backend> Family<B> for Diag {
         delta: &Tensor<B, 2>,
     ) -> (Tensor<B, 1>, Tensor<B, 2>, Tensor<B, 2>) {
         match s.residual() {
-            Some(r) => {
-                let [k, d] = delta.dims();
-                let (nk, sx, y, ry) = r.weighted(f, resp);
-                (nk, sx, (ry * y).sum_dim(0).reshape([k, d]))
-            }
+            Some(r) => r.weighted_squares(f, resp),
             None => summarize_residual_3d::<B, Self>(f, resp, delta),
         }
     }

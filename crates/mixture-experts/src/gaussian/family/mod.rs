@@ -86,11 +86,10 @@ pub(crate) trait Family<B: Backend>: Clone + Debug + 'static {
     fn score_residual(
         f: &Self::Features,
         s: &Self::Scoring,
-        pc: &Self::Shaped,
-        delta: &Tensor<B, 2>,
+        _pc: &Self::Shaped,
+        _delta: &Tensor<B, 2>,
         extra: Option<Tensor<B, 2>>,
     ) -> Tensor<B, 2> {
-        let _ = (pc, delta);
         Self::score(f, s, extra)
     }
     /// The second moment about per-component shifts from the residuals `y_kn` (`[K, N, D]`)
@@ -101,11 +100,10 @@ pub(crate) trait Family<B: Backend>: Clone + Debug + 'static {
     /// products; a family whose scoring holds a [`Residual`] takes them from its GEMM form.
     fn summarize_residual(
         f: &Self::Features,
-        s: &Self::Scoring,
+        _s: &Self::Scoring,
         resp: Tensor<B, 2>,
         delta: &Tensor<B, 2>,
     ) -> (Tensor<B, 1>, Tensor<B, 2>, Self::Shaped) {
-        let _ = s;
         summarize_residual_3d::<B, Self>(f, resp, delta)
     }
     /// `(n_k, Σ r (x − c), second moment)` of a batch from its features and
@@ -355,6 +353,18 @@ impl<B: Backend> Residual<B> {
             .reshape([n, k])
             .mul_scalar(-0.5)
             + bias
+    }
+
+    /// `(n_k, Σ_n r_nk y_nk, Σ_n r_nk y_nk²)`, the last two `[K, D]`: the diagonal second
+    /// moment about the shifts (the spherical one is its row sums).
+    pub(crate) fn weighted_squares(
+        &self,
+        f: &Tensor<B, 2>,
+        resp: Tensor<B, 2>,
+    ) -> (Tensor<B, 1>, Tensor<B, 2>, Tensor<B, 2>) {
+        let (nk, sx, y, ry) = self.weighted(f, resp);
+        let shape = sx.dims();
+        (nk, sx, (ry * y).sum_dim(0).reshape(shape))
     }
 
     /// `(n_k, Σ_n r_nk y_nk (as [K, D]), y, r y)` with `y` and `r y` `[N, K·D]`.

@@ -111,10 +111,9 @@ impl<B: Backend> Family<B> for Spherical {
     ) -> (Tensor<B, 1>, Tensor<B, 2>, Tensor<B, 1>) {
         match s.residual() {
             Some(r) => {
-                let [k, d] = delta.dims();
-                let (nk, sx, y, ry) = r.weighted(f, resp);
-                let second = (ry * y).sum_dim(0).reshape([k, d]).sum_dim(1).reshape([k]);
-                (nk, sx, second)
+                let (nk, sx, squares) = r.weighted_squares(f, resp);
+                let k = nk.dims()[0];
+                (nk, sx, squares.sum_dim(1).reshape([k]))
             }
             None => summarize_residual_3d::<B, Self>(f, resp, delta),
         }
