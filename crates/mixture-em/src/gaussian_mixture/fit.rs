@@ -10,7 +10,7 @@ use mixture_experts::{Covariances, GaussianComponents, GaussianFeatures};
 
 use mixture_experts::{CovarianceType, StatisticsCentre};
 
-use super::{GaussianMixture, GaussianMixtureConfig, init::initialize};
+use super::{GaussianMixture, GaussianMixtureConfig, centre::Centre, init::initialize};
 use crate::driver::{EmFit, EmMode, EmSettings, FitData, best_of, run};
 
 /// An in-memory fit keeps the data-only features of every block (see
@@ -50,9 +50,10 @@ impl GaussianMixtureConfig {
         let [n, d] = x.dims();
         if self.keeps_features(n, d, x.dtype().size()) {
             let k = self.n_components;
-            let template =
+            let template = m.center.place(
                 GaussianComponents::standard(self.covariance_type, k, d, self.reg_covar, x)
-                    .with_center(m.center.clone());
+                    .with_statistics_centre(self.statistics_centre),
+            );
             data = data.keep_features(&template)?;
         }
         self.fit_inits(&data, Some(&m.batch), m.center, observer)
@@ -74,7 +75,7 @@ impl GaussianMixtureConfig {
             Some(w) => check_weights(w, n)?,
             None => n as f64,
         };
-        let center = weighted_mean(&batch, total);
+        let center = Centre::of(&batch, total)?;
         let source = self.in_memory_source(batch.clone(), x.dtype().size());
         Ok(InMemory {
             batch,
@@ -103,7 +104,12 @@ impl GaussianMixtureConfig {
         }
         self.check_sizes(n, d)?;
         let (center, total) = centre_pass(source, true)?;
-        self.fit_inits(&FitData::new(source, total), None, center, observer)
+        self.fit_inits(
+            &FitData::new(source, total),
+            None,
+            Centre::at(center),
+            observer,
+        )
     }
 
     /// The parameters EM starts from on `x` (`[N, D]`) for this configuration's `init`,
@@ -245,7 +251,7 @@ impl GaussianMixtureConfig {
         &self,
         data: &FitData<'_, B, GaussianFeatures<B>>,
         full: Option<&Batch<B>>,
-        center: Tensor<B, 2>,
+        center: Centre<B>,
         observer: &mut dyn FitObserver,
     ) -> Result<GaussianMixture<B>> {
         let best = best_of(self.n_init, observer, |init, observer| {
@@ -276,12 +282,12 @@ impl GaussianMixtureConfig {
     }
 }
 
-/// In-memory data, checked: the (weighted) batch, its total weight, its weighted mean and the
-/// source of cache-sized blocks a fit iterates.
+/// In-memory data, checked: the (weighted) batch, its total weight, the centre of its
+/// statistics and the source of cache-sized blocks a fit iterates.
 struct InMemory<B: Backend> {
     batch: Batch<B>,
     total: f64,
-    center: Tensor<B, 2>,
+    center: Centre<B>,
     source: TensorSource<B>,
 }
 
@@ -346,14 +352,4 @@ pub(crate) fn centre_pass<B: Backend, S: DataSource<B> + ?Sized>(
     })?;
     let (sum, total) = shard_sums(source, sum, total)?;
     Ok((sum.div_scalar(total), total))
-}
-
-/// `Σ w x / Σ w` as a `[1, D]` tensor.
-fn weighted_mean<B: Backend>(batch: &Batch<B>, total: f64) -> Tensor<B, 2> {
-    match &batch.weight {
-        Some(w) => (batch.x.clone() * w.clone().unsqueeze_dim(1))
-            .sum_dim(0)
-            .div_scalar(total),
-        None => batch.x.clone().sum_dim(0).div_scalar(total),
-    }
 }

@@ -5,7 +5,7 @@
 //! `precisions_init` then replace what they name. When all three are given no
 //! responsibilities are drawn at all.
 
-use burn::tensor::{Tensor, backend::Backend};
+use burn::tensor::backend::Backend;
 use mixture_core::{
     Batch, ComponentCheck, Components, Error, Gate, Result, TensorSource,
     batch::gather_rows,
@@ -15,7 +15,7 @@ use mixture_experts::{Covariances, GaussianComponents, GaussianFeatures, Statist
 use mixture_gates::Weights;
 use rand::{RngExt, SeedableRng, rngs::StdRng, seq::index::sample};
 
-use super::{GaussianMixtureConfig, InitMethod};
+use super::{GaussianMixtureConfig, InitMethod, centre::Centre};
 use crate::driver::{FitData, start_from, verify_over};
 use crate::kmeans::{KMeansConfig, kmeans_plusplus};
 
@@ -24,20 +24,20 @@ pub(crate) fn initialize<B: Backend>(
     config: &GaussianMixtureConfig,
     data: &FitData<'_, B, GaussianFeatures<B>>,
     full: Option<&Batch<B>>,
-    center: &Tensor<B, 2>,
+    center: &Centre<B>,
     seed: u64,
 ) -> Result<(GaussianComponents<B>, Weights<B>)> {
     let k = config.n_components;
     let source = data.source();
     let d = source.n_features();
-    let like = center.clone();
-    let mut comps =
+    let like = center.at.clone();
+    let mut comps = center.place(
         GaussianComponents::standard(config.covariance_type, k, d, config.reg_covar, &like)
-            .with_center(center.clone())
-            .with_statistics_centre(config.statistics_centre);
+            .with_statistics_centre(config.statistics_centre),
+    );
     // Means at the data mean until the first M-step: the first pass of a component-means
     // fit is then about the data mean, not the origin.
-    comps.set_means(center.clone().repeat_dim(0, k));
+    comps.set_means(center.at.clone().repeat_dim(0, k));
     let uniform = from_f64_like::<B, 1, 2>(vec![1.0 / k as f64; k], [k], &like);
     let mut gate = Weights::learned(uniform);
 

@@ -29,6 +29,7 @@
 //! # }
 //! ```
 
+mod centre;
 mod config;
 mod fit;
 mod init;

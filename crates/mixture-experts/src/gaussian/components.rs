@@ -157,6 +157,36 @@ impl<B: Backend> GaussianComponents<B> {
         self
     }
 
+    /// Sets the centre to the origin, for data whose mean is the origin already (centred on
+    /// the host, or standardised): statistics and scores are then taken about it with no
+    /// subtraction, and the diagonal and spherical features of a block hold the block's rows
+    /// as they are, not a centred copy. A fit that keeps its features for every pass then
+    /// holds the data once instead of twice (see `mixture_em::GaussianMixtureConfig::fit`).
+    /// The same point as `with_center` given zeros; the features differ only in layout.
+    ///
+    /// ```
+    /// use burn::tensor::{DType, Tensor};
+    /// use mixture_core::{Batch, Components, tensor::{from_f64, to_vec_f64}};
+    /// use mixture_experts::{CovarianceType, GaussianComponents};
+    /// # type B = burn_flex::Flex;
+    /// let dev = Default::default();
+    /// let x = from_f64::<B, 2>(vec![-1.0, 0.5, 1.0, -0.5], [2, 2], &dev, DType::F64);
+    /// let at_origin = GaussianComponents::standard(CovarianceType::Diag, 2, 2, 1e-6, &x)
+    ///     .with_center_at_origin();
+    /// let about_zero = GaussianComponents::standard(CovarianceType::Diag, 2, 2, 1e-6, &x)
+    ///     .with_center(Tensor::zeros([1, 2], (&dev, DType::F64)));
+    /// let log_w = Tensor::<B, 2>::zeros([1, 2], (&dev, DType::F64));
+    /// let score = |c: &GaussianComponents<B>| {
+    ///     let f = c.prepare(&Batch::new(x.clone())).unwrap();
+    ///     to_vec_f64(c.score(&f, log_w.clone())).unwrap()
+    /// };
+    /// assert_eq!(score(&at_origin), score(&about_zero));
+    /// ```
+    pub fn with_center_at_origin(mut self) -> Self {
+        each!(&mut self.family, c => c.set_center_at_origin());
+        self
+    }
+
     /// Sets about which point the E-step writes scores and second moments (see
     /// [`StatisticsCentre`]); the parameters do not change.
     pub fn with_statistics_centre(mut self, centre: StatisticsCentre) -> Self {
@@ -712,6 +742,67 @@ mod tests {
                 shifted.statistics_centre(),
                 StatisticsCentre::ComponentMeans
             );
+        }
+    }
+
+    /// About the origin (features that hold the rows themselves beside `[sq, 1]` for the
+    /// diagonal and spherical families), centred data give the scores, statistics and updates
+    /// they give about their own mean, for every family and both statistics centres (f64,
+    /// 1e-10 relative).
+    #[test]
+    fn the_origin_centre_gives_the_data_mean_results() {
+        let (x, means) = points(9);
+        let mean = x.clone().mean_dim(0);
+        let (x, means) = (x - mean.clone(), means - mean);
+        let [n, _] = x.dims();
+        let k = means.dims()[0];
+        let resp: Vec<f64> = (0..n * k)
+            .map(|i| ((i * 3) % 7) as f64 / 6.0 + 0.1)
+            .collect();
+        let resp = from_f64::<B, 2>(resp, [n, k], &x.device(), DType::F64);
+        let batch = Batch::new(x.clone());
+        let close = |a: Vec<f64>, b: Vec<f64>, what: &str| {
+            assert_eq!(a.len(), b.len(), "{what}");
+            for (x, y) in a.iter().zip(&b) {
+                assert!(
+                    (x - y).abs() < 1e-10 * y.abs().max(1.0),
+                    "{what}: {x} vs {y}"
+                );
+            }
+        };
+        for cov in covariance_cases() {
+            for centre in [StatisticsCentre::DataMean, StatisticsCentre::ComponentMeans] {
+                let (c, _) = GaussianComponents::from_covariances(means.clone(), cov.clone(), 1e-6);
+                let c = c.with_statistics_centre(centre);
+                let mut about_mean = c.clone().with_center(x.clone().mean_dim(0));
+                let mut at_origin = c.with_center_at_origin();
+                let what = format!("{}, {centre:?}", about_mean.covariance_type());
+                close(
+                    to_vec_f64(at_origin.log_prob(x.clone())).unwrap(),
+                    to_vec_f64(about_mean.log_prob(x.clone())).unwrap(),
+                    &what,
+                );
+                let a = about_mean.statistics(&batch, resp.clone()).unwrap();
+                let b = at_origin.statistics(&batch, resp.clone()).unwrap();
+                close(
+                    to_vec_f64(at_origin.expected_log_prob_sum(&b)).unwrap(),
+                    to_vec_f64(about_mean.expected_log_prob_sum(&a)).unwrap(),
+                    &what,
+                );
+                let _ = about_mean.update(a);
+                let _ = at_origin.update(b);
+                close(
+                    to_vec_f64(at_origin.means()).unwrap(),
+                    to_vec_f64(about_mean.means()).unwrap(),
+                    &what,
+                );
+                close(
+                    at_origin.covariances().to_vec_f64().unwrap(),
+                    about_mean.covariances().to_vec_f64().unwrap(),
+                    &what,
+                );
+                assert_eq!(to_vec_f64(at_origin.center()).unwrap(), vec![0.0; 3]);
+            }
         }
     }
 

@@ -14,6 +14,9 @@ pub(crate) struct TypedComponents<B: Backend, F: Family<B>> {
     covariances: F::Shaped,
     precisions_cholesky: F::Shaped,
     center: Tensor<B, 2>,
+    /// Whether `center` is the origin (set explicitly, never read back from the device): the
+    /// features are then taken from the rows as they are (see [`Family::features_at_origin`]).
+    at_origin: bool,
     scoring: F::Scoring,
     /// `μ_k − c`, `[K, D]`.
     delta: Tensor<B, 2>,
@@ -98,6 +101,7 @@ impl<B: Backend, F: Family<B>> TypedComponents<B, F> {
             covariances,
             precisions_cholesky,
             center,
+            at_origin: false,
             scoring,
             delta,
             statistics_centre: StatisticsCentre::DataMean,
@@ -133,6 +137,14 @@ impl<B: Backend, F: Family<B>> TypedComponents<B, F> {
 
     pub(crate) fn set_center(&mut self, center: Tensor<B, 2>) {
         self.center = center;
+        self.at_origin = false;
+        self.refresh();
+    }
+
+    /// Sets the centre to the origin, exactly.
+    pub(crate) fn set_center_at_origin(&mut self) {
+        self.center = self.center.zeros_like();
+        self.at_origin = true;
         self.refresh();
     }
 
@@ -188,7 +200,12 @@ impl<B: Backend, F: Family<B>> TypedComponents<B, F> {
 
     /// The features of raw rows `x` `[N, D]`, about the centre.
     pub(crate) fn features(&self, x: Tensor<B, 2>) -> F::Features {
-        F::features(x - self.center.clone())
+        // The residual forms of component-means statistics read packed features.
+        if self.at_origin && self.statistics_centre == StatisticsCentre::DataMean {
+            F::features_at_origin(x)
+        } else {
+            F::features(x - self.center.clone())
+        }
     }
 
     /// `log_weights + log N(x | μ_k, Σ_k)`, `[N, K]`, for `log_weights` `[1, K]` (folded

@@ -4,8 +4,8 @@ use burn::tensor::{DType, Tensor, backend::Backend};
 use mixture_core::tensor::{eye_like, full_like_dtype};
 
 use super::{
-    Family, LinearScoring, linear_features, linear_summarize, residual_product, residual_score,
-    residuals, square_norms, summarize_residual_3d, weighted_squares,
+    Family, LinearFeatures, LinearScoring, residual_product, residual_score, residuals,
+    square_norms, summarize_residual_3d, weighted_squares,
 };
 use crate::gaussian::{CovarianceType, Covariances, SecondMoment, StatisticsCentre};
 
@@ -17,8 +17,8 @@ impl<B: Backend> Family<B> for Diag {
     const TYPE: CovarianceType = CovarianceType::Diag;
     type Shaped = Tensor<B, 2>;
     type Scoring = LinearScoring<B>;
-    /// `[x − c, (x − c)², 1]`, `[N, 2D + 1]`.
-    type Features = Tensor<B, 2>;
+    /// `[x − c, (x − c)², 1]`, `[N, 2D + 1]` (packed, or `x` beside the rest about the origin).
+    type Features = LinearFeatures<B>;
 
     fn covariances(t: Tensor<B, 2>) -> Covariances<B> {
         Covariances::Diag(t)
@@ -75,29 +75,36 @@ impl<B: Backend> Family<B> for Diag {
         )
     }
 
-    fn features(xc: Tensor<B, 2>) -> Tensor<B, 2> {
-        linear_features(xc.clone(), xc.clone() * xc)
+    fn features(xc: Tensor<B, 2>) -> LinearFeatures<B> {
+        LinearFeatures::packed_from(xc.clone(), xc.clone() * xc)
     }
 
-    fn score(f: &Tensor<B, 2>, s: &LinearScoring<B>, extra: Option<Tensor<B, 2>>) -> Tensor<B, 2> {
+    fn features_at_origin(x: Tensor<B, 2>) -> LinearFeatures<B> {
+        LinearFeatures::split_from(x.clone(), x.clone() * x)
+    }
+
+    fn score(
+        f: &LinearFeatures<B>,
+        s: &LinearScoring<B>,
+        extra: Option<Tensor<B, 2>>,
+    ) -> Tensor<B, 2> {
         s.score(f, extra)
     }
 
-    fn centred(f: &Tensor<B, 2>) -> Tensor<B, 2> {
-        let [n, w] = f.dims();
-        f.clone().slice([0..n, 0..(w - 1) / 2])
+    fn centred(f: &LinearFeatures<B>) -> Tensor<B, 2> {
+        f.centred()
     }
 
     /// `Σ_d Λ_kd (x_d − μ_kd)²` from the residuals.
     fn score_residual(
-        f: &Tensor<B, 2>,
+        f: &LinearFeatures<B>,
         s: &LinearScoring<B>,
         pc: &Tensor<B, 2>,
         delta: &Tensor<B, 2>,
         extra: Option<Tensor<B, 2>>,
     ) -> Tensor<B, 2> {
         match s.residual() {
-            Some(r) => r.score(f, extra),
+            Some(r) => r.score(&f.packed(), extra),
             None => {
                 let [k, d] = delta.dims();
                 let y = residuals(Self::centred(f), delta);
@@ -108,13 +115,13 @@ impl<B: Backend> Family<B> for Diag {
     }
 
     fn summarize_residual(
-        f: &Tensor<B, 2>,
+        f: &LinearFeatures<B>,
         s: &LinearScoring<B>,
         resp: Tensor<B, 2>,
         delta: &Tensor<B, 2>,
     ) -> (Tensor<B, 1>, Tensor<B, 2>, Tensor<B, 2>) {
         match s.residual() {
-            Some(r) => r.weighted_squares(f, resp),
+            Some(r) => r.weighted_squares(&f.packed(), resp),
             None => summarize_residual_3d::<B, Self>(f, resp, delta),
         }
     }
@@ -125,12 +132,12 @@ impl<B: Backend> Family<B> for Diag {
     }
 
     fn summarize(
-        f: &Tensor<B, 2>,
+        f: &LinearFeatures<B>,
         resp: Tensor<B, 2>,
-        k: usize,
-        d: usize,
+        _k: usize,
+        _d: usize,
     ) -> (Tensor<B, 1>, Tensor<B, 2>, Tensor<B, 2>) {
-        linear_summarize(f, resp, k, d)
+        f.summarize(resp)
     }
 
     fn covariance(

@@ -73,6 +73,12 @@ pub(crate) trait Family<B: Backend>: Clone + Debug + 'static {
     fn scoring(mean_c: Tensor<B, 2>, pc: &Self::Shaped, centre: StatisticsCentre) -> Self::Scoring;
     /// The features of centred rows `x − c` (`[N, D]`).
     fn features(xc: Tensor<B, 2>) -> Self::Features;
+    /// The features of rows `x` (`[N, D]`) when the centre is the origin: those of
+    /// [`features`](Self::features), except that a family whose features hold the rows may
+    /// hold `x` itself (a view of the caller's tensor) instead of a copy.
+    fn features_at_origin(x: Tensor<B, 2>) -> Self::Features {
+        Self::features(x)
+    }
     /// `log N(x_n | μ_k, Σ_k)` (`[N, K]`), plus `extra` (`[1, K]`) folded into the GEMM's
     /// bias row.
     fn score(f: &Self::Features, s: &Self::Scoring, extra: Option<Tensor<B, 2>>) -> Tensor<B, 2>;
@@ -198,13 +204,23 @@ impl<B: Backend> LinearScoring<B> {
         self.residual.as_ref()
     }
 
-    /// `−½ (x − μ)ᵀ Λ (x − μ) + log det + const`, expanded about the centre: one product.
-    pub(crate) fn score(&self, f: &Tensor<B, 2>, extra: Option<Tensor<B, 2>>) -> Tensor<B, 2> {
+    /// `−½ (x − μ)ᵀ Λ (x − μ) + log det + const`, expanded about the centre: one product of
+    /// packed features, two of split ones.
+    pub(crate) fn score(&self, f: &LinearFeatures<B>, extra: Option<Tensor<B, 2>>) -> Tensor<B, 2> {
         let bias = match extra {
             Some(e) => self.bias.clone() + e,
             None => self.bias.clone(),
         };
-        matmul_rows(f.clone(), Tensor::cat(vec![self.head.clone(), bias], 0))
+        let w = Tensor::cat(vec![self.head.clone(), bias], 0);
+        match f {
+            LinearFeatures::Packed { f, .. } => matmul_rows(f.clone(), w),
+            LinearFeatures::Split { x, rest } => {
+                let d = x.dims()[1];
+                let [h, k] = w.dims();
+                matmul_rows(x.clone(), w.clone().slice([0..d, 0..k]))
+                    + matmul_rows(rest.clone(), w.slice([d..h, 0..k]))
+            }
+        }
     }
 }
 
@@ -383,28 +399,98 @@ impl<B: Backend> Residual<B> {
     }
 }
 
-/// `[x − c, sq, 1]` for `sq` (`[N, D]` or `[N, 1]`).
-pub(crate) fn linear_features<B: Backend>(xc: Tensor<B, 2>, sq: Tensor<B, 2>) -> Tensor<B, 2> {
-    let n = xc.dims()[0];
-    let ones = sq.clone().slice([0..n, 0..1]).ones_like();
-    Tensor::cat(vec![xc, sq, ones], 1)
+/// The features of diagonal and spherical covariances: `[x − c, sq, 1]`, with `sq` the
+/// squares `(x − c)²` (diagonal, `[N, D]`) or their row sums `‖x − c‖²` (spherical, `[N, 1]`).
+///
+/// Packed, they are one tensor, scored and summed with one product each. About the origin
+/// they may be split: the rows `x` themselves (the caller's tensor, not a copy) beside
+/// `[sq, 1]`, at the cost of a second, narrower product. A fit that keeps the features of
+/// centred data for every pass ([`GaussianComponents::with_center_at_origin`]) then holds
+/// the data once instead of twice.
+///
+/// [`GaussianComponents::with_center_at_origin`]: crate::GaussianComponents::with_center_at_origin
+#[derive(Debug, Clone)]
+pub(crate) enum LinearFeatures<B: Backend> {
+    /// `[x − c, sq, 1]` in one tensor.
+    Packed {
+        /// The features, `[N, D + W + 1]`.
+        f: Tensor<B, 2>,
+        /// `D`.
+        d: usize,
+    },
+    /// `x` (the centre is the origin) and `[sq, 1]`.
+    Split {
+        /// The rows, `[N, D]`.
+        x: Tensor<B, 2>,
+        /// `[sq, 1]`.
+        rest: Tensor<B, 2>,
+    },
 }
 
-/// `(n_k, Σ r (x − c), Σ r sq)` from one product `Rᵀ [x − c, sq, 1]`; the last is `[K, W]`
-/// for `sq` of width `W`.
-pub(crate) fn linear_summarize<B: Backend>(
-    f: &Tensor<B, 2>,
-    resp: Tensor<B, 2>,
-    k: usize,
-    d: usize,
-) -> (Tensor<B, 1>, Tensor<B, 2>, Tensor<B, 2>) {
-    let t = transpose_matmul(resp, f.clone());
-    let w = t.dims()[1];
-    (
-        t.clone().slice([0..k, w - 1..w]).reshape([k]),
-        t.clone().slice([0..k, 0..d]),
-        t.slice([0..k, d..w - 1]),
-    )
+impl<B: Backend> LinearFeatures<B> {
+    /// `[x − c, sq, 1]` for `sq` (`[N, D]` or `[N, 1]`), packed.
+    pub(crate) fn packed_from(xc: Tensor<B, 2>, sq: Tensor<B, 2>) -> Self {
+        let d = xc.dims()[1];
+        let f = Tensor::cat(vec![xc, sq.clone(), ones_column(&sq)], 1);
+        Self::Packed { f, d }
+    }
+
+    /// `x` beside `[sq, 1]`, for rows about the origin.
+    pub(crate) fn split_from(x: Tensor<B, 2>, sq: Tensor<B, 2>) -> Self {
+        let rest = Tensor::cat(vec![sq.clone(), ones_column(&sq)], 1);
+        Self::Split { x, rest }
+    }
+
+    /// `x − c` (`[N, D]`).
+    pub(crate) fn centred(&self) -> Tensor<B, 2> {
+        match self {
+            Self::Packed { f, d } => {
+                let n = f.dims()[0];
+                f.clone().slice([0..n, 0..*d])
+            }
+            Self::Split { x, .. } => x.clone(),
+        }
+    }
+
+    /// The packed tensor `[x − c, sq, 1]` (assembled for split features).
+    pub(crate) fn packed(&self) -> Tensor<B, 2> {
+        match self {
+            Self::Packed { f, .. } => f.clone(),
+            Self::Split { x, rest } => Tensor::cat(vec![x.clone(), rest.clone()], 1),
+        }
+    }
+
+    /// `(n_k, Σ r (x − c), Σ r sq)` from `Rᵀ [x − c, sq, 1]` (one product of packed features,
+    /// two of split ones); the last is `[K, W]` for `sq` of width `W`.
+    pub(crate) fn summarize(
+        &self,
+        resp: Tensor<B, 2>,
+    ) -> (Tensor<B, 1>, Tensor<B, 2>, Tensor<B, 2>) {
+        let k = resp.dims()[1];
+        let (sx, t, from) = match self {
+            Self::Packed { f, d } => {
+                let t = transpose_matmul(resp, f.clone());
+                (t.clone().slice([0..k, 0..*d]), t, *d)
+            }
+            Self::Split { x, rest } => (
+                transpose_matmul(resp.clone(), x.clone()),
+                transpose_matmul(resp, rest.clone()),
+                0,
+            ),
+        };
+        let w = t.dims()[1];
+        (
+            t.clone().slice([0..k, w - 1..w]).reshape([k]),
+            sx,
+            t.slice([0..k, from..w - 1]),
+        )
+    }
+}
+
+/// A column of ones as long as `like` (`[N, 1]`).
+fn ones_column<B: Backend>(like: &Tensor<B, 2>) -> Tensor<B, 2> {
+    let n = like.dims()[0];
+    like.clone().slice([0..n, 0..1]).ones_like()
 }
 
 /// The features of full and tied covariances, whose scores need more than linear terms.
@@ -419,11 +505,7 @@ pub(crate) struct Centred<B: Backend> {
 impl<B: Backend> Centred<B> {
     /// From centred rows.
     pub(crate) fn new(xc: Tensor<B, 2>) -> Self {
-        let n = xc.dims()[0];
-        let f = Tensor::cat(
-            vec![xc.clone(), xc.clone().slice([0..n, 0..1]).ones_like()],
-            1,
-        );
+        let f = Tensor::cat(vec![xc.clone(), ones_column(&xc)], 1);
         Self { xc, f }
     }
 

@@ -4,8 +4,8 @@ use burn::tensor::{DType, Tensor, backend::Backend};
 use mixture_core::tensor::{eye_like, full_like_dtype};
 
 use super::{
-    Family, LinearScoring, linear_features, linear_summarize, residual_product, residual_score,
-    residuals, square_norms, summarize_residual_3d, weighted_squares,
+    Family, LinearFeatures, LinearScoring, residual_product, residual_score, residuals,
+    square_norms, summarize_residual_3d, weighted_squares,
 };
 use crate::gaussian::{CovarianceType, Covariances, SecondMoment, StatisticsCentre};
 
@@ -17,8 +17,8 @@ impl<B: Backend> Family<B> for Spherical {
     const TYPE: CovarianceType = CovarianceType::Spherical;
     type Shaped = Tensor<B, 1>;
     type Scoring = LinearScoring<B>;
-    /// `[x − c, ‖x − c‖², 1]`, `[N, D + 2]`.
-    type Features = Tensor<B, 2>;
+    /// `[x − c, ‖x − c‖², 1]`, `[N, D + 2]` (packed, or `x` beside the rest about the origin).
+    type Features = LinearFeatures<B>;
 
     fn covariances(t: Tensor<B, 1>) -> Covariances<B> {
         Covariances::Spherical(t)
@@ -71,29 +71,36 @@ impl<B: Backend> Family<B> for Spherical {
         )
     }
 
-    fn features(xc: Tensor<B, 2>) -> Tensor<B, 2> {
-        linear_features(xc.clone(), (xc.clone() * xc).sum_dim(1))
+    fn features(xc: Tensor<B, 2>) -> LinearFeatures<B> {
+        LinearFeatures::packed_from(xc.clone(), (xc.clone() * xc).sum_dim(1))
     }
 
-    fn score(f: &Tensor<B, 2>, s: &LinearScoring<B>, extra: Option<Tensor<B, 2>>) -> Tensor<B, 2> {
+    fn features_at_origin(x: Tensor<B, 2>) -> LinearFeatures<B> {
+        LinearFeatures::split_from(x.clone(), (x.clone() * x).sum_dim(1))
+    }
+
+    fn score(
+        f: &LinearFeatures<B>,
+        s: &LinearScoring<B>,
+        extra: Option<Tensor<B, 2>>,
+    ) -> Tensor<B, 2> {
         s.score(f, extra)
     }
 
-    fn centred(f: &Tensor<B, 2>) -> Tensor<B, 2> {
-        let [n, w] = f.dims();
-        f.clone().slice([0..n, 0..w - 2])
+    fn centred(f: &LinearFeatures<B>) -> Tensor<B, 2> {
+        f.centred()
     }
 
     /// `‖x − μ_k‖² / σ_k²` from the residuals.
     fn score_residual(
-        f: &Tensor<B, 2>,
+        f: &LinearFeatures<B>,
         s: &LinearScoring<B>,
         pc: &Tensor<B, 1>,
         delta: &Tensor<B, 2>,
         extra: Option<Tensor<B, 2>>,
     ) -> Tensor<B, 2> {
         match s.residual() {
-            Some(r) => r.score(f, extra),
+            Some(r) => r.score(&f.packed(), extra),
             None => {
                 let [k, d] = delta.dims();
                 let q = square_norms(residuals(Self::centred(f), delta), None)
@@ -104,14 +111,14 @@ impl<B: Backend> Family<B> for Spherical {
     }
 
     fn summarize_residual(
-        f: &Tensor<B, 2>,
+        f: &LinearFeatures<B>,
         s: &LinearScoring<B>,
         resp: Tensor<B, 2>,
         delta: &Tensor<B, 2>,
     ) -> (Tensor<B, 1>, Tensor<B, 2>, Tensor<B, 1>) {
         match s.residual() {
             Some(r) => {
-                let (nk, sx, squares) = r.weighted_squares(f, resp);
+                let (nk, sx, squares) = r.weighted_squares(&f.packed(), resp);
                 let k = nk.dims()[0];
                 (nk, sx, squares.sum_dim(1).reshape([k]))
             }
@@ -126,12 +133,12 @@ impl<B: Backend> Family<B> for Spherical {
     }
 
     fn summarize(
-        f: &Tensor<B, 2>,
+        f: &LinearFeatures<B>,
         resp: Tensor<B, 2>,
         k: usize,
-        d: usize,
+        _d: usize,
     ) -> (Tensor<B, 1>, Tensor<B, 2>, Tensor<B, 1>) {
-        let (nk, sx, s2) = linear_summarize(f, resp, k, d);
+        let (nk, sx, s2) = f.summarize(resp);
         (nk, sx, s2.reshape([k]))
     }
 
