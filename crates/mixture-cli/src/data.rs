@@ -125,6 +125,83 @@ impl Values {
             }
         }
     }
+
+    /// The mean of each of the `n_cols` columns, in f64.
+    pub fn column_means(&self, n_cols: usize) -> Vec<f64> {
+        let mut sum = vec![0.0; n_cols];
+        let mut rows = 0usize;
+        self.for_each_row(n_cols, |row| {
+            sum.iter_mut().zip(row).for_each(|(s, v)| *s += v);
+            rows += 1;
+        });
+        sum.iter().map(|s| s / rows.max(1) as f64).collect()
+    }
+
+    /// The values as an `[n_rows, n_cols]` tensor of `dtype` on `device`, each row minus
+    /// `shift` (taken off in f64, before the cast) when given. Consumes them: f32 values
+    /// for an f32 tensor, or f64 values for an f64 tensor, are shifted in place and become
+    /// the tensor's memory (no copy on a CPU backend), so the data are held once.
+    pub fn into_tensor<B: burn::tensor::backend::Backend>(
+        self,
+        n_cols: usize,
+        device: &B::Device,
+        dtype: burn::tensor::DType,
+        shift: Option<&[f64]>,
+    ) -> burn::tensor::Tensor<B, 2> {
+        use burn::tensor::{DType, Tensor, TensorData};
+        fn shifted<T: Copy, U>(
+            v: impl IntoIterator<Item = T>,
+            n_cols: usize,
+            shift: Option<&[f64]>,
+            f: impl Fn(T) -> f64,
+            to: impl Fn(f64) -> U,
+        ) -> Vec<U> {
+            v.into_iter()
+                .enumerate()
+                .map(|(i, x)| to(f(x) - shift.map_or(0.0, |s| s[i % n_cols])))
+                .collect()
+        }
+        let n_rows = self.len() / n_cols.max(1);
+        let shape = [n_rows, n_cols];
+        let data = match (self, dtype) {
+            (Values::F32(mut v), DType::F32) => {
+                if let Some(s) = shift {
+                    for row in v.chunks_mut(n_cols.max(1)) {
+                        row.iter_mut()
+                            .zip(s)
+                            .for_each(|(x, s)| *x = (f64::from(*x) - s) as f32);
+                    }
+                }
+                TensorData::new(v, shape)
+            }
+            (Values::F64(mut v), DType::F64) => {
+                if let Some(s) = shift {
+                    for row in v.chunks_mut(n_cols.max(1)) {
+                        row.iter_mut().zip(s).for_each(|(x, s)| *x -= s);
+                    }
+                }
+                TensorData::new(v, shape)
+            }
+            (Values::F32(v), DType::F64) => {
+                TensorData::new(shifted(v, n_cols, shift, f64::from, |x| x), shape)
+            }
+            (Values::F64(v), _) => {
+                TensorData::new(shifted(v, n_cols, shift, |x| x, |x| x as f32), shape)
+            }
+            (Values::F32(v), _) => {
+                TensorData::new(shifted(v, n_cols, shift, f64::from, |x| x as f32), shape)
+            }
+        };
+        Tensor::from_data(data, (device, dtype))
+    }
+
+    /// How many values there are.
+    fn len(&self) -> usize {
+        match self {
+            Values::F32(v) => v.len(),
+            Values::F64(v) => v.len(),
+        }
+    }
 }
 
 impl From<Vec<f64>> for Values {
@@ -226,6 +303,16 @@ pub enum DataError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A file read again during the run no longer holds the matrix it held at the start.
+    #[error("{path} changed during the run: it held {} × {} values, now {} × {}; run again on a file that stays put", was.0, was.1, now.0, now.1)]
+    Changed {
+        /// The file.
+        path: String,
+        /// Rows and columns at the start.
+        was: (usize, usize),
+        /// Rows and columns now.
+        now: (usize, usize),
+    },
 }
 
 /// The magic bytes that open every `.npy` file.
@@ -240,6 +327,15 @@ pub fn read_matrix(path: &Path, delimiter: Option<u8>) -> Result<Matrix, DataErr
         reason: io_reason(&e),
     })?;
     parse_bytes(&bytes, &name, delimiter)
+}
+
+/// Whether the file at `path` opens with NumPy's magic bytes (false when it cannot be read).
+pub fn is_npy(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; NPY_MAGIC.len()];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|()| head == NPY_MAGIC)
 }
 
 /// Parses file contents (CSV text or `.npy` bytes); `source_name` is used in error messages.

@@ -1,8 +1,8 @@
 //! The data a command works on: a file given with `--input`, or the bundled iris data.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::data::{self, DataError, Matrix};
+use crate::data::{self, DataError, Matrix, Values};
 
 /// Fisher's iris data (150 flowers × 4 measurements in cm, and the species), as shipped by
 /// scikit-learn's `load_iris` (which follows Fisher's 1936 paper).
@@ -28,6 +28,19 @@ pub struct Dataset {
     pub matrix: Matrix,
     /// Known classes, if any.
     pub classes: Option<Classes>,
+    /// The `.npy` file the values came from, when they can be read from it again: a fit may
+    /// then take them over ([`lend_values`](Self::lend_values)) and hold the data once.
+    pub reload: Option<Reload>,
+}
+
+/// Where a [`Dataset`]'s values can be read again, and whether a fit holds them now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reload {
+    /// The `.npy` file.
+    pub path: PathBuf,
+    /// Whether the values were lent to a fit (and `matrix.values` is empty until
+    /// [`Dataset::ensure_values`]).
+    pub lent: bool,
 }
 
 impl Dataset {
@@ -35,13 +48,54 @@ impl Dataset {
     /// bundled iris data when `path` is `None`.
     pub fn load(path: Option<&Path>, delimiter: Option<u8>) -> Result<Self, DataError> {
         match path {
-            Some(p) => Ok(Self {
-                name: p.display().to_string(),
-                matrix: data::read_matrix(p, delimiter)?,
-                classes: None,
-            }),
+            Some(p) => {
+                let matrix = data::read_matrix(p, delimiter)?;
+                Ok(Self {
+                    name: p.display().to_string(),
+                    reload: data::is_npy(p).then(|| Reload {
+                        path: p.to_path_buf(),
+                        lent: false,
+                    }),
+                    matrix,
+                    classes: None,
+                })
+            }
             None => Ok(iris()),
         }
+    }
+
+    /// The values, for a fit that turns them into its tensor, when they can be read again
+    /// from their `.npy` file (reading one is a copy, where a CSV is parsed again); else
+    /// `None`, and the fit copies them. Until [`ensure_values`](Self::ensure_values),
+    /// `matrix.values` is empty; the shape, header and note stay.
+    pub fn lend_values(&mut self) -> Option<Values> {
+        let reload = self.reload.as_mut().filter(|r| !r.lent)?;
+        reload.lent = true;
+        Some(std::mem::replace(
+            &mut self.matrix.values,
+            Values::F32(Vec::new()),
+        ))
+    }
+
+    /// Reads lent values back from their file.
+    ///
+    /// # Errors
+    /// The file can no longer be read, or no longer holds the same matrix.
+    pub fn ensure_values(&mut self) -> Result<(), DataError> {
+        let Some(reload) = self.reload.as_mut().filter(|r| r.lent) else {
+            return Ok(());
+        };
+        let matrix = data::read_matrix(&reload.path, None)?;
+        if (matrix.n_rows, matrix.n_cols) != (self.matrix.n_rows, self.matrix.n_cols) {
+            return Err(DataError::Changed {
+                path: reload.path.display().to_string(),
+                was: (self.matrix.n_rows, self.matrix.n_cols),
+                now: (matrix.n_rows, matrix.n_cols),
+            });
+        }
+        reload.lent = false;
+        self.matrix.values = matrix.values;
+        Ok(())
     }
 
     /// Column names: the CSV header, else `x0`, `x1`, ….
@@ -84,6 +138,7 @@ pub fn iris() -> Dataset {
         data::parse_csv(&numeric, "iris.csv", Some(b',')).expect("the bundled iris.csv is valid");
     Dataset {
         name: "iris (bundled)".to_string(),
+        reload: None,
         matrix,
         classes: Some(Classes {
             title,
@@ -96,6 +151,76 @@ pub fn iris() -> Dataset {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A `.npy` dataset lends its values (the matrix keeps its shape) and reads them back
+    /// from the file; a file that changed in between is an error that names it; CSV and the
+    /// bundled data are never lent.
+    #[test]
+    fn npy_values_are_lent_and_read_again() {
+        let dir = std::env::temp_dir();
+        let path = dir.join(format!("mixture-lend-{}.npy", std::process::id()));
+        let values = vec![1.5, -2.0, 3.25, 4.0, 0.5, -0.75];
+        std::fs::write(&path, data::write_npy(&values, 3, 2, true)).unwrap();
+        let mut d = Dataset::load(Some(&path), None).unwrap();
+        let lent = d.lend_values().unwrap();
+        assert_eq!(
+            lent,
+            Values::F32(values.iter().map(|&v| v as f32).collect())
+        );
+        assert!(d.lend_values().is_none(), "lent twice");
+        assert_eq!((d.matrix.n_rows, d.matrix.n_cols), (3, 2));
+        d.ensure_values().unwrap();
+        assert_eq!(d.matrix.values, lent);
+        d.lend_values().unwrap();
+        std::fs::write(&path, data::write_npy(&values, 2, 3, true)).unwrap();
+        let e = d.ensure_values().unwrap_err().to_string();
+        assert!(
+            e.contains("changed during the run") && e.contains("3 × 2"),
+            "{e}"
+        );
+        std::fs::remove_file(&path).ok();
+
+        let csv = dir.join(format!("mixture-lend-{}.csv", std::process::id()));
+        std::fs::write(&csv, "1,2\n3,4\n").unwrap();
+        assert!(Dataset::load(Some(&csv), None)
+            .unwrap()
+            .lend_values()
+            .is_none());
+        std::fs::remove_file(&csv).ok();
+        assert!(iris().lend_values().is_none());
+    }
+
+    /// Lent values become a tensor of either dtype, each row shifted in f64 before the cast.
+    #[cfg(feature = "flex")]
+    #[test]
+    fn values_become_shifted_tensors_of_either_dtype() {
+        use burn::tensor::DType;
+        type B = burn_flex::Flex;
+        let dev = Default::default();
+        let raw = [1.0e8 + 0.5, 2.0, 1.0e8 - 0.5, 4.0];
+        let shift = [1.0e8, 3.0];
+        let want = [0.5, -1.0, -0.5, 1.0];
+        for values in [
+            Values::F64(raw.to_vec()),
+            Values::F32(raw.iter().map(|&v| v as f32).collect()),
+        ] {
+            let exact = matches!(values, Values::F64(_));
+            for dtype in [DType::F32, DType::F64] {
+                let x = values
+                    .clone()
+                    .into_tensor::<B>(2, &dev, dtype, Some(&shift));
+                assert_eq!(x.dims(), [2, 2]);
+                let got = mixture::core::tensor::to_vec_f64(x).unwrap();
+                // f32 values of 1e8 ± 0.5 are 1e8 already (f32 spacing there is 8).
+                let want: Vec<f64> = if exact {
+                    want.to_vec()
+                } else {
+                    vec![0.0, -1.0, 0.0, 1.0]
+                };
+                assert_eq!(got, want, "{values:?} as {dtype:?}");
+            }
+        }
+    }
 
     #[test]
     fn bundled_iris() {

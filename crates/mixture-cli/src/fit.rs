@@ -5,6 +5,7 @@ use mixture::core::tensor::{to_vec_f64, to_vec_i64};
 
 use crate::backend::{self, BackendJob, Dtype};
 use crate::cli::{FitArgs, Method};
+use crate::data::Values;
 use crate::dataset::Dataset;
 use crate::error::CliError;
 use crate::precision::{self, Choice};
@@ -127,8 +128,12 @@ pub(crate) struct FitJob<'a> {
     pub args: &'a FitArgs,
     /// The data.
     pub data: &'a Dataset,
+    /// The data's values, when the dataset lent them ([`Dataset::lend_values`]): they
+    /// become the fit's tensor, so the data are held once.
+    pub values: Option<Values>,
     /// Column means to take off the data on the host, in f64, before an f32 fit (data that
     /// the cast would otherwise round: see `precision::f32_fit`); the outcome is moved back.
+    /// An f32 fit without them takes off the data's column means.
     pub shift: Option<&'a [f64]>,
 }
 
@@ -137,11 +142,25 @@ impl BackendJob for FitJob<'_> {
 
     fn run<B: Backend>(self, device: B::Device, dtype: DType) -> Result<FitOutcome, CliError> {
         let m = &self.data.matrix;
-        // f64 holds the raw values exactly: only an f32 fit is centred.
-        let shift = self.shift.filter(|_| dtype == DType::F32);
-        let x = m
-            .values
-            .tensor_shifted::<B>(0..m.n_rows, m.n_cols, &device, dtype, shift);
+        // f64 holds the raw values exactly: only an f32 fit is centred, always, on the host
+        // in f64 before the cast. f32 then rounds the data about their centre, and the fit,
+        // which finds them centred, takes its statistics about the origin and holds the rows
+        // once instead of beside a centred copy (`GaussianComponents::with_center_at_origin`).
+        let shift: Option<Vec<f64>> = (dtype == DType::F32).then(|| match self.shift {
+            Some(s) => s.to_vec(),
+            None => self
+                .values
+                .as_ref()
+                .unwrap_or(&m.values)
+                .column_means(m.n_cols),
+        });
+        let shift = shift.as_deref();
+        let x = match self.values {
+            Some(values) => values.into_tensor::<B>(m.n_cols, &device, dtype, shift),
+            None => m
+                .values
+                .tensor_shifted::<B>(0..m.n_rows, m.n_cols, &device, dtype, shift),
+        };
         let want_labels = self.data.classes.is_some();
         let mut observer = ProgressObserver::new(!self.args.json && !self.args.no_progress);
         // The one place that picks the training method.
@@ -159,6 +178,26 @@ impl BackendJob for FitJob<'_> {
     }
 }
 
+/// Fits `data` in `dtype` on the chosen backend, about `shift` (see [`FitJob`]). The values
+/// of a `.npy` file are lent to the fit, which holds them once; whatever reads them next reads
+/// them again ([`Dataset::ensure_values`]).
+pub(crate) fn fit_in(
+    args: &FitArgs,
+    data: &mut Dataset,
+    dtype: Dtype,
+    shift: Option<&[f64]>,
+) -> Result<FitOutcome, CliError> {
+    data.ensure_values()?;
+    let values = data.lend_values();
+    let job = FitJob {
+        args,
+        data,
+        values,
+        shift,
+    };
+    backend::dispatch(args.backend, dtype, job)
+}
+
 /// Runs `mixture fit`.
 pub fn run(args: &FitArgs, delimiter: Option<u8>) -> Result<(), CliError> {
     // A fit across the ranks of an MPI job streams each rank's shard.
@@ -167,23 +206,20 @@ pub fn run(args: &FitArgs, delimiter: Option<u8>) -> Result<(), CliError> {
         let (outcome, data, choice, world_size) = crate::stream::fit(args, delimiter)?;
         return finish(args, &data, outcome, choice, world_size);
     }
-    let data = Dataset::load(args.input.as_deref(), delimiter)?;
+    let mut data = Dataset::load(args.input.as_deref(), delimiter)?;
     let (outcome, choice) = match args.dtype.fixed() {
         Some(_) => {
             let (choice, centring) = precision::data_plan(args.dtype, args.backend, &data)?;
-            let dtype = choice.dtype;
-            let job = FitJob {
-                args,
-                data: &data,
-                shift: centring.as_ref().map(|c| c.shift.as_slice()),
+            let shift = centring.as_ref().map(|c| c.shift.as_slice());
+            let outcome = match fit_in(args, &mut data, choice.dtype, shift) {
+                Err(e) if choice.dtype == Dtype::F32 => {
+                    return Err(precision::in_f32(e, &mut data));
+                }
+                outcome => outcome?,
             };
-            let outcome = backend::dispatch(args.backend, dtype, job).map_err(|e| match dtype {
-                Dtype::F32 => precision::in_f32(e, &data),
-                _ => e,
-            })?;
             (outcome, choice)
         }
-        None => precision::auto(args, &data)?,
+        None => precision::auto(args, &mut data)?,
     };
     finish(args, &data, outcome, choice, None)
 }

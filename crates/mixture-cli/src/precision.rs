@@ -12,7 +12,9 @@
 //!    f64), so the means reported and saved keep every digit. `mixture kmeans` and `mixture
 //!    select` centre the same way ([`data_plan`]), streamed runs too (from two host passes in
 //!    f64 over the stream, `stream::Plan::with_source`), and `mixture predict` centres such
-//!    rows and moves an f32 model with them.
+//!    rows and moves an f32 model with them. An in-memory `mixture fit` in f32 takes the
+//!    column means off on the host in every case (`fit::FitJob`): the library then finds the
+//!    data centred and holds them once (`GaussianComponents::with_center_at_origin`).
 //! 2. **The f32 fit.** A numerical failure (a covariance that is not positive definite, an
 //!    empty component, divergence) starts the fit again in f64, from the same seed.
 //! 3. **Its likelihood, checked in f64.** The fitted f32 parameters are widened to f64
@@ -37,7 +39,7 @@ use crate::cli::FitArgs;
 use crate::data::Matrix;
 use crate::dataset::Dataset;
 use crate::error::CliError;
-use crate::fit::{FitJob, FitOutcome};
+use crate::fit::{fit_in, FitOutcome};
 
 /// Half of f32's machine epsilon: the relative rounding of a cast to f32.
 const F32_ROUNDING: f64 = 5.960_464_477_539_063e-8;
@@ -258,12 +260,9 @@ impl BackendJob for CheckJob<'_> {
 ///
 /// # Errors
 /// Any error of the f64 fit, or an f32 error that is no numerical failure (bad input).
-pub fn auto(args: &FitArgs, data: &Dataset) -> Result<(FitOutcome, Choice), CliError> {
-    let fit = |dtype, shift: Option<&[f64]>| {
-        backend::dispatch(args.backend, dtype, FitJob { args, data, shift })
-    };
-    let in_f64 = |why: String| -> Result<(FitOutcome, Choice), CliError> {
-        let outcome = fit(Dtype::F64, None)?;
+pub fn auto(args: &FitArgs, data: &mut Dataset) -> Result<(FitOutcome, Choice), CliError> {
+    let in_f64 = |data: &mut Dataset, why: String| -> Result<(FitOutcome, Choice), CliError> {
+        let outcome = fit_in(args, data, Dtype::F64, None)?;
         Ok((
             outcome,
             Choice {
@@ -277,17 +276,17 @@ pub fn auto(args: &FitArgs, data: &Dataset) -> Result<(FitOutcome, Choice), CliE
     let (choice, centring) = data_plan(FitDtype::Auto, args.backend, data)?;
     let shift = centring.as_ref().map(|c| c.shift.as_slice());
     if choice.dtype == Dtype::F64 {
-        return Ok((fit(choice.dtype, shift)?, choice));
+        return Ok((fit_in(args, data, choice.dtype, shift)?, choice));
     }
     if !args.backend.has_f64() {
         return without_f64(args, data, shift, choice);
     }
     let centred = centring.as_ref().map(|c| c.why.clone());
     let centred_note = centring_note(centred.as_deref());
-    let mut outcome = match fit(Dtype::F32, shift) {
+    let mut outcome = match fit_in(args, data, Dtype::F32, shift) {
         Ok(o) => o,
         Err(CliError::Model(e)) if crate::fit::is_numerical(&e) => {
-            return in_f64(format!("the f32 fit failed ({e})"));
+            return in_f64(data, format!("the f32 fit failed ({e})"));
         }
         Err(e) => return Err(e),
     };
@@ -301,6 +300,7 @@ pub fn auto(args: &FitArgs, data: &Dataset) -> Result<(FitOutcome, Choice), CliE
             },
         ));
     };
+    data.ensure_values()?;
     let (score, bic, aic) = backend::dispatch(
         args.backend,
         Dtype::F64,
@@ -311,10 +311,13 @@ pub fn auto(args: &FitArgs, data: &Dataset) -> Result<(FitOutcome, Choice), CliE
     )?;
     let gap = outcome.mean_log_likelihood - score;
     if !(gap.abs() <= tolerance(score)) {
-        return in_f64(format!(
-            "the f32 fit's mean log-likelihood {:.6} is {:.6} in f64",
-            outcome.mean_log_likelihood, score
-        ));
+        return in_f64(
+            data,
+            format!(
+                "the f32 fit's mean log-likelihood {:.6} is {:.6} in f64",
+                outcome.mean_log_likelihood, score
+            ),
+        );
     }
     outcome.mean_log_likelihood = score;
     outcome.bic = bic;
@@ -338,13 +341,11 @@ pub fn auto(args: &FitArgs, data: &Dataset) -> Result<(FitOutcome, Choice), CliE
 /// no cancellation), which is the one more thing f32 can do; a second failure is reported.
 fn without_f64(
     args: &FitArgs,
-    data: &Dataset,
+    data: &mut Dataset,
     shift: Option<&[f64]>,
     choice: Choice,
 ) -> Result<(FitOutcome, Choice), CliError> {
-    let fit =
-        |args: &FitArgs| backend::dispatch(args.backend, Dtype::F32, FitJob { args, data, shift });
-    let e = match fit(args) {
+    let e = match fit_in(args, data, Dtype::F32, shift) {
         Err(CliError::Model(e))
             if args.statistics_centre == StatisticsCentre::DataMean
                 && crate::fit::is_numerical(&e) =>
@@ -355,7 +356,10 @@ fn without_f64(
     };
     let mut again = args.clone();
     again.statistics_centre = StatisticsCentre::ComponentMeans;
-    let outcome = fit(&again).map_err(|e2| in_f32(e2, data))?;
+    let outcome = match fit_in(&again, data, Dtype::F32, shift) {
+        Ok(o) => o,
+        Err(e2) => return Err(in_f32(e2, data)),
+    };
     let note = format!(
         "{}; the fit about the data mean failed ({e}), so the second moments were taken about each component's mean",
         choice.note.as_deref().unwrap_or("f32")
@@ -372,12 +376,14 @@ fn without_f64(
 /// A numerical failure of an f32 fit as [`CliError::InF32`], which names what in the data
 /// f32 cannot hold when [`f32_fit`] finds it (squares beyond f32's range, say); other errors
 /// as they are.
-pub fn in_f32(e: CliError, data: &Dataset) -> CliError {
+pub fn in_f32(e: CliError, data: &mut Dataset) -> CliError {
     match e {
         CliError::Model(source) if crate::fit::is_numerical(&source) => CliError::InF32 {
             source,
-            unfit: match f32_fit(&data.matrix) {
-                F32Fit::Unfit(why) => Some(why),
+            // The values are read again if a fit held them; a file that cannot be read now
+            // leaves the error as the fit gave it.
+            unfit: match data.ensure_values().map(|()| f32_fit(&data.matrix)) {
+                Ok(F32Fit::Unfit(why)) => Some(why),
                 _ => None,
             },
         },
@@ -414,6 +420,7 @@ mod tests {
             name: "t".into(),
             matrix: matrix(values.clone(), 2),
             classes: None,
+            reload: None,
         };
         struct Direct<'a>(&'a [f64]);
         impl BackendJob for Direct<'_> {

@@ -242,6 +242,7 @@ fn bundled_two_planes() -> Dataset {
         .collect();
     Dataset {
         name: "two-planes (bundled)".to_string(),
+        reload: None,
         matrix: Matrix {
             values: Values::F64(values),
             n_rows: n,

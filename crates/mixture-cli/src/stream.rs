@@ -189,6 +189,7 @@ impl Plan {
     pub(crate) fn describe(&self, input: Option<&Path>, read: Streamed) -> (Dataset, Choice) {
         let data = Dataset {
             name: input.unwrap_or(self.input.path()).display().to_string(),
+            reload: None,
             matrix: Matrix {
                 values: Values::F64(Vec::new()),
                 n_rows: read.n_samples,
