@@ -14,7 +14,7 @@ use mixture_gates::VariationalWeights;
 use super::{BayesianGaussianMixture, BayesianGaussianMixtureConfig};
 use crate::{
     driver::{EmFit, EmMode, EmSettings, FitData, best_of, run, start_from, verify, verify_over},
-    gaussian_mixture::Start,
+    gaussian_mixture::{Start, centre::Centre},
 };
 
 impl BayesianGaussianMixtureConfig {
@@ -116,6 +116,7 @@ impl BayesianGaussianMixtureConfig {
         self.validate_for(d)?;
         let (center, _) = crate::gaussian_mixture::centre_pass(source, false)?;
         let prior = self.prior(source, &center)?;
+        let center = Centre::at(center);
         let data = FitData::new(source, n as f64);
         let best = best_of(self.n_init, observer, |init, observer| {
             let seed = self.seed.wrapping_add(init as u64);
@@ -243,12 +244,12 @@ impl BayesianGaussianMixtureConfig {
             });
         }
         self.validate_for(d)?;
-        let center = x.clone().mean_dim(0);
         let batch = Batch::new(x.clone());
+        let center = Centre::of(&batch, n as f64)?;
         let source = self
             .gaussian()
             .in_memory_source(batch.clone(), x.dtype().size());
-        let prior = self.prior(&source, &center)?;
+        let prior = self.prior(&source, &center.mean)?;
         Ok(InMemory {
             n,
             batch,
@@ -277,7 +278,7 @@ impl BayesianGaussianMixtureConfig {
     fn fresh<B: Backend>(
         &self,
         prior: &NormalWishartPrior<B>,
-        center: &Tensor<B, 2>,
+        center: &Centre<B>,
     ) -> Result<(NormalWishart<B>, VariationalWeights<B>)> {
         let k = self.n_components;
         let comps = NormalWishart::new(
@@ -285,14 +286,19 @@ impl BayesianGaussianMixtureConfig {
             k,
             prior.clone(),
             self.reg_covar,
-            center.clone(),
-        )?
+            center.at.clone(),
+        )?;
+        let comps = if center.is_origin() {
+            comps.with_center_at_origin()
+        } else {
+            comps
+        }
         .with_statistics_centre(self.statistics_centre);
         let gate = VariationalWeights::new(
             self.weight_concentration_prior_type,
             k,
             self.alpha0(),
-            center,
+            &center.at,
         )?;
         Ok((comps, gate))
     }
@@ -395,7 +401,7 @@ impl BayesianGaussianMixtureConfig {
 pub(crate) struct InMemory<B: Backend> {
     pub n: usize,
     pub batch: Batch<B>,
-    pub center: Tensor<B, 2>,
+    pub center: Centre<B>,
     pub prior: NormalWishartPrior<B>,
     pub source: TensorSource<B>,
 }

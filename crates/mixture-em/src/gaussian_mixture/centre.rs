@@ -5,13 +5,13 @@ use burn::tensor::{Tensor, backend::Backend};
 use mixture_core::{Batch, Result, tensor::to_vec_f64};
 use mixture_experts::GaussianComponents;
 
-/// How close to the origin, against their root mean square, the column means of data must be
-/// for the fit to take its statistics about the origin: `|c_j| ≤ 2⁻¹⁰ · rms_j`.
+/// How close to the origin, against the column's range, the column means of data must be for
+/// the fit to take its statistics about the origin: `|c_j| ≤ 2⁻¹⁰ · (max_j − min_j)`.
 ///
 /// About the origin rather than the mean `c`, the one-pass second moment of a component at
 /// `μ_k` loses `|μ_k|²` instead of `|μ_k − c|²` of its precision against its variance. Within
-/// this bound the difference is at most `2⁻²⁰ · rms²`: a millionth of what the component
-/// farthest from the mean (at about `rms` from it) loses anyway.
+/// this bound the difference is at most `2⁻²⁰ · range²` per column: a millionth of what a
+/// component at the far edge of the data (a range from the mean) loses anyway.
 pub(crate) const ORIGIN_TOLERANCE: f64 = 1.0 / 1024.0;
 
 /// The centre of an in-memory fit.
@@ -19,6 +19,9 @@ pub(crate) const ORIGIN_TOLERANCE: f64 = 1.0 / 1024.0;
 pub(crate) struct Centre<B: Backend> {
     /// The point, `[1, D]`: the weighted mean, or zeros.
     pub(crate) at: Tensor<B, 2>,
+    /// The weighted mean, `[1, D]`, even where `at` is the origin (a variational fit's prior
+    /// mean).
+    pub(crate) mean: Tensor<B, 2>,
     /// Whether `at` is the origin, exactly.
     origin: bool,
 }
@@ -27,33 +30,43 @@ impl<B: Backend> Centre<B> {
     /// The weighted mean `Σ w x / Σ w` of `batch` (total weight `total`), or the origin when
     /// that mean is within [`ORIGIN_TOLERANCE`] of it (data centred on the host, or
     /// standardised): a fit then holds the rows once, not beside a centred copy in its
-    /// features. One host read of `2·D` values.
+    /// features. Three reductions over the rows (mean, maximum, minimum; no `[N, D]`
+    /// temporary) and one host read of `3·D` values.
     ///
     /// # Errors
     /// A failed host read.
     pub(crate) fn of(batch: &Batch<B>, total: f64) -> Result<Self> {
-        let mean = weighted_mean(batch, total, batch.x.clone());
-        let square = weighted_mean(batch, total, batch.x.clone() * batch.x.clone());
-        let host = to_vec_f64(Tensor::cat(vec![mean.clone(), square], 1))?;
-        let (mean_h, square_h) = host.split_at(host.len() / 2);
-        let origin = mean_h
-            .iter()
-            .zip(square_h)
-            .all(|(m, s)| m.abs() <= ORIGIN_TOLERANCE * s.max(0.0).sqrt());
-        Ok(if origin {
-            Self {
-                at: mean.zeros_like(),
-                origin,
-            }
+        let mean = weighted_mean(batch, total);
+        let x = &batch.x;
+        let host = to_vec_f64(Tensor::cat(
+            vec![mean.clone(), x.clone().max_dim(0), x.clone().min_dim(0)],
+            1,
+        ))?;
+        let d = host.len() / 3;
+        let (mean_h, extremes) = host.split_at(d);
+        let (max_h, min_h) = extremes.split_at(d);
+        let origin = (0..d).all(|j| mean_h[j].abs() <= ORIGIN_TOLERANCE * (max_h[j] - min_h[j]));
+        let at = if origin {
+            mean.zeros_like()
         } else {
-            Self { at: mean, origin }
-        })
+            mean.clone()
+        };
+        Ok(Self { at, mean, origin })
     }
 
     /// A centre that is never the origin by construction: `at` as given (a streamed fit's
     /// mean, say).
     pub(crate) fn at(at: Tensor<B, 2>) -> Self {
-        Self { at, origin: false }
+        Self {
+            mean: at.clone(),
+            at,
+            origin: false,
+        }
+    }
+
+    /// Whether the centre is the origin, exactly.
+    pub(crate) fn is_origin(&self) -> bool {
+        self.origin
     }
 
     /// `components` centred here.
@@ -66,13 +79,13 @@ impl<B: Backend> Centre<B> {
     }
 }
 
-/// `Σ w v / Σ w` as a `[1, D]` tensor, for `v` the batch's rows or a function of them.
-fn weighted_mean<B: Backend>(batch: &Batch<B>, total: f64, v: Tensor<B, 2>) -> Tensor<B, 2> {
+/// `Σ w x / Σ w` as a `[1, D]` tensor.
+fn weighted_mean<B: Backend>(batch: &Batch<B>, total: f64) -> Tensor<B, 2> {
     match &batch.weight {
-        Some(w) => (v * w.clone().unsqueeze_dim(1))
+        Some(w) => (batch.x.clone() * w.clone().unsqueeze_dim(1))
             .sum_dim(0)
             .div_scalar(total),
-        None => v.sum_dim(0).div_scalar(total),
+        None => batch.x.clone().sum_dim(0).div_scalar(total),
     }
 }
 
@@ -92,11 +105,11 @@ mod tests {
 
     #[test]
     fn centred_data_snap_to_the_origin_and_others_keep_their_mean() {
-        // Column means 1e-4 against an rms of 1: within 2⁻¹⁰.
+        // Column means 1e-4 against a range of 2: within 2⁻¹⁰.
         let c = centre(vec![1.0001, -2.0, -0.9999, 2.0]);
         assert!(c.origin);
         assert_eq!(to_vec_f64(c.at).unwrap(), vec![0.0, 0.0]);
-        // A mean of 1e-2 against an rms of 1 is beyond it.
+        // A mean of 1e-2 against a range of 2 is beyond it.
         let c = centre(vec![1.01, -2.0, -0.99, 2.0]);
         assert!(!c.origin);
         let at = to_vec_f64(c.at).unwrap();

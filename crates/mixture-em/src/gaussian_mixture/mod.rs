@@ -29,7 +29,7 @@
 //! # }
 //! ```
 
-mod centre;
+pub(crate) mod centre;
 mod config;
 mod fit;
 mod init;

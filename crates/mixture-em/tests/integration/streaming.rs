@@ -460,3 +460,39 @@ fn centred_data_fit_about_the_origin_as_streamed_about_their_mean() {
         }
     }
 }
+
+/// The variational mixture too: centred data fitted in memory take their statistics about the
+/// origin (the prior's mean stays the data's mean) and give the streamed fit's bound and
+/// weights, every covariance type.
+#[test]
+fn centred_data_fit_variationally_about_the_origin_as_streamed() {
+    use mixture_em::BayesianGaussianMixtureConfig;
+    let n = 1500;
+    let (values, path) = blobs(n, false, "bgm-origin");
+    std::fs::remove_file(&path).ok();
+    let dev = Default::default();
+    let x: Tensor<B, 2> = from_f64(values, [n, 3], &dev, DType::F64);
+    let x = x.clone() - x.mean_dim(0);
+    let source = mixture_core::TensorSource::new(mixture_core::Batch::new(x.clone()), Some(256));
+    for ct in CovarianceType::ALL {
+        let config = BayesianGaussianMixtureConfig::new(4)
+            .with_covariance_type(ct)
+            .with_init(InitMethod::Random)
+            .with_seed(5);
+        let memory = config.fit(&x).unwrap();
+        let streamed = config.fit_source(&source, &mut NoopObserver).unwrap();
+        assert_eq!(
+            to_vec_f64(memory.components().center()).unwrap(),
+            vec![0.0; 3],
+            "{ct}"
+        );
+        assert_eq!(streamed.n_iter(), memory.n_iter(), "{ct}");
+        let (a, b) = (streamed.lower_bound(), memory.lower_bound());
+        assert!((a - b).abs() < 1e-9 * b.abs(), "{ct}: {a} vs {b}");
+        let wa = to_vec_f64(streamed.weights()).unwrap();
+        let wb = to_vec_f64(memory.weights()).unwrap();
+        for (p, q) in wa.iter().zip(&wb) {
+            assert!((p - q).abs() < 1e-9, "{ct}: {p} vs {q}");
+        }
+    }
+}

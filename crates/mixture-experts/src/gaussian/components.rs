@@ -187,6 +187,12 @@ impl<B: Backend> GaussianComponents<B> {
         self
     }
 
+    /// Whether the centre was set to the origin by
+    /// [`with_center_at_origin`](Self::with_center_at_origin).
+    pub fn center_is_origin(&self) -> bool {
+        each!(&self.family, c => c.center_is_origin())
+    }
+
     /// Sets about which point the E-step writes scores and second moments (see
     /// [`StatisticsCentre`]); the parameters do not change.
     pub fn with_statistics_centre(mut self, centre: StatisticsCentre) -> Self {

@@ -210,6 +210,15 @@ impl<B: Backend> NormalWishart<B> {
         self.gaussian.reg_covar()
     }
 
+    /// Sets the statistics' centre to the origin, for data whose mean is the origin
+    /// already (see [`GaussianComponents::with_center_at_origin`]): the diagonal and
+    /// spherical features then hold the rows, not a centred copy. The prior is unchanged.
+    pub fn with_center_at_origin(mut self) -> Self {
+        self.prior_mean_c = self.prior.mean.clone();
+        self.gaussian = self.gaussian.with_center_at_origin();
+        self
+    }
+
     /// The centre `[1, D]` about which statistics and scores are taken.
     pub fn center(&self) -> Tensor<B, 2> {
         self.gaussian.center()
@@ -406,9 +415,12 @@ impl<B: Backend> Components<B> for NormalWishart<B> {
         let center = self.gaussian.center();
         let (gaussian, pivot) =
             GaussianComponents::from_covariances(means_c + center.clone(), covariances, reg);
-        self.gaussian = gaussian
-            .with_center(center)
-            .with_statistics_centre(self.gaussian.statistics_centre());
+        let gaussian = if self.gaussian.center_is_origin() {
+            gaussian.with_center_at_origin()
+        } else {
+            gaussian.with_center(center)
+        };
+        self.gaussian = gaussian.with_statistics_centre(self.gaussian.statistics_centre());
         self.mean_precision = beta;
         self.degrees_of_freedom = nu;
         self.bias = self.score_bias();

@@ -131,6 +131,10 @@ impl<B: Backend, F: Family<B>> TypedComponents<B, F> {
         self.refresh();
     }
 
+    pub(crate) fn center_is_origin(&self) -> bool {
+        self.at_origin
+    }
+
     pub(crate) fn statistics_centre(&self) -> StatisticsCentre {
         self.statistics_centre
     }
