@@ -158,7 +158,7 @@ impl Values {
         ) -> Vec<U> {
             v.into_iter()
                 .enumerate()
-                .map(|(i, x)| to(f(x) - shift.map_or(0.0, |s| s[i % n_cols])))
+                .map(|(i, x)| to(f(x) - shift.map_or(0.0, |s| s[i % n_cols.max(1)])))
                 .collect()
         }
         let n_rows = self.len() / n_cols.max(1);

@@ -9,8 +9,9 @@
 //! [`GaussianComponents`](super::GaussianComponents) holds one of the four, chosen at run
 //! time from a [`CovarianceType`], and dispatches in one place.
 //!
-//! Diagonal and spherical covariances share their linear features and scoring
-//! ([`LinearScoring`]): both are one product of `[x − c, sq, 1]` with a parameter matrix.
+//! Diagonal and spherical covariances share their features ([`LinearFeatures`]) and scoring
+//! ([`LinearScoring`]): one product of `[x − c, sq, 1]` with a parameter matrix, or two when
+//! the features of centred data hold the rows themselves beside `[sq, 1]`.
 
 mod diag;
 mod full;
