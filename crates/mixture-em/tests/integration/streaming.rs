@@ -7,23 +7,31 @@ use mixture_core::{
     DataSource, NoopObserver,
     tensor::{from_f64, to_vec_f64},
 };
-use mixture_em::{CovarianceType, GaussianMixtureConfig, InitMethod, KMeansConfig};
+use mixture_em::{
+    BayesianGaussianMixture, CovarianceType, GaussianMixture, GaussianMixtureConfig, InitMethod,
+    KMeansConfig,
+};
 use mixture_io::NpySource;
 
 type B = burn_ndarray::NdArray<f64>;
 
-/// Three blobs, `n` rows × 3, and the file that holds them (f32 or f64).
-fn blobs(n: usize, f32_file: bool, name: &str) -> (Vec<f64>, std::path::PathBuf) {
-    let values: Vec<f64> = (0..n * 3)
+/// Three blobs, `n` rows × 3 (rounded to f32 when `f32_values`), row-major.
+fn blob_values(n: usize, f32_values: bool) -> Vec<f64> {
+    (0..n * 3)
         .map(|i| {
             let row = i / 3;
             let centre = [0.0, 6.0, -5.0][row % 3] + (i % 3) as f64;
             let h =
                 ((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11) as f64 / (1u64 << 53) as f64;
             let v = centre + (h - 0.5) * 3.0;
-            if f32_file { f64::from(v as f32) } else { v }
+            if f32_values { f64::from(v as f32) } else { v }
         })
-        .collect();
+        .collect()
+}
+
+/// [`blob_values`], and the file that holds them (f32 or f64).
+fn blobs(n: usize, f32_file: bool, name: &str) -> (Vec<f64>, std::path::PathBuf) {
+    let values = blob_values(n, f32_file);
     let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
     let descr = if f32_file { "<f4" } else { "<f8" };
     let header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({n}, 3), }}");
@@ -45,6 +53,51 @@ fn blobs(n: usize, f32_file: bool, name: &str) -> (Vec<f64>, std::path::PathBuf)
     (values, path)
 }
 
+/// The blobs, `n` rows, centred exactly (f64), in memory and as a source of `batch_rows`-row
+/// batches.
+fn centred_blobs(n: usize, batch_rows: usize) -> (Tensor<B, 2>, mixture_core::TensorSource<B>) {
+    let x: Tensor<B, 2> = from_f64(
+        blob_values(n, false),
+        [n, 3],
+        &Default::default(),
+        DType::F64,
+    );
+    let x = x.clone() - x.mean_dim(0);
+    let source =
+        mixture_core::TensorSource::new(mixture_core::Batch::new(x.clone()), Some(batch_rows));
+    (x, source)
+}
+
+/// A streamed EM fit equals the in-memory one: the same iterations, means to 1e-9, the bound
+/// to 1e-10 relative.
+fn same_em_fit(streamed: &GaussianMixture<B>, memory: &GaussianMixture<B>, what: &str) {
+    assert_eq!(streamed.n_iter(), memory.n_iter(), "{what}");
+    let a = to_vec_f64(streamed.means()).unwrap();
+    let b = to_vec_f64(memory.means()).unwrap();
+    for (p, q) in a.iter().zip(&b) {
+        assert!((p - q).abs() < 1e-9 * (1.0 + q.abs()), "{what}: {p} vs {q}");
+    }
+    let (la, lb) = (streamed.lower_bound(), memory.lower_bound());
+    assert!((la - lb).abs() < 1e-10 * lb.abs(), "{what}: {la} vs {lb}");
+}
+
+/// A streamed variational fit equals the in-memory one: the same iterations, the bound to
+/// 1e-9 relative, the weights to 1e-9.
+fn same_variational_fit(
+    streamed: &BayesianGaussianMixture<B>,
+    memory: &BayesianGaussianMixture<B>,
+    what: &str,
+) {
+    assert_eq!(streamed.n_iter(), memory.n_iter(), "{what}");
+    let (a, b) = (streamed.lower_bound(), memory.lower_bound());
+    assert!((a - b).abs() < 1e-9 * b.abs(), "{what}: {a} vs {b}");
+    let wa = to_vec_f64(streamed.weights()).unwrap();
+    let wb = to_vec_f64(memory.weights()).unwrap();
+    for (p, q) in wa.iter().zip(&wb) {
+        assert!((p - q).abs() < 1e-9, "{what}: {p} vs {q}");
+    }
+}
+
 #[test]
 fn a_streamed_fit_equals_the_in_memory_fit() {
     let n = 3001;
@@ -64,15 +117,11 @@ fn a_streamed_fit_equals_the_in_memory_fit() {
                     .with_seed(3);
                 let streamed = config.fit_source(&source, &mut NoopObserver).unwrap();
                 let memory = config.fit(&x).unwrap();
-                let what = format!("{ct} {init} f32 file {f32_file}");
-                assert_eq!(streamed.n_iter(), memory.n_iter(), "{what}");
-                let a = to_vec_f64(streamed.means()).unwrap();
-                let b = to_vec_f64(memory.means()).unwrap();
-                for (p, q) in a.iter().zip(&b) {
-                    assert!((p - q).abs() < 1e-9 * (1.0 + q.abs()), "{what}: {p} vs {q}");
-                }
-                let (la, lb) = (streamed.lower_bound(), memory.lower_bound());
-                assert!((la - lb).abs() < 1e-10 * lb.abs(), "{what}: {la} vs {lb}");
+                same_em_fit(
+                    &streamed,
+                    &memory,
+                    &format!("{ct} {init} f32 file {f32_file}"),
+                );
             }
         }
         // k-means over the stream is k-means in memory.
@@ -253,14 +302,7 @@ fn a_streamed_variational_fit_equals_the_in_memory_fit() {
             .with_seed(5);
         let streamed = config.fit_source(&source, &mut NoopObserver).unwrap();
         let memory = config.fit(&x).unwrap();
-        assert_eq!(streamed.n_iter(), memory.n_iter(), "{ct}");
-        let (a, b) = (streamed.lower_bound(), memory.lower_bound());
-        assert!((a - b).abs() < 1e-9 * b.abs(), "{ct}: {a} vs {b}");
-        let wa = to_vec_f64(streamed.weights()).unwrap();
-        let wb = to_vec_f64(memory.weights()).unwrap();
-        for (p, q) in wa.iter().zip(&wb) {
-            assert!((p - q).abs() < 1e-9, "{ct}: {p} vs {q}");
-        }
+        same_variational_fit(&streamed, &memory, &ct.to_string());
     }
     std::fs::remove_file(&path).ok();
     // The variational mixture takes no sample weights (nor does scikit-learn's): a source
@@ -415,13 +457,7 @@ fn a_parquet_file_streams_like_memory() {
 /// turns differences of 1e-15 at iteration 5 into 1e-9 by iteration 10, whatever the centre.)
 #[test]
 fn centred_data_fit_about_the_origin_as_streamed_about_their_mean() {
-    let n = 1201;
-    let (values, path) = blobs(n, false, "origin");
-    std::fs::remove_file(&path).ok();
-    let dev = Default::default();
-    let x: Tensor<B, 2> = from_f64(values, [n, 3], &dev, DType::F64);
-    let x = x.clone() - x.mean_dim(0);
-    let source = mixture_core::TensorSource::new(mixture_core::Batch::new(x.clone()), Some(200));
+    let (x, source) = centred_blobs(1201, 200);
     for ct in CovarianceType::ALL {
         for init in [InitMethod::Random, InitMethod::KMeans] {
             if (ct, init) == (CovarianceType::Full, InitMethod::Random) {
@@ -448,14 +484,7 @@ fn centred_data_fit_about_the_origin_as_streamed_about_their_mean() {
                         .all(|c| *c != 0.0 && c.abs() < 1e-12),
                     "{what}"
                 );
-                assert_eq!(streamed.n_iter(), memory.n_iter(), "{what}");
-                let a = to_vec_f64(streamed.means()).unwrap();
-                let b = to_vec_f64(memory.means()).unwrap();
-                for (p, q) in a.iter().zip(&b) {
-                    assert!((p - q).abs() < 1e-9 * (1.0 + q.abs()), "{what}: {p} vs {q}");
-                }
-                let (la, lb) = (streamed.lower_bound(), memory.lower_bound());
-                assert!((la - lb).abs() < 1e-10 * lb.abs(), "{what}: {la} vs {lb}");
+                same_em_fit(&streamed, &memory, &what);
             }
         }
     }
@@ -467,13 +496,7 @@ fn centred_data_fit_about_the_origin_as_streamed_about_their_mean() {
 #[test]
 fn centred_data_fit_variationally_about_the_origin_as_streamed() {
     use mixture_em::BayesianGaussianMixtureConfig;
-    let n = 1500;
-    let (values, path) = blobs(n, false, "bgm-origin");
-    std::fs::remove_file(&path).ok();
-    let dev = Default::default();
-    let x: Tensor<B, 2> = from_f64(values, [n, 3], &dev, DType::F64);
-    let x = x.clone() - x.mean_dim(0);
-    let source = mixture_core::TensorSource::new(mixture_core::Batch::new(x.clone()), Some(256));
+    let (x, source) = centred_blobs(1500, 256);
     for ct in CovarianceType::ALL {
         let config = BayesianGaussianMixtureConfig::new(4)
             .with_covariance_type(ct)
@@ -486,13 +509,6 @@ fn centred_data_fit_variationally_about_the_origin_as_streamed() {
             vec![0.0; 3],
             "{ct}"
         );
-        assert_eq!(streamed.n_iter(), memory.n_iter(), "{ct}");
-        let (a, b) = (streamed.lower_bound(), memory.lower_bound());
-        assert!((a - b).abs() < 1e-9 * b.abs(), "{ct}: {a} vs {b}");
-        let wa = to_vec_f64(streamed.weights()).unwrap();
-        let wb = to_vec_f64(memory.weights()).unwrap();
-        for (p, q) in wa.iter().zip(&wb) {
-            assert!((p - q).abs() < 1e-9, "{ct}: {p} vs {q}");
-        }
+        same_variational_fit(&streamed, &memory, &ct.to_string());
     }
 }
