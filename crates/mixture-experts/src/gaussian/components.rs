@@ -690,6 +690,57 @@ mod tests {
         }
     }
 
+    /// `got` equals `want` to 1e-10 relative (absolute below 1).
+    fn close(got: Vec<f64>, want: Vec<f64>, what: &str) {
+        assert_eq!(got.len(), want.len(), "{what}");
+        for (x, y) in got.iter().zip(&want) {
+            assert!(
+                (x - y).abs() < 1e-10 * y.abs().max(1.0),
+                "{what}: {x} vs {y}"
+            );
+        }
+    }
+
+    /// One E-step and update of `other` agree with `reference`'s on the rows `x` under
+    /// `resp`: the log-densities, the expected log-density of the statistics, and the updated
+    /// means and covariances ([`close`]). Returns whether each side's statistics carried a
+    /// shift.
+    fn step_agrees(
+        reference: &mut GaussianComponents<B>,
+        other: &mut GaussianComponents<B>,
+        x: &Tensor<B, 2>,
+        resp: &Tensor<B, 2>,
+        what: &str,
+    ) -> (bool, bool) {
+        close(
+            to_vec_f64(other.log_prob(x.clone())).unwrap(),
+            to_vec_f64(reference.log_prob(x.clone())).unwrap(),
+            what,
+        );
+        let batch = Batch::new(x.clone());
+        let a = reference.statistics(&batch, resp.clone()).unwrap();
+        let b = other.statistics(&batch, resp.clone()).unwrap();
+        let shifts = (a.shift.is_some(), b.shift.is_some());
+        close(
+            to_vec_f64(other.expected_log_prob_sum(&b)).unwrap(),
+            to_vec_f64(reference.expected_log_prob_sum(&a)).unwrap(),
+            what,
+        );
+        let _ = reference.update(a);
+        let _ = other.update(b);
+        close(
+            to_vec_f64(other.means()).unwrap(),
+            to_vec_f64(reference.means()).unwrap(),
+            what,
+        );
+        close(
+            other.covariances().to_vec_f64().unwrap(),
+            reference.covariances().to_vec_f64().unwrap(),
+            what,
+        );
+        shifts
+    }
+
     /// Scores, statistics, the expected log-density, and two updates about the component
     /// means equal those about the data mean, to 1e-10 relative (f64).
     fn centres_agree(x: Tensor<B, 2>, means: Tensor<B, 2>, cases: [Covariances<B>; 4]) {
@@ -699,15 +750,6 @@ mod tests {
             .map(|i| ((i * 7) % 5) as f64 / 4.0 + 0.1)
             .collect();
         let resp = from_f64::<B, 2>(resp, [n, k], &x.device(), DType::F64);
-        let close = |a: Vec<f64>, b: Vec<f64>, what: &str| {
-            assert_eq!(a.len(), b.len());
-            for (x, y) in a.iter().zip(&b) {
-                assert!(
-                    (x - y).abs() < 1e-10 * y.abs().max(1.0),
-                    "{what}: {x} vs {y}"
-                );
-            }
-        };
         for cov in cases {
             let (plain, _) = GaussianComponents::from_covariances(means.clone(), cov, 1e-6);
             let mut plain = plain.with_center(x.clone().mean_dim(0));
@@ -715,34 +757,10 @@ mod tests {
                 .clone()
                 .with_statistics_centre(StatisticsCentre::ComponentMeans);
             let ct = plain.covariance_type();
-            let batch = Batch::new(x.clone());
             for round in 0..2 {
                 let what = format!("{ct}, D = {}, round {round}", x.dims()[1]);
-                close(
-                    to_vec_f64(shifted.log_prob(x.clone())).unwrap(),
-                    to_vec_f64(plain.log_prob(x.clone())).unwrap(),
-                    &what,
-                );
-                let a = plain.statistics(&batch, resp.clone()).unwrap();
-                let b = shifted.statistics(&batch, resp.clone()).unwrap();
-                assert!(a.shift.is_none() && b.shift.is_some());
-                close(
-                    to_vec_f64(shifted.expected_log_prob_sum(&b)).unwrap(),
-                    to_vec_f64(plain.expected_log_prob_sum(&a)).unwrap(),
-                    &what,
-                );
-                let _ = plain.update(a);
-                let _ = shifted.update(b);
-                close(
-                    to_vec_f64(shifted.means()).unwrap(),
-                    to_vec_f64(plain.means()).unwrap(),
-                    &what,
-                );
-                close(
-                    shifted.covariances().to_vec_f64().unwrap(),
-                    plain.covariances().to_vec_f64().unwrap(),
-                    &what,
-                );
+                let shifts = step_agrees(&mut plain, &mut shifted, &x, &resp, &what);
+                assert_eq!(shifts, (false, true), "{what}");
             }
             assert_eq!(
                 shifted.statistics_centre(),
@@ -766,16 +784,6 @@ mod tests {
             .map(|i| ((i * 3) % 7) as f64 / 6.0 + 0.1)
             .collect();
         let resp = from_f64::<B, 2>(resp, [n, k], &x.device(), DType::F64);
-        let batch = Batch::new(x.clone());
-        let close = |a: Vec<f64>, b: Vec<f64>, what: &str| {
-            assert_eq!(a.len(), b.len(), "{what}");
-            for (x, y) in a.iter().zip(&b) {
-                assert!(
-                    (x - y).abs() < 1e-10 * y.abs().max(1.0),
-                    "{what}: {x} vs {y}"
-                );
-            }
-        };
         for cov in covariance_cases() {
             for centre in [StatisticsCentre::DataMean, StatisticsCentre::ComponentMeans] {
                 let (c, _) = GaussianComponents::from_covariances(means.clone(), cov.clone(), 1e-6);
@@ -783,30 +791,7 @@ mod tests {
                 let mut about_mean = c.clone().with_center(x.clone().mean_dim(0));
                 let mut at_origin = c.with_center_at_origin();
                 let what = format!("{}, {centre:?}", about_mean.covariance_type());
-                close(
-                    to_vec_f64(at_origin.log_prob(x.clone())).unwrap(),
-                    to_vec_f64(about_mean.log_prob(x.clone())).unwrap(),
-                    &what,
-                );
-                let a = about_mean.statistics(&batch, resp.clone()).unwrap();
-                let b = at_origin.statistics(&batch, resp.clone()).unwrap();
-                close(
-                    to_vec_f64(at_origin.expected_log_prob_sum(&b)).unwrap(),
-                    to_vec_f64(about_mean.expected_log_prob_sum(&a)).unwrap(),
-                    &what,
-                );
-                let _ = about_mean.update(a);
-                let _ = at_origin.update(b);
-                close(
-                    to_vec_f64(at_origin.means()).unwrap(),
-                    to_vec_f64(about_mean.means()).unwrap(),
-                    &what,
-                );
-                close(
-                    at_origin.covariances().to_vec_f64().unwrap(),
-                    about_mean.covariances().to_vec_f64().unwrap(),
-                    &what,
-                );
+                step_agrees(&mut about_mean, &mut at_origin, &x, &resp, &what);
                 assert_eq!(to_vec_f64(at_origin.center()).unwrap(), vec![0.0; 3]);
             }
         }
