@@ -38,14 +38,6 @@ impl Values {
         }
     }
 
-    /// Values `range`, as f64 (exact).
-    pub fn to_f64(&self, range: std::ops::Range<usize>) -> Vec<f64> {
-        match self {
-            Values::F32(v) => v[range].iter().map(|&x| f64::from(x)).collect(),
-            Values::F64(v) => v[range].to_vec(),
-        }
-    }
-
     /// Every value, as f64 (exact).
     #[cfg(test)]
     pub fn to_vec(&self) -> Vec<f64> {
@@ -81,6 +73,8 @@ impl Values {
 
     /// Rows `rows` (of `n_cols` values) minus `shift` (one value per column, taken off in
     /// f64 before the cast to `dtype`), as a tensor on `device`; no shift: [`tensor`](Self::tensor).
+    /// The rows are converted straight into the tensor's element type: no f64 copy of them
+    /// on the way.
     pub fn tensor_shifted<B: burn::tensor::backend::Backend>(
         &self,
         rows: std::ops::Range<usize>,
@@ -89,19 +83,17 @@ impl Values {
         dtype: burn::tensor::DType,
         shift: Option<&[f64]>,
     ) -> burn::tensor::Tensor<B, 2> {
-        let Some(shift) = shift else {
-            return self.tensor(rows, n_cols, device, dtype);
-        };
         let shape = [rows.len(), n_cols];
-        let mut centred = self.to_f64(rows.start * n_cols..rows.end * n_cols);
-        for row in centred.chunks_mut(n_cols.max(1)) {
-            row.iter_mut().zip(shift).for_each(|(v, s)| *v -= s);
-        }
-        mixture::core::tensor::from_f64(centred, shape, device, dtype)
+        let range = rows.start * n_cols..rows.end * n_cols;
+        let data = match self {
+            Values::F32(v) => shifted_data(&v[range], shape, shift, dtype, f64::from),
+            Values::F64(v) => shifted_data(&v[range], shape, shift, dtype, |x| x),
+        };
+        burn::tensor::Tensor::from_data(data, (device, dtype))
     }
 
-    /// Rows `rows` (of `n_cols` values) as a tensor of `dtype` on `device`. f32 values go to
-    /// an f32 tensor without passing through f64.
+    /// Rows `rows` (of `n_cols` values) as a tensor of `dtype` on `device`, exactly where
+    /// the dtype holds them.
     pub fn tensor<B: burn::tensor::backend::Backend>(
         &self,
         rows: std::ops::Range<usize>,
@@ -109,21 +101,7 @@ impl Values {
         device: &B::Device,
         dtype: burn::tensor::DType,
     ) -> burn::tensor::Tensor<B, 2> {
-        use burn::tensor::{DType, Tensor, TensorData};
-        let shape = [rows.len(), n_cols];
-        let range = rows.start * n_cols..rows.end * n_cols;
-        match (self, dtype) {
-            (Values::F32(v), DType::F32) => Tensor::from_data(
-                TensorData::new(v[range].to_vec(), shape),
-                (device, DType::F32),
-            ),
-            (Values::F64(v), _) => {
-                mixture::core::tensor::from_f64_slice(&v[range], shape, device, dtype)
-            }
-            (Values::F32(_), _) => {
-                mixture::core::tensor::from_f64_slice(&self.to_f64(range), shape, device, dtype)
-            }
-        }
+        self.tensor_shifted(rows, n_cols, device, dtype, None)
     }
 
     /// The mean of each of the `n_cols` columns, in f64.
@@ -149,18 +127,6 @@ impl Values {
         shift: Option<&[f64]>,
     ) -> burn::tensor::Tensor<B, 2> {
         use burn::tensor::{DType, Tensor, TensorData};
-        fn shifted<T: Copy, U>(
-            v: impl IntoIterator<Item = T>,
-            n_cols: usize,
-            shift: Option<&[f64]>,
-            f: impl Fn(T) -> f64,
-            to: impl Fn(f64) -> U,
-        ) -> Vec<U> {
-            v.into_iter()
-                .enumerate()
-                .map(|(i, x)| to(f(x) - shift.map_or(0.0, |s| s[i % n_cols.max(1)])))
-                .collect()
-        }
         let n_rows = self.len() / n_cols.max(1);
         let shape = [n_rows, n_cols];
         let data = match (self, dtype) {
@@ -182,15 +148,8 @@ impl Values {
                 }
                 TensorData::new(v, shape)
             }
-            (Values::F32(v), DType::F64) => {
-                TensorData::new(shifted(v, n_cols, shift, f64::from, |x| x), shape)
-            }
-            (Values::F64(v), _) => {
-                TensorData::new(shifted(v, n_cols, shift, |x| x, |x| x as f32), shape)
-            }
-            (Values::F32(v), _) => {
-                TensorData::new(shifted(v, n_cols, shift, f64::from, |x| x as f32), shape)
-            }
+            // Another element type: a converted copy, as borrowed values give it.
+            (values, _) => return values.tensor_shifted(0..n_rows, n_cols, device, dtype, shift),
         };
         Tensor::from_data(data, (device, dtype))
     }
@@ -201,6 +160,28 @@ impl Values {
             Values::F32(v) => v.len(),
             Values::F64(v) => v.len(),
         }
+    }
+}
+
+/// `values` (row-major, `shape`) minus `shift` per column, in f64, as tensor data of `dtype`:
+/// f32 elements for an f32 tensor, f64 for any other (which the backend then converts).
+fn shifted_data<T: Copy>(
+    values: &[T],
+    shape: [usize; 2],
+    shift: Option<&[f64]>,
+    dtype: burn::tensor::DType,
+    wide: impl Fn(T) -> f64,
+) -> burn::tensor::TensorData {
+    use burn::tensor::{DType, TensorData};
+    let n_cols = shape[1].max(1);
+    let value = |i: usize, x: T| wide(x) - shift.map_or(0.0, |s| s[i % n_cols]);
+    let each = values.iter().enumerate();
+    match dtype {
+        DType::F32 => TensorData::new(
+            each.map(|(i, &x)| value(i, x) as f32).collect::<Vec<f32>>(),
+            shape,
+        ),
+        _ => TensorData::new(each.map(|(i, &x)| value(i, x)).collect::<Vec<f64>>(), shape),
     }
 }
 

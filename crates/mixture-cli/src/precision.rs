@@ -89,13 +89,7 @@ pub fn f32_fit(m: &Matrix) -> F32Fit {
             i % d
         ));
     }
-    let mut mean = vec![0.0; d];
-    m.values.for_each_row(d, |row| {
-        for (s, v) in mean.iter_mut().zip(row) {
-            *s += v;
-        }
-    });
-    mean.iter_mut().for_each(|s| *s /= n as f64);
+    let mean = m.values.column_means(d);
     let mut sq = vec![0.0f64; d];
     let mut max_dev = vec![0.0f64; d];
     m.values.for_each_row(d, |row| {
